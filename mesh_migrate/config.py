@@ -1,0 +1,203 @@
+"""mesh.yaml: the analyzed repository's own configuration, as typed, validated objects.
+
+Every problem is collected and reported together with its file and line (ConfigError).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .yamlio import ConfigError, ConfigProblem, Located, read_yaml
+
+CONFIG_NAME = "mesh.yaml"
+SYNTAXES = ("regexp", "glob")
+API_VERSIONS = (2, 3)
+
+
+@dataclass(frozen=True)
+class Instance:
+    url: str | None = None
+    http_conn_id: str | None = None
+    api_version: int = 2
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    description: str = ""
+    paths: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    codeowners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    dag_ids: tuple[str, ...] = ()
+    instance: Instance = field(default_factory=Instance)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    path: str | None = None  # None when the repository has no mesh.yaml
+    python_paths: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    airflowignore_syntax: str = "regexp"
+    folders_are_teams: str | None = None
+    people: dict[str, str] = field(default_factory=dict)
+    teams: tuple[Team, ...] = ()
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+
+_TOP = {"version", "python_paths", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
+_OWNERSHIP = {"folders_are_teams"}
+_TEAM = {"description", "paths", "owners", "codeowners", "tags", "dag_ids", "instance"}
+_INSTANCE = {"url", "http_conn_id", "api_version"}
+
+
+def load_config(root: Path) -> MeshConfig:
+    """Read ROOT/mesh.yaml; a missing file gives the defaults (import roots guessed)."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        return MeshConfig(python_paths=default_python_paths(root))
+    data = read_yaml(path, CONFIG_NAME)
+    problems: list[ConfigProblem] = []
+    config = _build(data, root, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def default_python_paths(root: Path) -> tuple[str, ...]:
+    """Airflow puts the dags and plugins folders on sys.path."""
+    return tuple(name for name in ("dags", "plugins") if (root / name).is_dir())
+
+
+class _Checker:
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(ConfigProblem(CONFIG_NAME, line, message))
+
+    def keys(self, mapping: Located, allowed: set[str], where: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                hint = f"; expected one of: {', '.join(sorted(allowed))}"
+                self.error(mapping.line_of(key), f"unknown key {key!r} in {where}{hint}")
+
+    def strings(self, mapping: Located, key: str) -> tuple[str, ...]:
+        value = mapping.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.error(mapping.line_of(key), f"{key} must be a list of strings")
+            return ()
+        return tuple(value)
+
+    def mapping(self, parent: Located, key: str) -> Located:
+        value = parent.get(key)
+        if value is None:
+            return Located({}, {}, parent.line_of(key))
+        if not isinstance(value, Located):
+            self.error(parent.line_of(key), f"{key} must be a mapping")
+            return Located({}, {}, parent.line_of(key))
+        return value
+
+
+def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
+    check = _Checker(problems)
+    if data is None:
+        return MeshConfig(path=CONFIG_NAME, python_paths=default_python_paths(root))
+    if not isinstance(data, Located):
+        check.error(1, "mesh.yaml must be a mapping")
+        return MeshConfig()
+    check.keys(data, _TOP, "mesh.yaml")
+    version = data.get("version", 1)
+    if version != 1:
+        check.error(data.line_of("version"), f"unsupported version {version!r}; this tool reads version 1")
+    syntax = data.get("airflowignore_syntax", "regexp")
+    if syntax not in SYNTAXES:
+        check.error(data.line_of("airflowignore_syntax"), f"airflowignore_syntax must be one of {', '.join(SYNTAXES)}")
+    python_paths = check.strings(data, "python_paths") if "python_paths" in data else default_python_paths(root)
+    for index, item in enumerate(python_paths):
+        if not (root / item).is_dir():
+            check.error(_item_line(data, "python_paths", index), f"python_paths entry {item!r} is not a folder of the repository")
+    rules = check.strings(data, "rules")
+    for index, item in enumerate(rules):
+        if not (root / item).is_file():
+            check.error(_item_line(data, "rules", index), f"rule file {item!r} does not exist")
+    exclude = check.strings(data, "exclude")
+    ownership = check.mapping(data, "ownership")
+    check.keys(ownership, _OWNERSHIP, "ownership")
+    folders = ownership.get("folders_are_teams")
+    if folders is not None and not isinstance(folders, str):
+        check.error(ownership.line_of("folders_are_teams"), "folders_are_teams must be a folder path")
+        folders = None
+    people = check.mapping(data, "people")
+    for person, team in people.items():
+        if not isinstance(team, str):
+            check.error(people.line_of(person), f"people.{person} must name a team")
+    teams = _teams(check, check.mapping(data, "teams"))
+    names = {t.name for t in teams}
+    for person, team in people.items():
+        if isinstance(team, str) and teams and team not in names:
+            check.error(people.line_of(person), f"people.{person} names unknown team {team!r}")
+    return MeshConfig(
+        path=CONFIG_NAME,
+        python_paths=tuple(python_paths),
+        rules=rules,
+        exclude=exclude,
+        airflowignore_syntax=syntax if syntax in SYNTAXES else "regexp",
+        folders_are_teams=folders,
+        people={str(k): v for k, v in people.items() if isinstance(v, str)},
+        teams=teams,
+    )
+
+
+def _item_line(mapping: Located, key: str, index: int) -> int:
+    value = mapping.get(key)
+    lines = getattr(value, "lines", [])
+    return lines[index] if index < len(lines) else mapping.line_of(key)
+
+
+def _teams(check: _Checker, teams: Located) -> tuple[Team, ...]:
+    out: list[Team] = []
+    for name, body in teams.items():
+        line = teams.line_of(name)
+        if body is None:
+            body = Located({}, {}, line)
+        if not isinstance(body, Located):
+            check.error(line, f"team {name!r} must be a mapping")
+            continue
+        check.keys(body, _TEAM, f"team {name!r}")
+        instance = check.mapping(body, "instance")
+        check.keys(instance, _INSTANCE, f"instance of team {name!r}")
+        api_version = instance.get("api_version", 2)
+        if api_version not in API_VERSIONS:
+            check.error(instance.line_of("api_version"), f"api_version of team {name!r} must be 2 or 3")
+            api_version = 2
+        for key in ("url", "http_conn_id"):
+            if key in instance and not isinstance(instance[key], str):
+                check.error(instance.line_of(key), f"{key} of team {name!r} must be a string")
+        description = body.get("description", "")
+        out.append(
+            Team(
+                name=str(name),
+                description=description if isinstance(description, str) else "",
+                paths=check.strings(body, "paths"),
+                owners=check.strings(body, "owners"),
+                codeowners=check.strings(body, "codeowners"),
+                tags=check.strings(body, "tags"),
+                dag_ids=check.strings(body, "dag_ids"),
+                instance=Instance(
+                    url=instance.get("url") if isinstance(instance.get("url"), str) else None,
+                    http_conn_id=instance.get("http_conn_id") if isinstance(instance.get("http_conn_id"), str) else None,
+                    api_version=api_version,
+                ),
+                line=line,
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,185 @@
+"""Per-file extraction: parse one file, interpret its module level, return FileFacts."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from ..facts import Diagnostic, FileFacts, SourceSpan
+from ..rulepack import RulePack
+from .interpreter import BudgetExceeded, Interpreter, ModuleState
+from .modules import ModuleFinder, parse_source
+from .recorder import Recorder, jinja_uses
+from .values import ExternalRef, ModuleRef, Unknown, is_static
+
+MAX_FILE_BYTES = 2_000_000
+
+
+class Workspace:
+    """What extraction shares across the files of one process: rules and imported modules."""
+
+    def __init__(self, root: Path, rules: RulePack, python_paths: list[str]):
+        self.root = root
+        self.rules = rules
+        self.finder = ModuleFinder(root, python_paths)
+        self._states: dict[str, ModuleState | None] = {}
+
+    def module_state(self, ref: ModuleRef) -> ModuleState | None:
+        if ref.name not in self._states:
+            self._states[ref.name] = self._load(ref)
+        return self._states[ref.name]
+
+    def _load(self, ref: ModuleRef) -> ModuleState | None:
+        if ref.path is None:
+            state = ModuleState(ref.name, "", None)
+            state.done = True
+            return state
+        try:
+            data = (self.root / ref.path).read_bytes()
+        except OSError:
+            return None
+        parsed = parse_source(data, ref.path) if len(data) <= MAX_FILE_BYTES else None
+        state = ModuleState(ref.name, ref.path, parsed.tree if parsed else None)
+        if state.tree is None:
+            state.done = True
+        return state
+
+    def depends_on(self, direct: set[str]) -> tuple[str, ...]:
+        """Every repository module reachable through imports from `direct` (paths)."""
+        by_path = {s.path: s for s in self._states.values() if s is not None and s.path}
+        seen: set[str] = set()
+        todo = list(direct)
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            state = by_path.get(path)
+            if state is not None:
+                todo.extend(state.imports)
+        return tuple(sorted(seen))
+
+    def extract(self, path: str, data: bytes | None = None) -> FileFacts:
+        """The facts of one file (posix path relative to root). Never raises for bad input."""
+        if data is None:
+            try:
+                data = (self.root / path).read_bytes()
+            except OSError as exc:
+                return _failed(path, 0, "unreadable", f"cannot read file: {exc.strerror or exc}")
+        if len(data) > MAX_FILE_BYTES:
+            return _failed(path, 1, "file-too-large", f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; not analyzed")
+        parsed = parse_source(data, path)
+        if parsed.tree is None:
+            return _failed(path, parsed.line, "parse-error", f"cannot parse: {parsed.error}")
+        recorder = Recorder(path, self.rules)
+        state = ModuleState(self.finder.module_name(path), path, parsed.tree)
+        interp = Interpreter(self, recorder)
+        try:
+            interp.run_module(state)
+        except BudgetExceeded:
+            recorder.diagnostics.append(
+                Diagnostic("warning", "analysis-budget", "stopped interpreting: the module level does too much work to follow statically", SourceSpan(path, interp.top_line))
+            )
+        except RecursionError:
+            recorder.diagnostics.append(
+                Diagnostic("warning", "too-deep", "stopped interpreting: code nested too deeply", SourceSpan(path, interp.top_line))
+            )
+        scan_unexecuted(parsed.tree, state, recorder, self.rules)
+        dags = recorder.dag_facts()
+        resources = recorder.resource_facts()
+        resources += _module_uses(recorder, dags)
+        return FileFacts(
+            path=path,
+            dags=tuple(dags),
+            dependencies=tuple(recorder.dependency_facts()),
+            datasets=tuple(recorder.dataset_facts()),
+            resources=tuple(resources),
+            unresolved=tuple(recorder.unresolved),
+            diagnostics=tuple(recorder.diagnostics),
+            depends_on=self.depends_on(state.imports),
+        )
+
+
+def _failed(path: str, line: int, code: str, message: str) -> FileFacts:
+    return FileFacts(path=path, diagnostics=(Diagnostic("error", code, message, SourceSpan(path, line)),))
+
+
+def _module_uses(recorder: Recorder, dags: list) -> list:
+    from ..facts import ResourceUse
+
+    uses = []
+    seen: set[tuple[str, str | None]] = set()
+    holders = [d.dag_id for d in dags] or [None]
+    for module, line in recorder.imports:
+        for dag_id in holders:
+            if (module, dag_id) not in seen:
+                seen.add((module, dag_id))
+                uses.append(ResourceUse("module", module, dag_id, SourceSpan(recorder.path, line)))
+    return uses
+
+
+def scan_unexecuted(tree: ast.Module, state: ModuleState, recorder: Recorder, rules: RulePack) -> None:
+    """Resources used in code that does not run at parse time (task callables, templates)."""
+    scope = state.scope
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and "{{" in node.value:
+                span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+                for kind, name in jinja_uses(node.value):
+                    recorder.resource_uses.append((kind, name, None, span))
+            continue
+        if not isinstance(node, ast.Call) or id(node) in recorder.seen_calls:
+            continue
+        span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                continue
+            if rules.is_connection_keyword(keyword.arg):
+                kind = "connection"
+            elif keyword.arg in rules.pool_keywords:
+                kind = "pool"
+            else:
+                continue
+            _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
+        qualname = _plain_qualname(node.func, scope)
+        if qualname in rules.connection_getters or qualname in rules.variable_getters:
+            kind = "connection" if qualname in rules.connection_getters else "variable"
+            argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
+            if argument is not None:
+                _record_plain(recorder, kind, _plain_value(argument, scope), span)
+
+
+def _record_plain(recorder: Recorder, kind: str, value: Any, span: SourceSpan) -> None:
+    if isinstance(value, str) and "{{" not in value:
+        recorder.resource_uses.append((kind, value, None, span))
+    elif isinstance(value, str):
+        for used_kind, name in jinja_uses(value):
+            recorder.resource_uses.append((used_kind, name, None, span))
+        recorder.unresolved_value(kind, Unknown(value, "Jinja template, rendered only at run time"), span)
+    elif value is not None:
+        recorder.unresolved_value(kind, value, span)
+
+
+def _plain_value(node: ast.expr, scope: Any) -> Any:
+    """A value known without running anything: a literal or a static module constant."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        value = scope.vars.get(node.id)
+        if is_static(value):
+            return value
+        return Unknown(node.id, f"{node.id} is known only at run time")
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(str(v.value) for v in node.values)
+    return Unknown(ast.unparse(node), "known only at run time")
+
+
+def _plain_qualname(node: ast.expr, scope: Any) -> str | None:
+    if isinstance(node, ast.Name):
+        value = scope.vars.get(node.id)
+        return value.qualname if isinstance(value, ExternalRef) else None
+    if isinstance(node, ast.Attribute):
+        base = _plain_qualname(node.value, scope)
+        return f"{base}.{node.attr}" if base else None
+    return None

@@ -1,0 +1,85 @@
+"""Finding and parsing the repository's own modules, as Airflow's sys.path would see them."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from .values import ModuleRef
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    tree: ast.Module | None
+    error: str | None = None
+    line: int = 0
+
+
+def decode_source(data: bytes) -> str:
+    """UTF-8 with or without BOM; raises UnicodeDecodeError otherwise."""
+    return data.decode("utf-8-sig")
+
+
+def parse_source(data: bytes, path: str) -> ParseResult:
+    try:
+        text = decode_source(data)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return ParseResult(None, f"not valid UTF-8 ({exc.reason})", line)
+    if "\0" in text:
+        return ParseResult(None, "contains a NUL byte", text[: text.index("\0")].count("\n") + 1)
+    try:
+        return ParseResult(ast.parse(text, filename=path))
+    except SyntaxError as exc:
+        return ParseResult(None, f"syntax error: {exc.msg}", exc.lineno or 1)
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return ParseResult(None, f"cannot be parsed: {type(exc).__name__}", 1)
+
+
+class ModuleFinder:
+    """Maps dotted module names to files under the import roots (python_paths)."""
+
+    def __init__(self, root: Path, python_paths: list[str]):
+        self.root = root
+        self.import_roots = [root / p for p in python_paths if p not in ("", ".")] + [root]
+        self._cache: dict[str, ModuleRef | None] = {}
+
+    def find(self, dotted: str) -> ModuleRef | None:
+        if dotted not in self._cache:
+            self._cache[dotted] = self._find(dotted)
+        return self._cache[dotted]
+
+    def _find(self, dotted: str) -> ModuleRef | None:
+        parts = dotted.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        for base in self.import_roots:
+            candidate = base.joinpath(*parts)
+            for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+                if path.is_file() and self._inside(path):
+                    return ModuleRef(dotted, path.relative_to(self.root).as_posix())
+            if candidate.is_dir() and self._inside(candidate):
+                return ModuleRef(dotted, None)
+        return None
+
+    def module_name(self, rel_path: str) -> str:
+        """The dotted name a file is imported by, relative to the first import root holding it."""
+        path = self.root / rel_path
+        for base in self.import_roots:
+            try:
+                rel = path.relative_to(base)
+            except ValueError:
+                continue
+            parts = list(rel.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts)
+        return Path(rel_path).stem
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except (ValueError, OSError):
+            return False
+        return True

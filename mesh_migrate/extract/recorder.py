@@ -1,0 +1,341 @@
+"""Turns the calls the interpreter evaluates into facts about one file."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..facts import (
+    DagFact,
+    DatasetUse,
+    DependencyFact,
+    Diagnostic,
+    ResourceUse,
+    SourceSpan,
+    Unresolved,
+)
+from ..rulepack import DependencyRule, RulePack
+from .values import (
+    DagObj,
+    DatasetCondition,
+    DatasetObj,
+    Instance,
+    Opaque,
+    TaskObj,
+    Timedelta,
+    Unknown,
+    first_unknown,
+    is_static,
+)
+
+if TYPE_CHECKING:
+    from .interpreter import Interpreter
+
+_JINJA_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
+_JINJA_USES = (
+    ("connection", re.compile(r"\bconn\.(?!get\b)([A-Za-z_]\w*)")),
+    ("connection", re.compile(r"\bconn\.get\(\s*['\"]([^'\"]+)['\"]")),
+    ("variable", re.compile(r"\bvar\.(?:value|json)\.(?!get\b)([A-Za-z_]\w*)")),
+    ("variable", re.compile(r"\bvar\.(?:value|json)\.get\(\s*['\"]([^'\"]+)['\"]")),
+)
+
+
+def jinja_uses(text: str) -> list[tuple[str, str]]:
+    """(kind, name) of every connection and variable a Jinja template reads."""
+    found: list[tuple[str, str]] = []
+    for block in _JINJA_BLOCK.findall(text):
+        for kind, pattern in _JINJA_USES:
+            found.extend((kind, name) for name in pattern.findall(block))
+    return found
+
+
+def render_value(value: Any) -> str:
+    if isinstance(value, Unknown):
+        return value.expression
+    if isinstance(value, Timedelta):
+        return f"timedelta(seconds={value.seconds:g})"
+    if isinstance(value, DatasetObj):
+        return f"Dataset({value.uri!r})"
+    if isinstance(value, Opaque):
+        return value.description
+    if is_static(value):
+        return repr(value)
+    return f"<{type(value).__name__}>"
+
+
+class Recorder:
+    """Collects the facts of the one file being analyzed (the "top" file)."""
+
+    def __init__(self, path: str, rules: RulePack):
+        self.path = path
+        self.rules = rules
+        self.dags: list[DagObj] = []
+        self.dependencies: list[tuple[DagObj, dict[str, Any]]] = []
+        self.dataset_uses: list[tuple[str, str, DagObj, str | None, SourceSpan]] = []
+        self.resource_uses: list[tuple[str, str, DagObj | None, SourceSpan]] = []
+        self.unresolved: list[Unresolved] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.imports: list[tuple[str, int]] = []
+        self.seen_calls: set[int] = set()
+
+    # ---- places --------------------------------------------------------------------
+    def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
+        """Where a fact shows in the analyzed file, and where a helper built it (if elsewhere)."""
+        if interp.in_top_module():
+            return SourceSpan(self.path, node.lineno, node.col_offset), None
+        here = SourceSpan(self.path, interp.top_line, interp.top_col)
+        module = interp.module.path if interp.module is not None else self.path
+        return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+    def unresolved_value(self, what: str, value: Any, span: SourceSpan, fallback: str = "") -> None:
+        unknown = first_unknown(value)
+        if unknown is not None:
+            self.unresolved.append(Unresolved(what, unknown.expression, unknown.reason, span))
+        else:
+            self.unresolved.append(Unresolved(what, fallback or render_value(value), "not a string", span))
+
+    # ---- callbacks from the interpreter --------------------------------------------
+    def call_seen(self, node: ast.Call) -> None:
+        self.seen_calls.add(id(node))
+
+    def module_import(self, module: str, stmt: ast.stmt) -> None:
+        self.imports.append((module, stmt.lineno))
+
+    def dag(self, interp: Interpreter, args: list[Any], kwargs: dict[str, Any], node: ast.AST, defined_by: str, line: int | None = None) -> DagObj:
+        dag_id = args[0] if args else kwargs.get("dag_id", Unknown("DAG()", "no dag_id given"))
+        span, via = self.place(interp, node)
+        if via is not None and defined_by == "assignment":
+            defined_by = "factory"
+        dag = DagObj(dag_id, line or span.line, defined_by)
+        dag.default_args = kwargs.get("default_args")
+        tags = kwargs.get("tags") or []
+        dag.tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, (list, tuple, set)) else []
+        if not interp.recording:
+            return dag
+        dag.recorded = True
+        self.dags.append(dag)
+        owner = _owner_of(dag.default_args)
+        if owner is not None:
+            dag.owners.append(owner)
+        schedule = next((kwargs[k] for k in ("schedule", "schedule_interval", "timetable") if k in kwargs), None)
+        dag.schedule = self._schedule(schedule, dag, span)
+        return dag
+
+    def _schedule(self, value: Any, dag: DagObj, span: SourceSpan) -> str | None:
+        datasets = _datasets(value)
+        if datasets:
+            for uri in datasets:
+                self.dataset_uses.append(("consumer", uri, dag, None, span))
+            return "datasets: " + ", ".join(datasets)
+        if value is None:
+            return None
+        return value if isinstance(value, str) else render_value(value)
+
+    def dataset(self, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
+        for keyword in self.rules.dataset_uri_keywords:
+            if keyword in kwargs:
+                value = kwargs[keyword]
+                break
+        else:
+            value = args[0] if args else None
+        if isinstance(value, str):
+            return DatasetObj(value)
+        return value if isinstance(value, Unknown) else Unknown(ast.unparse(node), "dataset URI is not static")
+
+    def getter(self, interp: Interpreter, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> None:
+        if not interp.recording:
+            return
+        kind = "connection" if qualname in self.rules.connection_getters else "variable"
+        value = args[0] if args else kwargs.get("conn_id", kwargs.get("key"))
+        span, _ = self.place(interp, node)
+        self._resource(kind, value, interp.dag_stack[-1] if interp.dag_stack else None, span)
+
+    def keywords(self, interp: Interpreter, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], dag: DagObj | None = None) -> None:
+        if not interp.recording:
+            return
+        if dag is None and interp.dag_stack:
+            dag = interp.dag_stack[-1]
+        span, _ = self.place(interp, node)
+        for key, value in kwargs.items():
+            if self.rules.is_connection_keyword(key):
+                self._resource("connection", value, dag, span)
+            elif key in self.rules.pool_keywords:
+                self._resource("pool", value, dag, span)
+
+    def _resource(self, kind: str, value: Any, dag: DagObj | None, span: SourceSpan) -> None:
+        if value is None:
+            return
+        if isinstance(value, str) and "{{" in value:
+            for used_kind, name in jinja_uses(value):
+                self.resource_uses.append((used_kind, name, dag, span))
+            self.unresolved.append(Unresolved(kind, value, "Jinja template, rendered only at run time", span))
+        elif isinstance(value, str):
+            self.resource_uses.append((kind, value, dag, span))
+        else:
+            self.unresolved_value(kind, value, span)
+
+    def task(self, interp: Interpreter, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], args: list[Any] = (), rule: DependencyRule | None = None) -> TaskObj:
+        dag = kwargs.get("dag")
+        if isinstance(dag, Instance) and isinstance(dag.attrs.get("dag"), DagObj):
+            dag = dag.attrs["dag"]
+        if not isinstance(dag, DagObj):
+            dag = interp.dag_stack[-1] if interp.dag_stack else None
+        if isinstance(task_id, str) and interp.group_stack:
+            task_id = ".".join([*interp.group_stack, task_id])
+        task = TaskObj(task_id, dag, operator)
+        if not interp.recording:
+            return task
+        self.keywords(interp, kwargs, node, arg_nodes, dag)
+        span, via = self.place(interp, node)
+        if dag is not None and isinstance(task_id, str):
+            dag.tasks.append(task_id)
+        owner = kwargs.get("owner")
+        if dag is not None and owner is not None:
+            dag.owners.append(owner)
+        for uri in _datasets(kwargs.get("outlets")):
+            if dag is not None:
+                self.dataset_uses.append(("producer", uri, dag, task_id if isinstance(task_id, str) else None, span))
+        if rule is not None:
+            self._dependency(interp, rule, task, args, kwargs, arg_nodes, span, via)
+        return task
+
+    def _dependency(self, interp: Interpreter, rule: DependencyRule, task: TaskObj, args: list[Any], kwargs: dict[str, Any], arg_nodes: dict[str, ast.AST], span: SourceSpan, via: SourceSpan | None) -> None:
+        label = task.task_id if isinstance(task.task_id, str) else "?"
+        named = kwargs.get(rule.dag_keyword)
+        if named is None and rule.dag_position is not None and len(args) > rule.dag_position:
+            named = args[rule.dag_position]
+        if named is None and "**" in kwargs:
+            named = kwargs["**"]
+        what = f"{rule.dag_keyword} of {rule.name} {label!r}"
+        if task.dag is None:
+            self.unresolved.append(Unresolved(f"DAG of {rule.name} {label!r}", rule.name, "the task is not attached to a DAG statically", span))
+            return
+        if not isinstance(task.dag.dag_id, str):
+            self.unresolved_value(f"DAG of {rule.name} {label!r}", task.dag.dag_id, span)
+            return
+        if isinstance(named, str) and "{{" in named:
+            self.unresolved.append(Unresolved(what, named, "Jinja template, rendered only at run time", span))
+            return
+        if not isinstance(named, str):
+            self.unresolved_value(what, named, span, fallback=f"{rule.dag_keyword} missing")
+            return
+        if not isinstance(task.task_id, str):
+            self.unresolved_value(f"task_id of {rule.name} in {task.dag.dag_id}", task.task_id, span)
+        source_tasks: list[str] = []
+        given = False
+        for name in rule.task_arguments:
+            value = kwargs.get(name)
+            if value is None:
+                continue
+            given = True
+            if isinstance(value, str):
+                source_tasks.append(value)
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                source_tasks.extend(value)
+            else:
+                self.unresolved_value(f"{name} of {rule.name} {label!r}", value, span)
+        group = kwargs.get(rule.group_argument) if rule.group_argument else None
+        if group is not None and not isinstance(group, str):
+            self.unresolved_value(f"{rule.group_argument} of {rule.name} {label!r}", group, span)
+            group = None
+        holder = task.dag.dag_id
+        source, target = (named, holder) if rule.direction == "upstream" else (holder, named)
+        arguments = tuple(
+            (key, ast.unparse(arg_nodes[key]) if key in arg_nodes else render_value(value))
+            for key, value in kwargs.items()
+            if key not in ("dag", "**")
+        )
+        self.dependencies.append(
+            (
+                task.dag,
+                dict(
+                    kind=rule.kind,
+                    source=source,
+                    target=target,
+                    dag=holder,
+                    task_id=task.task_id if isinstance(task.task_id, str) else None,
+                    span=span,
+                    operator=task.operator,
+                    source_tasks=tuple(source_tasks) if given else None,
+                    task_group=group,
+                    arguments=arguments,
+                    via=via,
+                ),
+            )
+        )
+
+    # ---- results -------------------------------------------------------------------
+    def dag_facts(self) -> list[DagFact]:
+        facts: list[DagFact] = []
+        for dag in self.dags:
+            span = SourceSpan(self.path, dag.line)
+            if not isinstance(dag.dag_id, str):
+                self.unresolved_value("dag_id", dag.dag_id, span)
+                continue
+            if dag.default_args is not None and not isinstance(dag.default_args, (dict, Instance)):
+                self.unresolved_value(f"default_args of {dag.dag_id}", dag.default_args, span)
+            owners: list[str] = []
+            for owner in dag.owners:
+                if isinstance(owner, str):
+                    if owner not in owners:
+                        owners.append(owner)
+                else:
+                    self.unresolved_value(f"owner of {dag.dag_id}", owner, span)
+            facts.append(
+                DagFact(
+                    dag_id=dag.dag_id,
+                    span=span,
+                    defined_by=dag.defined_by,
+                    owners=tuple(owners),
+                    tags=tuple(dag.tags),
+                    schedule=dag.schedule,
+                    tasks=tuple(dict.fromkeys(dag.tasks)),
+                )
+            )
+        return facts
+
+    def dependency_facts(self) -> list[DependencyFact]:
+        return [DependencyFact(**fields) for _, fields in self.dependencies]
+
+    def dataset_facts(self) -> list[DatasetUse]:
+        return [
+            DatasetUse(uri, role, dag.dag_id, task_id, span)
+            for role, uri, dag, task_id, span in self.dataset_uses
+            if isinstance(dag.dag_id, str)
+        ]
+
+    def resource_facts(self) -> list[ResourceUse]:
+        named_dags = [d for d in self.dags if isinstance(d.dag_id, str)]
+        out: dict[tuple, ResourceUse] = {}
+        for kind, name, dag, span in self.resource_uses:
+            holders = [dag] if dag is not None else _enclosing(named_dags, span.line)
+            for holder in holders or [None]:
+                dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
+                use = ResourceUse(kind, name, dag_id, span)
+                out.setdefault((kind, name, dag_id, span.line), use)
+        return list(out.values())
+
+
+def _enclosing(dags: list[DagObj], line: int) -> list[DagObj]:
+    """The DAGs a line of the file belongs to: the one whose block holds it, else all of them."""
+    inside = [d for d in dags if d.extent and d.extent[0] <= line <= d.extent[1]]
+    return inside[-1:] if inside else dags
+
+
+def _owner_of(default_args: Any) -> Any:
+    if isinstance(default_args, dict):
+        return default_args.get("owner")
+    if isinstance(default_args, Instance):
+        return default_args.attrs.get("owner")
+    return None
+
+
+def _datasets(value: Any) -> list[str]:
+    if isinstance(value, DatasetObj):
+        return [value.uri]
+    if isinstance(value, DatasetCondition):
+        return [d.uri for d in value.datasets if isinstance(d, DatasetObj)]
+    if isinstance(value, (list, tuple)):
+        return [uri for item in value for uri in _datasets(item)]
+    return []

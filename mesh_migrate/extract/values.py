@@ -1,0 +1,221 @@
+"""Abstract values the static interpreter computes in place of real Python objects.
+
+Plain str/int/float/bool/None, lists, tuples and dicts stand for themselves; everything
+else is one of the classes below. `Unknown` is what a value becomes when it cannot be
+known without running the code: it keeps the original expression and the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    expression: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExternalRef:
+    """A name imported from outside the repository, by qualified name (never imported)."""
+
+    qualname: str
+
+    def attr(self, name: str) -> ExternalRef:
+        return ExternalRef(f"{self.qualname}.{name}")
+
+
+@dataclass(eq=False)
+class ModuleRef:
+    """A module of the analyzed repository (executed statically on first use)."""
+
+    name: str
+    path: str | None  # None for a namespace package (a folder without __init__.py)
+
+
+@dataclass(eq=False)
+class Scope:
+    vars: dict[str, Any]
+    parent: Scope | None = None
+    module: Any = None  # the ModuleState the code of this scope belongs to
+
+    def lookup(self, name: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars:
+                return scope.vars[name]
+            scope = scope.parent
+        raise KeyError(name)
+
+
+@dataclass(eq=False)
+class Function:
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    closure: Scope
+    name: str
+    bound_self: Any = None
+    owner_class: Any = None  # the ClassValue whose body defined it (for super())
+    qualname: str = ""
+
+    def bind(self, instance: Any) -> Function:
+        return Function(self.node, self.closure, self.name, instance, self.owner_class, self.qualname)
+
+
+@dataclass(eq=False)
+class ClassValue:
+    name: str
+    bases: list[Any]
+    namespace: dict[str, Any]
+    dataclass_fields: list[tuple[str, Any]] | None = None  # (name, default or MISSING) for @dataclass
+    qualname: str = ""
+
+    def mro(self) -> list[Any]:
+        """In-repo classes depth first, then the first external base (enough for operators)."""
+        order: list[Any] = [self]
+        for base in self.bases:
+            if isinstance(base, ClassValue):
+                order.extend(c for c in base.mro() if c not in order)
+            elif base not in order:
+                order.append(base)
+        return order
+
+    def lookup(self, name: str) -> Any:
+        for cls in self.mro():
+            if isinstance(cls, ClassValue) and name in cls.namespace:
+                return cls.namespace[name]
+        raise KeyError(name)
+
+
+MISSING = object()
+
+
+@dataclass(eq=False)
+class Instance:
+    cls: ClassValue | None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    task: Any = None  # the TaskObj when the class is an operator
+
+
+@dataclass(eq=False)
+class SuperProxy:
+    instance: Instance
+    after: ClassValue  # look up attributes in the MRO after this class
+
+
+@dataclass(eq=False)
+class DagObj:
+    dag_id: Any
+    line: int
+    defined_by: str
+    default_args: Any = None
+    owners: list[Any] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    schedule: str | None = None
+    tasks: list[str] = field(default_factory=list)
+    extent: tuple[int, int] | None = None  # lines of a `with` block or @dag function body
+    recorded: bool = False
+
+
+@dataclass(eq=False)
+class TaskObj:
+    task_id: Any
+    dag: DagObj | None
+    operator: str
+
+
+@dataclass(eq=False)
+class TaskGroupObj:
+    group_id: Any
+
+
+@dataclass(eq=False)
+class Partial:
+    func: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class DagDecorator:
+    """`@dag` or `@dag(...)`: the decorator with its arguments."""
+
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class DagFunction:
+    function: Function
+    decorator: DagDecorator
+    line: int
+
+
+@dataclass(eq=False)
+class TaskDecorator:
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class TaskFunction:
+    function: Function
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DatasetObj:
+    uri: str
+
+
+@dataclass(frozen=True)
+class DatasetCondition:
+    datasets: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Timedelta:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A real object that exists at parse time but whose value does not matter here."""
+
+    description: str
+
+
+@dataclass(eq=False)
+class BoundBuiltin:
+    """A method of a static value, e.g. "{}_{}".format or a dict's .items."""
+
+    target: Any
+    name: str
+
+
+def is_static(value: Any) -> bool:
+    """True when the value is fully known plain data."""
+    if isinstance(value, (str, int, float, bool, type(None), DatasetObj, Timedelta)):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(is_static(v) for v in value)
+    if isinstance(value, dict):
+        return all(is_static(k) and is_static(v) for k, v in value.items())
+    return False
+
+
+def first_unknown(value: Any) -> Unknown | None:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            found = first_unknown(item)
+            if found:
+                return found
+    if isinstance(value, dict):
+        for item in value.values():
+            found = first_unknown(item)
+            if found:
+                return found
+    return None

@@ -1,0 +1,100 @@
+"""Linking: per-file facts to repository facts (datasets paired, duplicates and dangling found)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+from .facts import DatasetUse, DependencyFact, Diagnostic, FileFacts, RepoFacts
+
+
+def link(root: str, file_facts: Iterable[FileFacts], skipped: Iterable[tuple[str, str]] = ()) -> RepoFacts:
+    files = sorted(file_facts, key=lambda f: f.path)
+    dags = [d for f in files for d in f.dags]
+    dependencies = [d for f in files for d in f.dependencies]
+    datasets = [u for f in files for u in f.datasets]
+    diagnostics = [d for f in files for d in f.diagnostics]
+
+    dataset_deps, dataset_notes = pair_datasets(datasets)
+    dependencies += dataset_deps
+    diagnostics += dataset_notes
+    diagnostics += duplicate_dag_ids(dags)
+    known = {d.dag_id for d in dags}
+    diagnostics += dangling(dependencies, known)
+
+    return RepoFacts(
+        root=root,
+        files=tuple(f.path for f in files),
+        dags=tuple(sorted(dags, key=lambda d: (d.dag_id, d.span))),
+        dependencies=tuple(sorted(dependencies, key=_dependency_order)),
+        resources=tuple(sorted((r for f in files for r in f.resources), key=lambda r: (r.kind, r.name, r.span, r.dag or ""))),
+        unresolved=tuple(sorted((u for f in files for u in f.unresolved), key=lambda u: (u.span, u.what))),
+        diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.span, d.code))),
+        skipped=tuple(sorted(skipped)),
+    )
+
+
+def _dependency_order(dep: DependencyFact) -> tuple:
+    return (dep.span, dep.kind, dep.source, dep.target, dep.task_id or "")
+
+
+def pair_datasets(uses: list[DatasetUse]) -> tuple[list[DependencyFact], list[Diagnostic]]:
+    """One dependency per producer/consumer pair of each dataset URI."""
+    producers: dict[str, list[DatasetUse]] = defaultdict(list)
+    for use in uses:
+        if use.role == "producer":
+            producers[use.uri].append(use)
+    deps: list[DependencyFact] = []
+    notes: list[Diagnostic] = []
+    for use in uses:
+        if use.role != "consumer":
+            continue
+        makers = producers.get(use.uri, [])
+        if not makers:
+            notes.append(
+                Diagnostic("warning", "dataset-without-producer", f"DAG {use.dag!r} is scheduled on dataset {use.uri!r}, which no task produces", use.span)
+            )
+        seen: set[tuple[str, str | None]] = set()
+        for maker in makers:
+            if (maker.dag, maker.task_id) in seen:
+                continue
+            seen.add((maker.dag, maker.task_id))
+            deps.append(
+                DependencyFact(
+                    kind="dataset",
+                    source=maker.dag,
+                    target=use.dag,
+                    dag=use.dag,
+                    task_id=maker.task_id,
+                    span=use.span,
+                    operator="dataset",
+                    dataset=use.uri,
+                    via=maker.span,
+                )
+            )
+    return deps, notes
+
+
+def duplicate_dag_ids(dags: list) -> list[Diagnostic]:
+    by_id: dict[str, list] = defaultdict(list)
+    for dag in dags:
+        by_id[dag.dag_id].append(dag)
+    notes = []
+    for dag_id, same in by_id.items():
+        if len(same) < 2:
+            continue
+        for dag in same:
+            others = ", ".join(str(o.span) for o in same if o is not dag)
+            notes.append(Diagnostic("error", "duplicate-dag-id", f"dag_id {dag_id!r} is also defined at {others}", dag.span))
+    return notes
+
+
+def dangling(dependencies: list[DependencyFact], known: set[str]) -> list[Diagnostic]:
+    notes = []
+    for dep in dependencies:
+        named = dep.source if dep.target == dep.dag else dep.target
+        if named not in known:
+            notes.append(
+                Diagnostic("warning", "unknown-dag", f"{dep.kind} {dep.task_id or ''} names DAG {named!r}, which no analyzed file defines".replace("  ", " "), dep.span)
+            )
+    return notes

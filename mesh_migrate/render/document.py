@@ -1,0 +1,76 @@
+"""The versioned analysis document (`analyze --format json`), a stable contract for scripts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .. import __version__
+from ..facts import RepoFacts, SourceSpan
+
+SCHEMA = "mesh-migrate/analysis@1"
+
+
+def _place(span: SourceSpan | None) -> dict[str, Any]:
+    return {"file": span.path, "line": span.line} if span else {"file": None, "line": None}
+
+
+def analysis_document(facts: RepoFacts) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "mesh-migrate", "version": __version__},
+        "root": facts.root,
+        "summary": summary_counts(facts),
+        "dags": [
+            {
+                "dag_id": d.dag_id,
+                **_place(d.span),
+                "defined_by": d.defined_by,
+                "owners": list(d.owners),
+                "tags": list(d.tags),
+                "schedule": d.schedule,
+                "tasks": list(d.tasks),
+                "team": None,
+                "team_source": None,
+            }
+            for d in facts.dags
+        ],
+        "dependencies": [
+            {
+                "kind": d.kind,
+                "source": d.source,
+                "target": d.target,
+                "task_id": d.task_id,
+                "source_tasks": list(d.source_tasks) if d.source_tasks is not None else None,
+                "task_group": d.task_group,
+                "dataset": d.dataset,
+                "dag": d.dag,
+                **_place(d.span),
+                "operator": d.operator,
+                "arguments": dict(d.arguments),
+                "via": _place(d.via) if d.via else None,
+                "cross_team": None,
+            }
+            for d in facts.dependencies
+        ],
+        "resources": [{"kind": r.kind, "name": r.name, "dag": r.dag, **_place(r.span)} for r in facts.resources],
+        "unresolved": [
+            {"what": u.what, "expression": u.expression, "reason": u.reason, **_place(u.span)} for u in facts.unresolved
+        ],
+        "diagnostics": [
+            {"severity": d.severity, "code": d.code, "message": d.message, **_place(d.span)} for d in facts.diagnostics
+        ],
+        "skipped": [{"file": path, "reason": reason} for path, reason in facts.skipped],
+    }
+
+
+def summary_counts(facts: RepoFacts) -> dict[str, Any]:
+    return {
+        "files": len(facts.files),
+        "dags": len(facts.dags),
+        "dependencies": dict(sorted(Counter(d.kind for d in facts.dependencies).items())),
+        "resources": dict(sorted(Counter(r.kind for r in facts.resources).items())),
+        "unresolved": len(facts.unresolved),
+        "diagnostics": dict(sorted(Counter(d.severity for d in facts.diagnostics).items())),
+        "skipped": len(facts.skipped),
+    }

@@ -1,0 +1,240 @@
+"""Rule packs: the declarative list of what defines DAGs and cross-DAG dependencies.
+
+The shipped pack lives in the top-level `rules/` folder (installed as the
+`mesh_migrate.rules` package data); a repository adds its own files through mesh.yaml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .yamlio import ConfigError, ConfigProblem, Located, parse_yaml
+
+DIRECTIONS = ("upstream", "downstream")
+
+
+@dataclass(frozen=True)
+class DependencyRule:
+    """Calls to `callables` create a dependency of `kind` on the DAG named by `dag_argument`."""
+
+    name: str
+    kind: str
+    callables: tuple[str, ...]
+    dag_keyword: str
+    dag_position: int | None
+    direction: str  # "upstream": the named DAG is waited on (source); "downstream": it is the target
+    task_arguments: tuple[str, ...] = ()
+    group_argument: str | None = None
+    origin: str = ""  # "<rule file>:<line>"
+
+
+@dataclass(frozen=True)
+class RulePack:
+    dag_constructors: frozenset[str] = frozenset()
+    dag_decorators: frozenset[str] = frozenset()
+    task_decorators: frozenset[str] = frozenset()
+    task_groups: frozenset[str] = frozenset()
+    dataset_callables: frozenset[str] = frozenset()
+    dataset_uri_keywords: tuple[str, ...] = ("uri", "name")
+    dataset_conditions: frozenset[str] = frozenset()
+    dependencies: tuple[DependencyRule, ...] = ()
+    connection_keywords: tuple[str, ...] = ()
+    connection_getters: frozenset[str] = frozenset()
+    variable_getters: frozenset[str] = frozenset()
+    pool_keywords: tuple[str, ...] = ()
+    parse_time_sources: tuple[tuple[str, str], ...] = ()  # (callable, reason)
+    fingerprint: str = ""
+    _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
+
+    def dependency_rule(self, qualname: str) -> DependencyRule | None:
+        return self._by_callable.get(qualname)
+
+    def parse_time_reason(self, qualname: str) -> str | None:
+        for name, reason in self.parse_time_sources:
+            if name == qualname:
+                return reason
+        return None
+
+    def is_connection_keyword(self, keyword: str) -> bool:
+        return any(fnmatchcase(keyword, pattern) for pattern in self.connection_keywords)
+
+
+_LIST_KEYS = {
+    "dag_constructors",
+    "dag_decorators",
+    "task_decorators",
+    "task_groups",
+}
+_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources"}
+_RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
+_DATASET_KEYS = {"callables", "uri_keywords", "conditions"}
+_RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
+
+
+def shipped_rule_files() -> list[tuple[str, str]]:
+    """(display name, text) of every rule file shipped with the package, sorted."""
+    folder = resources.files("mesh_migrate.rules")
+    found = [
+        (f"rules/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    ]
+    return sorted(found)
+
+
+def load_rule_pack(extra_files: list[tuple[str, Path]] = ()) -> RulePack:
+    """The shipped pack merged with a repository's own rule files; ConfigError on any problem."""
+    sources = shipped_rule_files()
+    problems: list[ConfigProblem] = []
+    for display, path in extra_files:
+        try:
+            sources.append((display, path.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(ConfigProblem(display, 0, f"cannot read rule file: {exc}"))
+    parts: list[dict[str, Any]] = []
+    for display, text in sources:
+        try:
+            data = parse_yaml(text, display)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        parts.append(_check_file(data, display, problems))
+    if problems:
+        raise ConfigError(problems)
+    digest = hashlib.sha256("\0".join(text for _, text in sources).encode()).hexdigest()[:16]
+    return _merge(parts, digest)
+
+
+def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[str, Any]:
+    if not isinstance(data, Located):
+        problems.append(ConfigProblem(display, 1, "a rule file must be a mapping"))
+        return {}
+    out: dict[str, Any] = {"rules": []}
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(ConfigProblem(display, data.line_of(key), f"unknown key {key!r}"))
+    for key in _LIST_KEYS:
+        if key in data:
+            out[key] = _names(data[key], display, data.line_of(key), key, problems)
+    datasets = data.get("datasets") or {}
+    if datasets:
+        _check_keys(datasets, _DATASET_KEYS, display, problems, "datasets")
+        out["dataset_callables"] = _names(datasets.get("callables", []), display, datasets.line, "callables", problems)
+        out["dataset_conditions"] = _names(datasets.get("conditions", []), display, datasets.line, "conditions", problems)
+        if "uri_keywords" in datasets:
+            out["dataset_uri_keywords"] = _names(datasets["uri_keywords"], display, datasets.line, "uri_keywords", problems)
+    res = data.get("resources") or {}
+    if res:
+        _check_keys(res, _RESOURCE_KEYS, display, problems, "resources")
+        for key in _RESOURCE_KEYS:
+            if key in res:
+                out[key] = _names(res[key], display, res.line_of(key), key, problems)
+    for entry in data.get("parse_time_sources") or []:
+        if not isinstance(entry, Located) or not isinstance(entry.get("reason"), str):
+            problems.append(ConfigProblem(display, getattr(entry, "line", data.line), "parse_time_sources entries need a reason"))
+            continue
+        for name in _names(entry.get("callables", []), display, entry.line, "callables", problems):
+            out.setdefault("parse_time_sources", []).append((name, entry["reason"]))
+    deps = data.get("dependencies") or []
+    if not isinstance(deps, list):
+        problems.append(ConfigProblem(display, data.line_of("dependencies"), "dependencies must be a list"))
+        deps = []
+    for entry in deps:
+        rule = _check_rule(entry, display, problems)
+        if rule:
+            out["rules"].append(rule)
+    return out
+
+
+def _check_rule(entry: Any, display: str, problems: list[ConfigProblem]) -> DependencyRule | None:
+    if not isinstance(entry, Located):
+        problems.append(ConfigProblem(display, 0, "each dependency rule must be a mapping"))
+        return None
+    before = len(problems)
+    _check_keys(entry, _RULE_KEYS, display, problems, "a dependency rule")
+    for key in ("name", "kind", "callables", "dag_argument"):
+        if key not in entry:
+            problems.append(ConfigProblem(display, entry.line, f"dependency rule is missing {key!r}"))
+    direction = entry.get("direction", "upstream")
+    if direction not in DIRECTIONS:
+        problems.append(
+            ConfigProblem(display, entry.line_of("direction"), f"direction must be one of {', '.join(DIRECTIONS)}")
+        )
+    argument = entry.get("dag_argument") or {}
+    if not isinstance(argument, Located) or not isinstance(argument.get("keyword"), str):
+        problems.append(ConfigProblem(display, entry.line_of("dag_argument"), "dag_argument needs a keyword"))
+        argument = {}
+    position = argument.get("position")
+    if position is not None and (not isinstance(position, int) or position < 0):
+        problems.append(ConfigProblem(display, entry.line_of("dag_argument"), "position must be a whole number"))
+    callables = _names(entry.get("callables", []), display, entry.line_of("callables"), "callables", problems)
+    tasks = _names(entry.get("task_arguments", []), display, entry.line_of("task_arguments"), "task_arguments", problems)
+    if len(problems) > before:
+        return None
+    return DependencyRule(
+        name=str(entry["name"]),
+        kind=str(entry["kind"]),
+        callables=tuple(callables),
+        dag_keyword=argument["keyword"],
+        dag_position=position,
+        direction=direction,
+        task_arguments=tuple(tasks),
+        group_argument=entry.get("group_argument"),
+        origin=f"{display}:{entry.line}",
+    )
+
+
+def _check_keys(mapping: Any, allowed: set[str], display: str, problems: list[ConfigProblem], where: str) -> None:
+    if not isinstance(mapping, Located):
+        problems.append(ConfigProblem(display, 0, f"{where} must be a mapping"))
+        return
+    for key in mapping:
+        if key not in allowed:
+            problems.append(ConfigProblem(display, mapping.line_of(key), f"unknown key {key!r} in {where}"))
+
+
+def _names(value: Any, display: str, line: int, key: str, problems: list[ConfigProblem]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        problems.append(ConfigProblem(display, line, f"{key} must be a list of names"))
+        return []
+    return list(value)
+
+
+def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
+    def union(key: str) -> frozenset[str]:
+        return frozenset(name for part in parts for name in part.get(key, ()))
+
+    def ordered(key: str) -> tuple:
+        seen: dict[Any, None] = {}
+        for part in parts:
+            for item in part.get(key, ()):
+                seen.setdefault(item, None)
+        return tuple(seen)
+
+    rules = tuple(rule for part in parts for rule in part["rules"])
+    by_callable: dict[str, DependencyRule] = {}
+    for rule in rules:  # later files win, so a repository can redefine a shipped callable
+        for name in rule.callables:
+            by_callable[name] = rule
+    return RulePack(
+        dag_constructors=union("dag_constructors"),
+        dag_decorators=union("dag_decorators"),
+        task_decorators=union("task_decorators"),
+        task_groups=union("task_groups"),
+        dataset_callables=union("dataset_callables"),
+        dataset_uri_keywords=ordered("dataset_uri_keywords") or ("uri", "name"),
+        dataset_conditions=union("dataset_conditions"),
+        dependencies=rules,
+        connection_keywords=ordered("connection_keywords"),
+        connection_getters=union("connection_getters"),
+        variable_getters=union("variable_getters"),
+        pool_keywords=ordered("pool_keywords"),
+        parse_time_sources=ordered("parse_time_sources"),
+        fingerprint=digest,
+        _by_callable=by_callable,
+    )

@@ -1,0 +1,1 @@
+"""The shipped rule pack: YAML files read by mesh_migrate.rulepack (package data only)."""
