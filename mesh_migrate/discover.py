@@ -49,6 +49,8 @@ SYMLINK_LOOP = "symlink loop"
 BROKEN_SYMLINK = "broken symlink"
 OUTSIDE_REPOSITORY = "outside the repository"
 
+_DIRECTORY, _FILE, _OTHER = "directory", "file", "other"
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -244,19 +246,26 @@ class _PendingLink:
 
 
 def _kind_of(entry: os.DirEntry[str]) -> str:
-    """Classify an entry, following symlinks like ``os.walk(followlinks=True)``."""
+    """ "directory", "file", "other", or why a symlink cannot be followed.
+
+    Symlinks are followed like ``os.walk(followlinks=True)`` does.
+    """
     if not entry.is_symlink():
         # d_type answers these without a stat call per file.
         if entry.is_dir(follow_symlinks=False):
-            return "directory"
-        return "file" if entry.is_file(follow_symlinks=False) else "other"
+            return _DIRECTORY
+        return _FILE if entry.is_file(follow_symlinks=False) else _OTHER
     try:
         mode = os.stat(entry.path).st_mode
     except OSError as error:
-        return SYMLINK_LOOP if error.errno == errno.ELOOP else BROKEN_SYMLINK
+        if error.errno == errno.ELOOP:
+            return SYMLINK_LOOP
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return BROKEN_SYMLINK
+        return f"unreadable: {error.strerror}"
     if stat.S_ISDIR(mode):
-        return "directory"
-    return "file" if stat.S_ISREG(mode) else "other"
+        return _DIRECTORY
+    return _FILE if stat.S_ISREG(mode) else _OTHER
 
 
 def _is_python_file(name: str) -> bool:
@@ -278,6 +287,7 @@ class _Walker:
 
     def __init__(self, root: Path, exclude: tuple[_GlobRule, ...], syntax: str) -> None:
         self.root = root
+        self.root_path = str(root)
         self.exclude = exclude
         self.syntax = syntax
         self.files: list[str] = []
@@ -286,8 +296,7 @@ class _Walker:
         self.pending_links: list[_PendingLink] = []
 
     def walk(self) -> None:
-        root = str(self.root)
-        self._walk_directory("", root, root, _Scope(), ())
+        self._walk_directory("", self.root_path, self.root_path, _Scope(), ())
         # Links found while walking links are walked in later rounds, each round in
         # path order, so the outcome never depends on the order scandir yields.
         while self.pending_links:
@@ -308,13 +317,14 @@ class _Walker:
         if real in self.walked:
             self._skip(path, f"already walked as {self.walked[real]}")
             return
-        probe = self._regexp_rule_for_contents(path, scope)
-        if probe is None:
+        blanket_reason = self._reason_for_everything_below(path, scope)
+        if blanket_reason is None:
             self._walk_directory(path, absolute, real, scope, chain)
             return
-        # Airflow matches a regexp like "sandbox/" against "sandbox" (no match, so it
-        # descends) and then against every path below (all match). Walk it the same
-        # way, then report the directory once if that rule left out everything in it.
+        # Some rules leave a directory walkable but match what is inside it: a regexp
+        # "sandbox/" (Airflow tests the directory as "sandbox") or a glob "build/**".
+        # Walk it, since a later rule may keep something, then report the directory
+        # once if that rule left out everything in it.
         marks = (len(self.files), len(self.skipped), len(self.pending_links), len(self.walked))
         self._walk_directory(path, absolute, real, scope, chain)
         files_mark, skipped_mark, pending_mark, walked_mark = marks
@@ -322,12 +332,12 @@ class _Walker:
         if (
             len(self.files) == files_mark
             and len(self.pending_links) == pending_mark
-            and all(item.reason == probe.origin for item in left_out)
+            and all(item.reason == blanket_reason for item in left_out)
         ):
             del self.skipped[skipped_mark:]
             for walked_real in list(self.walked)[walked_mark:]:
                 del self.walked[walked_real]
-            self._skip(path, probe.origin)
+            self._skip(path, blanket_reason)
 
     def _walk_directory(
         self, path: str, absolute: str, real: str, scope: _Scope, chain: tuple[str, ...]
@@ -363,11 +373,11 @@ class _Walker:
             return replace(
                 scope, gitignore=gitignore, airflowignore_glob=scope.airflowignore_glob + rules
             )
+        regexp_rules = _airflowignore_regexp_rules(airflowignore_text, file_path)
         return replace(
             scope,
             gitignore=gitignore,
-            airflowignore_regexp=scope.airflowignore_regexp
-            + _airflowignore_regexp_rules(airflowignore_text, file_path),
+            airflowignore_regexp=scope.airflowignore_regexp + regexp_rules,
             dag_folder=path if scope.dag_folder is None else scope.dag_folder,
         )
 
@@ -389,21 +399,22 @@ class _Walker:
         if name in ALWAYS_SKIPPED_DIRS:
             return
         kind = _kind_of(entry)
-        if kind == "other" or (kind == "file" and not _is_python_file(name)):
+        if kind == _OTHER or (kind == _FILE and not _is_python_file(name)):
             return
         path = _join(parent, name)
-        is_dir = kind == "directory"
+        is_dir = kind == _DIRECTORY
+        # A link that cannot be followed is matched as a file: an ignore rule names it first.
         reason = self._ignore_reason(path, name, is_dir, scope)
         if reason is not None:
             self._skip(path, reason)
             return
-        if kind in (SYMLINK_LOOP, BROKEN_SYMLINK):
+        if kind not in (_DIRECTORY, _FILE):
             self._skip(path, kind)
             return
         real = os.path.join(chain[-1], name)
         if entry.is_symlink():
             real = os.path.realpath(entry.path)
-            if not _is_within(real, str(self.root)):
+            if not _is_within(real, self.root_path):
                 self._skip(path, OUTSIDE_REPOSITORY)
                 return
             if is_dir:
@@ -433,13 +444,18 @@ class _Walker:
             return rule.origin if rule is not None else None
         return None
 
-    @staticmethod
-    def _regexp_rule_for_contents(path: str, scope: _Scope) -> _RegexpRule | None:
-        """The first regexp rule matching ``path/``: a candidate to ignore all below it."""
-        if not scope.airflowignore_regexp:
-            return None
-        subject = _relative(path, scope.dag_folder or "") + "/"
-        return _regexp_verdict(scope.airflowignore_regexp, subject)
+    def _reason_for_everything_below(self, path: str, scope: _Scope) -> str | None:
+        """The reason that would apply to ``path/``: likely the reason for all below it."""
+        name = path.rpartition("/")[2]
+        regexp_rule = None
+        if scope.airflowignore_regexp:
+            subject = _relative(path, scope.dag_folder or "") + "/"
+            regexp_rule = _regexp_verdict(scope.airflowignore_regexp, subject)
+        return (
+            _glob_verdict(self.exclude, path, name, True, slash_every_directory=True)
+            or (regexp_rule.origin if regexp_rule is not None else None)
+            or _glob_verdict(scope.gitignore, path, name, True, slash_every_directory=True)
+        )
 
 
 def _join(parent: str, name: str) -> str:

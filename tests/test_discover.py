@@ -107,6 +107,15 @@ def test_nested_gitignore_with_negation_and_anchors(tmp_path: Path) -> None:
     }
 
 
+def test_directory_whose_contents_are_all_gitignored_is_reported_once(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path, {".gitignore": "generated/**\n", "generated/a.py": "", "generated/b/c.py": ""}
+    )
+    discovery = discover(tmp_path)
+    assert discovery.files == ()
+    assert discovery.skipped == (Skipped("generated", ".gitignore (.gitignore:1: generated/**)"),)
+
+
 def test_gitignored_directory_cannot_be_reincluded(tmp_path: Path) -> None:
     make_tree(tmp_path, {".gitignore": "build/\n!build/keep.py\n", "build/keep.py": ""})
     discovery = discover(tmp_path)
@@ -229,16 +238,24 @@ def test_exclude_globs(tmp_path: Path) -> None:
             "dags/team/deep/legacy_x.py": "",
             "dags/team/legacy_ok.py": "",
             "dags/sandbox/a.py": "",
+            "dags/old/a.py": "",
+            "dags/old/deep/b.py": "",
             "tools/legacy_tool.py": "",
         },
     )
     discovery = discover(
         tmp_path,
-        exclude=["dags/**/legacy_*.py", "!dags/team/legacy_ok.py", "./dags/sandbox/"],
+        exclude=[
+            "dags/**/legacy_*.py",
+            "!dags/team/legacy_ok.py",
+            "./dags/sandbox/",
+            "dags/old/**",
+        ],
     )
     assert discovery.files == ("dags/etl.py", "dags/team/legacy_ok.py", "tools/legacy_tool.py")
     assert reasons(discovery) == {
         "dags/legacy_top.py": "exclude glob dags/**/legacy_*.py",
+        "dags/old": "exclude glob dags/old/**",  # everything below it, so reported once
         "dags/sandbox": "exclude glob ./dags/sandbox/",
         "dags/team/deep/legacy_x.py": "exclude glob dags/**/legacy_*.py",
     }

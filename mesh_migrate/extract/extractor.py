@@ -85,7 +85,9 @@ class Workspace:
             recorder.diagnostics.append(
                 Diagnostic("warning", "too-deep", "stopped interpreting: code nested too deeply", SourceSpan(path, interp.top_line))
             )
-        scan_unexecuted(parsed.tree, state, recorder, self.rules)
+        scan_unexecuted(parsed.tree, parsed.lines, state, recorder, self.rules)
+        # Scopes and functions refer to each other; clearing frees the tree without the GC.
+        state.scope.vars.clear()
         dags = recorder.dag_facts()
         resources = recorder.resource_facts()
         resources += _module_uses(recorder, dags)
@@ -119,35 +121,77 @@ def _module_uses(recorder: Recorder, dags: list) -> list:
     return uses
 
 
-def scan_unexecuted(tree: ast.Module, state: ModuleState, recorder: Recorder, rules: RulePack) -> None:
-    """Resources used in code that does not run at parse time (task callables, templates)."""
+_RESOURCE_MARKERS = ("conn", "pool", "Variable", "{{", "get_connection")
+
+
+def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, recorder: Recorder, rules: RulePack) -> None:
+    """Resources used in functions that never run at parse time (task callables, helpers)."""
     scope = state.scope
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str) and "{{" in node.value:
-                span = SourceSpan(recorder.path, node.lineno, node.col_offset)
-                for kind, name in jinja_uses(node.value):
-                    recorder.resource_uses.append((kind, name, None, span))
-            continue
-        if not isinstance(node, ast.Call) or id(node) in recorder.seen_calls:
-            continue
-        span = SourceSpan(recorder.path, node.lineno, node.col_offset)
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                continue
-            if rules.is_connection_keyword(keyword.arg):
-                kind = "connection"
-            elif keyword.arg in rules.pool_keywords:
-                kind = "pool"
+    for function in _unexecuted_functions(tree.body, recorder.executed):
+        body = "\n".join(lines[function.lineno - 1 : function.end_lineno])
+        if not any(marker in body for marker in _RESOURCE_MARKERS):
+            continue  # cheap: most callables use no connection, variable, pool or template
+        for node in _nodes(function):
+            if isinstance(node, ast.Constant):
+                if isinstance(node.value, str) and "{{" in node.value:
+                    span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+                    for kind, name in jinja_uses(node.value):
+                        recorder.resource_uses.append((kind, name, None, span))
+            elif isinstance(node, ast.Call) and id(node) not in recorder.seen_calls:
+                _scan_call(node, scope, recorder, rules)
+
+
+def _nodes(root: ast.AST):
+    """Every node below root (like ast.walk, without its per-node generator overhead)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+
+
+def _unexecuted_functions(body: list[ast.stmt], executed: set[int]) -> list[ast.AST]:
+    """Function definitions whose bodies the interpreter never ran, outermost first."""
+    found: list[ast.AST] = []
+    todo = list(body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if id(stmt) in executed:
+                todo.extend(stmt.body)
             else:
-                continue
-            _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
-        qualname = _plain_qualname(node.func, scope)
-        if qualname in rules.connection_getters or qualname in rules.variable_getters:
-            kind = "connection" if qualname in rules.connection_getters else "variable"
-            argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
-            if argument is not None:
-                _record_plain(recorder, kind, _plain_value(argument, scope), span)
+                found.append(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            todo.extend(stmt.body)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                todo.extend(getattr(stmt, field, ()))
+    return found
+
+
+def _scan_call(node: ast.Call, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+    span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            continue
+        if rules.is_connection_keyword(keyword.arg):
+            kind = "connection"
+        elif keyword.arg in rules.pool_keywords:
+            kind = "pool"
+        else:
+            continue
+        _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
+    qualname = _plain_qualname(node.func, scope)
+    if qualname in rules.connection_getters or qualname in rules.variable_getters:
+        kind = "connection" if qualname in rules.connection_getters else "variable"
+        argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
+        if argument is not None:
+            _record_plain(recorder, kind, _plain_value(argument, scope), span)
 
 
 def _record_plain(recorder: Recorder, kind: str, value: Any, span: SourceSpan) -> None:
@@ -166,9 +210,8 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
-        value = scope.vars.get(node.id)
-        if is_static(value):
-            return value
+        if node.id in scope.vars and is_static(scope.vars[node.id]):
+            return scope.vars[node.id]
         return Unknown(node.id, f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
         return "".join(str(v.value) for v in node.values)

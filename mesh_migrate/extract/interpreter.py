@@ -469,6 +469,8 @@ class Interpreter:
         return handler(node, scope)
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
+        if isinstance(node.value, str) and "{{" in node.value and self.in_top_module():
+            self.rec.template(self, node.value, node)
         return node.value
 
     def _eval_Name(self, node: ast.Name, scope: Scope) -> Any:
@@ -915,6 +917,7 @@ class Interpreter:
         self.module = func.closure.module or self.module
         self.call_depth += 1
         self.functions.append(func)
+        self.rec.executed.add(id(func.node))
         try:
             self.exec_block(func.node.body, scope)
         except _Return as ret:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .values import ModuleRef
@@ -14,6 +14,7 @@ class ParseResult:
     tree: ast.Module | None
     error: str | None = None
     line: int = 0
+    lines: list[str] = field(default_factory=list)
 
 
 def decode_source(data: bytes) -> str:
@@ -30,7 +31,7 @@ def parse_source(data: bytes, path: str) -> ParseResult:
     if "\0" in text:
         return ParseResult(None, "contains a NUL byte", text[: text.index("\0")].count("\n") + 1)
     try:
-        return ParseResult(ast.parse(text, filename=path))
+        return ParseResult(ast.parse(text, filename=path), lines=text.splitlines())
     except SyntaxError as exc:
         return ParseResult(None, f"syntax error: {exc.msg}", exc.lineno or 1)
     except (RecursionError, MemoryError, ValueError) as exc:

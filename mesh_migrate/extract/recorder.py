@@ -78,6 +78,7 @@ class Recorder:
         self.diagnostics: list[Diagnostic] = []
         self.imports: list[tuple[str, int]] = []
         self.seen_calls: set[int] = set()
+        self.executed: set[int] = set()  # function definitions the interpreter ran
 
     # ---- places --------------------------------------------------------------------
     def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
@@ -98,6 +99,13 @@ class Recorder:
     # ---- callbacks from the interpreter --------------------------------------------
     def call_seen(self, node: ast.Call) -> None:
         self.seen_calls.add(id(node))
+
+    def template(self, interp: Interpreter, text: str, node: ast.AST) -> None:
+        """Connections and variables a Jinja template reads, in code that runs at parse time."""
+        dag = interp.dag_stack[-1] if interp.dag_stack else None
+        span = SourceSpan(self.path, node.lineno, node.col_offset)
+        for kind, name in jinja_uses(text):
+            self.resource_uses.append((kind, name, dag, span))
 
     def module_import(self, module: str, stmt: ast.stmt) -> None:
         self.imports.append((module, stmt.lineno))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mesh_migrate.analysis import analyze
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SKYFLOW = FIXTURES / "skyflow"
+
+
+def write_repo(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """Build a small repository from {path: source} and analyze it."""
+
+    def build(files: dict[str, str]):
+        write_repo(tmp_path, files)
+        return analyze(tmp_path).facts
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def skyflow():
+    return analyze(SKYFLOW)

@@ -1,0 +1,118 @@
+"""The command line, end to end through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from mesh_migrate import __version__
+from mesh_migrate.cli import main
+
+from .conftest import SKYFLOW, write_repo
+
+
+def run(*args, **env):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env or None)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_analyze_prints_a_plain_summary_when_piped():
+    result = run("analyze", SKYFLOW)
+    assert result.exit_code == 0, result.output
+    assert "DAGs" in result.output and "dependencies: sensor" in result.output
+    assert "\x1b[" not in result.output  # no ANSI codes when not on a terminal
+    assert "Traceback" not in result.output
+
+
+def test_quiet_prints_one_line():
+    result = run("-q", "analyze", SKYFLOW)
+    assert result.exit_code == 0
+    assert len(result.output.strip().splitlines()) == 1
+    assert "DAGs in" in result.output
+
+
+def test_verbose_lists_every_unresolved_item(tmp_path):
+    source = "import os\nfrom airflow import DAG\n" + "".join(f"DAG(os.getenv('X{i}'))\n" for i in range(15))
+    write_repo(tmp_path, {"dags/a.py": source})
+    short = run("analyze", tmp_path).output
+    long = run("-v", "analyze", tmp_path).output
+    assert "and 5 more" in short
+    assert long.count("read from an environment variable") == 15
+
+
+def test_json_document_schema():
+    result = run("analyze", SKYFLOW, "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["schema"] == "mesh-migrate/analysis@1"
+    assert doc["root"] == "."
+    assert set(doc) >= {"dags", "dependencies", "resources", "unresolved", "diagnostics"}
+    dag = doc["dags"][0]
+    assert set(dag) >= {"dag_id", "file", "line", "owners", "tags", "schedule", "tasks", "team", "team_source"}
+    dep = doc["dependencies"][0]
+    assert set(dep) >= {"kind", "source", "target", "task_id", "source_tasks", "dataset", "dag", "file", "line", "cross_team"}
+    assert not dep["file"].startswith("/")
+    for item in doc["unresolved"]:
+        assert item["file"] and item["line"] and item["reason"]
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    result = run("analyze", tmp_path / "nope")
+    assert result.exit_code == 2
+    assert "no such directory" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_mesh_yaml_problems_are_reported_together_with_lines(tmp_path):
+    write_repo(tmp_path, {
+        "mesh.yaml": """
+            version: 1
+            colour: blue
+            airflowignore_syntax: fnmatch
+            teams:
+              flights:
+                paths: ["dags/flights/**"]
+                instance: {api_version: 9}
+              flights:
+                paths: []
+        """,
+        "dags/a.py": "from airflow import DAG\nDAG('a')\n",
+    })
+    result = run("analyze", tmp_path)
+    assert result.exit_code == 2
+    assert "mesh.yaml:8: duplicate key 'flights'" in result.output
+    result_text = result.output
+    assert "Traceback" not in result_text
+
+
+def test_mesh_yaml_unknown_keys_and_types_all_at_once(tmp_path):
+    write_repo(tmp_path, {
+        "mesh.yaml": """
+            version: 1
+            colour: blue
+            airflowignore_syntax: fnmatch
+            teams:
+              flights:
+                paths: "dags/flights/**"
+                instance: {api_version: 9}
+        """,
+    })
+    result = run("analyze", tmp_path)
+    assert result.exit_code == 2
+    assert "mesh.yaml:2: unknown key 'colour'" in result.output
+    assert "mesh.yaml:3: airflowignore_syntax must be one of regexp, glob" in result.output
+    assert "mesh.yaml:7: api_version of team 'flights' must be 2 or 3" in result.output
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path):
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nversion: 1\n"
+    write_repo(tmp_path, {"mesh.yaml": bomb})
+    result = run("analyze", tmp_path)
+    assert result.exit_code == 2
+    assert "aliases" in result.output
