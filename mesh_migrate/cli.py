@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .analysis import analyze
+from .extract.runner import ExtractOptions
 from .render.console import make_console, print_summary
 from .render.document import analysis_document
 from .yamlio import ConfigError
@@ -55,15 +56,28 @@ def _repo_path(path: str) -> Path:
     return root
 
 
+def extraction_options(func):
+    """--jobs, --cache-dir and --no-cache, shared by every command that analyzes a repository."""
+    func = click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")(func)
+    func = click.option("--cache-dir", type=click.Path(file_okay=False), help="Fact cache folder [default: PATH/.mesh-migrate-cache].")(func)
+    func = click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: all cores; 1 runs in-process].")(func)
+    return func
+
+
+def _options(jobs: int | None, cache_dir: str | None, no_cache: bool) -> ExtractOptions:
+    return ExtractOptions(jobs=jobs, cache_dir=Path(cache_dir) if cache_dir else None, use_cache=not no_cache)
+
+
 @main.command(name="analyze")
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@extraction_options
 @click.pass_obj
-def analyze_command(obj: Context, path: str, fmt: str) -> None:
+def analyze_command(obj: Context, path: str, fmt: str, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
     """Find every DAG, cross-DAG dependency and shared resource under PATH, statically."""
     root = _repo_path(path)
     try:
-        result = analyze(root)
+        result = analyze(root, options=_options(jobs, cache_dir, no_cache))
     except ConfigError as error:
         config_failure(error)
         return
