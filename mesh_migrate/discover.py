@@ -17,10 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-try:  # pathspec >= 1.0 deprecates GitWildMatchPattern in favour of this same class
-    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as _GitWildMatch
-except ImportError:  # pathspec 0.12
-    from pathspec.patterns.gitwildmatch import GitWildMatchPattern as _GitWildMatch
+from .globs import GitWildMatch as _GitWildMatch
 
 __all__ = ["ALWAYS_SKIPPED_DIRS", "AIRFLOWIGNORE_SYNTAXES", "Discovery", "Skipped", "discover"]
 

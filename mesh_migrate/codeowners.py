@@ -1,0 +1,65 @@
+"""CODEOWNERS files (GitHub and GitLab syntax): which owners a path has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from .globs import wildmatch_spec
+
+LOCATIONS = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
+
+
+@dataclass(frozen=True)
+class OwnerRule:
+    pattern: str
+    owners: tuple[str, ...]
+    line: int
+    spec: pathspec.PathSpec
+
+
+@dataclass(frozen=True)
+class CodeOwners:
+    path: str  # where the file was found, relative to the root
+    rules: tuple[OwnerRule, ...]
+
+    def owners_of(self, path: str) -> OwnerRule | None:
+        """The rule that applies to a path: the last one that matches wins."""
+        for rule in reversed(self.rules):
+            if rule.spec.match_file(path):
+                return rule
+        return None
+
+
+def find_codeowners(root: Path) -> CodeOwners | None:
+    for location in LOCATIONS:
+        candidate = root / location
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                return None
+            return parse_codeowners(text, location)
+    return None
+
+
+def parse_codeowners(text: str, path: str = "CODEOWNERS") -> CodeOwners:
+    rules: list[OwnerRule] = []
+    section_owners: tuple[str, ...] = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
+        if not line:
+            continue
+        if line.startswith(("[", "^[")):  # a GitLab section: its default owners follow the name
+            section_owners = tuple(t for t in line.split("]", 1)[-1].split() if not t.startswith("["))
+            continue
+        pattern, *owners = line.split()
+        pattern = pattern.replace("\\ ", " ")
+        try:
+            spec = wildmatch_spec([pattern])
+        except ValueError:
+            continue
+        rules.append(OwnerRule(pattern, tuple(owners) or section_owners, number, spec))
+    return CodeOwners(path, tuple(rules))
