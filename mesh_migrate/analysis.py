@@ -1,23 +1,32 @@
-"""The analysis use case: discover files, extract facts from each, link them."""
+"""The analysis use case: discover, extract, link, own, graph and plan."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .codeowners import CodeOwners, find_codeowners
 from .config import MeshConfig, load_config
 from .discover import discover
 from .extract.runner import ExtractOptions, Progress, extract_files
 from .facts import RepoFacts
+from .graph import MeshGraph, build_graph
 from .link import link
+from .ownership import OwnershipResult, assign_teams
+from .plan import SplitPlan, build_plans
 from .rulepack import RulePack, load_rule_pack
 
 
 @dataclass(frozen=True)
 class Analysis:
+    root: Path | None  # None when built from facts alone
     config: MeshConfig
     rules: RulePack
     facts: RepoFacts
+    codeowners: CodeOwners | None
+    ownership: OwnershipResult
+    graph: MeshGraph
+    plans: tuple[SplitPlan, ...]
 
 
 def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
@@ -32,5 +41,14 @@ def analyze(root: Path, *, options: ExtractOptions = ExtractOptions(), progress:
     config, rules = load_settings(root)
     found = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax)
     results = extract_files(root, rules, config.python_paths, found.files, options, progress)
-    skipped = [(s.path, s.reason) for s in found.skipped]
-    return Analysis(config, rules, link(".", results, skipped))
+    facts = link(".", results, [(s.path, s.reason) for s in found.skipped])
+    return assemble(facts, config, rules, find_codeowners(root), root)
+
+
+def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
+    """Everything after extraction, from facts alone (so it can be tested without files)."""
+    ownership = assign_teams(facts, config, codeowners)
+    facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
+    graph = build_graph(facts, ownership)
+    plans = tuple(build_plans(facts, config, ownership, graph))
+    return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans)

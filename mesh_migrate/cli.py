@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .analysis import analyze
+from .analysis import Analysis, analyze
 from .extract.runner import ExtractOptions
-from .render.console import make_console, print_summary
+from .render.console import make_console, print_analysis
 from .render.document import analysis_document
+from .render.explain import explain_lines
+from .render.graphs import RenderUnavailable, dag_dot, graphml, neighbourhood, node_link_json, render, team_dot
+from .render.report import write_report
 from .yamlio import ConfigError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_FROM_FILES = 200
 
 
 class Context:
@@ -39,12 +46,20 @@ def config_failure(error: ConfigError) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mesh-migrate")
-@click.option("-v", "--verbose", is_flag=True, help="List every unresolved item and diagnostic.")
+@click.option("-v", "--verbose", is_flag=True, help="List every unresolved item, diagnostic and edge.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the one-line summary.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """Split an Airflow monolith into one Airflow instance per team."""
     ctx.obj = Context(verbose, quiet)
+
+
+def extraction_options(func):
+    """--jobs, --cache-dir and --no-cache, shared by every command that analyzes a repository."""
+    func = click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")(func)
+    func = click.option("--cache-dir", type=click.Path(file_okay=False), help="Fact cache folder [default: PATH/.mesh-migrate-cache].")(func)
+    func = click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: all cores; 1 runs in-process].")(func)
+    return func
 
 
 def _repo_path(path: str) -> Path:
@@ -56,37 +71,113 @@ def _repo_path(path: str) -> Path:
     return root
 
 
-def extraction_options(func):
-    """--jobs, --cache-dir and --no-cache, shared by every command that analyzes a repository."""
-    func = click.option("--no-cache", is_flag=True, help="Neither read nor write the fact cache.")(func)
-    func = click.option("--cache-dir", type=click.Path(file_okay=False), help="Fact cache folder [default: PATH/.mesh-migrate-cache].")(func)
-    func = click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: all cores; 1 runs in-process].")(func)
-    return func
+@contextmanager
+def _progress(enabled: bool) -> Iterator:
+    """A progress bar on long runs, drawn only on a terminal (stderr)."""
+    console = make_console(stderr=True)
+    if not enabled or console.no_color or not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("files", total=None)
+
+        def update(done: int, total: int) -> None:
+            if total >= PROGRESS_FROM_FILES:
+                bar.update(task, completed=done, total=total)
+
+        yield update
 
 
-def _options(jobs: int | None, cache_dir: str | None, no_cache: bool) -> ExtractOptions:
-    return ExtractOptions(jobs=jobs, cache_dir=Path(cache_dir) if cache_dir else None, use_cache=not no_cache)
+def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: bool, *, progress: bool = False) -> Analysis:
+    options = ExtractOptions(jobs=jobs, cache_dir=Path(cache_dir) if cache_dir else None, use_cache=not no_cache)
+    try:
+        with _progress(progress) as update:
+            return analyze(root, options=options, progress=update)
+    except ConfigError as error:
+        config_failure(error)
+        raise  # unreachable: config_failure exits
 
 
 @main.command(name="analyze")
-@click.argument("path", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg here.")
 @extraction_options
 @click.pass_obj
-def analyze_command(obj: Context, path: str, fmt: str, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
-    """Find every DAG, cross-DAG dependency and shared resource under PATH, statically."""
+def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+    """Find every DAG, cross-DAG dependency, team and split plan under PATH, statically."""
     root = _repo_path(path)
-    try:
-        result = analyze(root, options=_options(jobs, cache_dir, no_cache))
-    except ConfigError as error:
-        config_failure(error)
-        return
-    facts = result.facts
+    result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet)
     if fmt == "json":
-        click.echo(json.dumps(analysis_document(facts), indent=2))
-        return
-    teams = [t.name for t in result.config.teams]
-    print_summary(make_console(), facts, teams, verbose=obj.verbose, quiet=obj.quiet)
+        click.echo(json.dumps(analysis_document(result), indent=2))
+    else:
+        print_analysis(make_console(), result, verbose=obj.verbose, quiet=obj.quiet)
+    if out:
+        report = write_report(result, Path(out))
+        console = make_console(stderr=fmt == "json")
+        if not obj.quiet:
+            console.print(f"wrote {len(report.written)} files to {out} ({len(result.plans)} team plans)", markup=False)
+        if report.hint:
+            console.print(f"hint: {report.hint}", markup=False)
+
+
+@main.command(name="graph")
+@click.argument("path", type=click.Path())
+@click.option("--team", help="Draw this team's DAGs and their neighbours; without it, the team graph.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "json", "graphml"]), default="dot", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+@extraction_options
+@click.pass_obj
+def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+    """Draw one team's neighbourhood, or the team graph."""
+    root = _repo_path(path)
+    result = run_analysis(root, jobs, cache_dir, no_cache)
+    graph = result.graph
+    if team is not None and team not in result.ownership.teams:
+        fail(f"unknown team {team!r}; teams: {', '.join(result.ownership.teams)}")
+    if team is None:
+        nodes = graph.teams if fmt in ("json", "graphml") else None
+        drawing = team_dot(graph)
+    else:
+        nodes = neighbourhood(graph, team)
+        drawing = dag_dot(nodes, f"{team}: its DAGs and the DAGs they depend on or that depend on them")
+    if fmt == "dot":
+        data: bytes = drawing.source.encode()
+    elif fmt == "json":
+        data = node_link_json(nodes).encode()
+    elif fmt == "graphml":
+        data = graphml(nodes)
+    else:
+        try:
+            data = render(drawing, fmt)
+        except RenderUnavailable as missing:
+            fail(f"cannot render {fmt}: {missing}; use --format dot")
+            return
+    if output:
+        from .fsutil import write_atomic
+
+        write_atomic(Path(output), data)
+    elif fmt == "png":
+        fail("PNG is binary: give --output FILE")
+    else:
+        click.echo(data.decode(), nl=False)
+
+
+@main.command(name="explain")
+@click.argument("dag_id")
+@click.argument("path", type=click.Path())
+@extraction_options
+@click.pass_obj
+def explain_command(obj: Context, dag_id: str, path: str, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+    """Show a DAG's team (and why), what it waits on and who waits on it, with places."""
+    root = _repo_path(path)
+    result = run_analysis(root, jobs, cache_dir, no_cache)
+    lines = explain_lines(result, dag_id)
+    if lines is None:
+        fail(f"no DAG {dag_id!r} under {path}")
+    console = make_console()
+    for line in lines:
+        console.print(line, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..analysis import Analysis
 from ..facts import RepoFacts
 
 SHOWN_BY_DEFAULT = 10
@@ -28,23 +29,62 @@ def _table(console: Console, *columns: str, title: str | None = None) -> Table:
     return table
 
 
-def print_summary(console: Console, facts: RepoFacts, teams: list[str], *, verbose: bool = False, quiet: bool = False) -> None:
-    deps = Counter(d.kind for d in facts.dependencies)
-    severities = Counter(d.severity for d in facts.diagnostics)
-    headline = (
+def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = False, quiet: bool = False) -> None:
+    """The counts, then teams, the heaviest cross-team edges, cycles and findings."""
+    facts, graph = analysis.facts, analysis.graph
+    print_counts(console, facts, len(analysis.ownership.teams), one_line=quiet)
+    if quiet:
+        return
+    table = _table(console, "team", "DAGs", "inbound", "outbound", "manual", "wave", title="Teams")
+    for plan in analysis.plans:
+        wave = str(plan.wave or "-") + (" (cycle)" if plan.moves_with else "")
+        table.add_row(plan.team, str(len(plan.dags)), str(len(plan.inbound)), str(len(plan.outbound)), str(len(plan.manual)), wave)
+    console.print(table)
+    edges = sorted(graph.teams.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))
+    shown = edges if verbose else edges[:SHOWN_BY_DEFAULT]
+    table = _table(console, "upstream", "", "downstream", "dependencies", title=f"Top cross-team edges ({len(edges)} team pairs)")
+    for a, b, data in shown:
+        table.add_row(a, "->", b, ", ".join(f"{n} {k}" for k, n in data["kinds"].items()))
+    console.print(table)
+    if graph.cycles:
+        console.print(f"[bold red]Team cycles ({len(graph.cycles)}):[/bold red] teams that wait on each other must move together, or one edge must be broken first")
+        for cycle in graph.cycles:
+            console.print("  " + " -> ".join([*cycle, cycle[0]]), markup=False)
+    else:
+        console.print("Team cycles: none")
+    console.print("Migration waves (teams nobody waits on first): " + " | ".join(f"{n}: {', '.join(w)}" for n, w in enumerate(graph.waves, 1)), markup=False)
+    unowned = sum(1 for o in analysis.ownership.by_dag.values() if o.team is None)
+    console.print(
+        f"Findings: {len(graph.dangling)} dangling, {len(graph.duplicates)} duplicate dag ids, "
+        f"{len(graph.self_dependencies)} self-dependencies, {unowned} unowned DAGs, "
+        f"{sum(1 for s in graph.shared if s.kind in ('connection', 'variable'))} connections/variables shared by several teams, "
+        f"{sum(1 for s in graph.shared if s.kind == 'module')} shared modules"
+    )
+    console.print("Ownership sources: " + "; ".join(analysis.ownership.fallbacks), markup=False)
+    _print_items(console, "Unresolved", [(str(u.span), f"{u.what}: {u.expression} ({u.reason})") for u in facts.unresolved], verbose)
+    _print_items(console, "Diagnostics", [(str(d.span), f"{d.severity} {d.code}: {d.message}") for d in facts.diagnostics], verbose)
+    console.print(headline(facts))
+
+
+def headline(facts: RepoFacts) -> str:
+    return (
         f"{len(facts.dags)} DAGs in {len(facts.files)} files, "
-        f"{sum(deps.values())} dependencies, {len(facts.unresolved)} unresolved, "
+        f"{len(facts.dependencies)} dependencies, {len(facts.unresolved)} unresolved, "
         f"{len(facts.diagnostics)} diagnostics"
     )
-    if quiet:
-        console.print(headline)
+
+
+def print_counts(console: Console, facts: RepoFacts, teams: int, *, one_line: bool = False) -> None:
+    if one_line:
+        console.print(headline(facts))
         return
-    console.print(f"[bold]mesh-migrate analysis of {facts.root}[/bold]")
-    table = _table(console, "", "count")
+    deps = Counter(d.kind for d in facts.dependencies)
+    severities = Counter(d.severity for d in facts.diagnostics)
+    table = _table(console, "", "count", title="Analysis")
     table.add_row("files analyzed", str(len(facts.files)))
     table.add_row("files skipped", str(len(facts.skipped)))
     table.add_row("DAGs", str(len(facts.dags)))
-    table.add_row("teams found so far", str(len(teams)))
+    table.add_row("teams", str(teams))
     for kind, count in sorted(deps.items()):
         table.add_row(f"dependencies: {kind}", str(count))
     for kind, count in sorted(Counter(r.kind for r in facts.resources).items()):
@@ -55,15 +95,6 @@ def print_summary(console: Console, facts: RepoFacts, teams: list[str], *, verbo
         if severities.get(severity):
             table.add_row(f"diagnostics: {severity}", str(severities[severity]))
     console.print(table)
-    if teams:
-        console.print("teams: " + ", ".join(teams))
-    _print_items(console, "Unresolved", [
-        (str(u.span), f"{u.what}: {u.expression} ({u.reason})") for u in facts.unresolved
-    ], verbose)
-    _print_items(console, "Diagnostics", [
-        (str(d.span), f"{d.severity} {d.code}: {d.message}") for d in facts.diagnostics
-    ], verbose)
-    console.print(headline)
 
 
 def _print_items(console: Console, title: str, rows: list[tuple[str, str]], verbose: bool) -> None:

@@ -6,7 +6,9 @@ from collections import Counter
 from typing import Any
 
 from .. import __version__
+from ..analysis import Analysis
 from ..facts import RepoFacts, SourceSpan
+from ..graph import other_end
 
 SCHEMA = "mesh-migrate/analysis@1"
 
@@ -15,7 +17,9 @@ def _place(span: SourceSpan | None) -> dict[str, Any]:
     return {"file": span.path, "line": span.line} if span else {"file": None, "line": None}
 
 
-def analysis_document(facts: RepoFacts) -> dict[str, Any]:
+def analysis_document(analysis: Analysis) -> dict[str, Any]:
+    facts, ownership, graph = analysis.facts, analysis.ownership, analysis.graph
+    links = {id(link.dependency): link for link in graph.links}
     return {
         "schema": SCHEMA,
         "tool": {"name": "mesh-migrate", "version": __version__},
@@ -30,8 +34,10 @@ def analysis_document(facts: RepoFacts) -> dict[str, Any]:
                 "tags": list(d.tags),
                 "schedule": d.schedule,
                 "tasks": list(d.tasks),
-                "team": None,
-                "team_source": None,
+                "team": ownership.of(d).team,
+                "team_source": ownership.of(d).source,
+                "team_reason": ownership.of(d).reason,
+                "suggested_team": ownership.of(d).suggested,
             }
             for d in facts.dags
         ],
@@ -49,7 +55,8 @@ def analysis_document(facts: RepoFacts) -> dict[str, Any]:
                 "operator": d.operator,
                 "arguments": dict(d.arguments),
                 "via": _place(d.via) if d.via else None,
-                "cross_team": None,
+                "cross_team": links[id(d)].cross_team if id(d) in links else None,
+                "other_dag": other_end(d),
             }
             for d in facts.dependencies
         ],
@@ -61,6 +68,23 @@ def analysis_document(facts: RepoFacts) -> dict[str, Any]:
             {"severity": d.severity, "code": d.code, "message": d.message, **_place(d.span)} for d in facts.diagnostics
         ],
         "skipped": [{"file": path, "reason": reason} for path, reason in facts.skipped],
+        "teams": [
+            {
+                "team": plan.team,
+                "dags": len(plan.dags),
+                "inbound": len(plan.inbound),
+                "outbound": len(plan.outbound),
+                "wave": plan.wave,
+                "instance": {"url": plan.instance.url, "http_conn_id": plan.instance.http_conn_id, "api_version": plan.instance.api_version},
+            }
+            for plan in analysis.plans
+        ],
+        "team_edges": [
+            {"source": a, "target": b, "count": data["weight"], "kinds": data["kinds"]}
+            for a, b, data in sorted(graph.teams.edges(data=True))
+        ],
+        "cycles": [list(cycle) for cycle in graph.cycles],
+        "waves": [list(wave) for wave in graph.waves],
     }
 
 

@@ -1,0 +1,179 @@
+"""Split plans: for each team, what moves, what it must provide and what it must rewrite."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .config import Instance, MeshConfig
+from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan
+from .graph import MeshGraph, TeamLink
+from .ownership import OwnershipResult
+
+PLACEHOLDER_CONN = "airflow_{team}"
+
+# What each dependency kind becomes once the two DAGs live on different instances.
+REWRITES = {
+    "sensor": "HttpSensor polling the upstream instance's REST API",
+    "trigger": "HttpOperator POSTing a DAG run to the other instance",
+    "marker": "cannot clear across instances: remove or replace by hand",
+    "dataset": "no cross-instance datasets: poll the producer's REST API or emit an asset event over HTTP",
+}
+
+
+@dataclass(frozen=True)
+class MovingDag:
+    dag_id: str
+    span: SourceSpan
+    source: str
+    reason: str
+    overruled: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedDependency:
+    dependency: DependencyFact
+    our_dag: str
+    their_dag: str
+    their_team: str | None
+    rewrite: str  # what the line becomes, or why it is manual work
+    automatic: bool  # True when the codemod rewrites it
+
+
+@dataclass(frozen=True)
+class ResourceNeed:
+    kind: str
+    name: str
+    dags: tuple[str, ...]
+    shared_with: tuple[str, ...]  # other teams using it too
+
+
+@dataclass(frozen=True)
+class ManualItem:
+    what: str
+    span: SourceSpan
+    why: str
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    team: str
+    description: str
+    instance: Instance
+    instance_is_placeholder: bool
+    wave: int | None
+    moves_with: tuple[str, ...]  # teams in the same cycle group
+    dags: tuple[MovingDag, ...]
+    inbound: tuple[PlannedDependency, ...]  # other teams wait on us: give them API access
+    outbound: tuple[PlannedDependency, ...]  # we wait on other teams: each line becomes HTTP
+    resources: tuple[ResourceNeed, ...]
+    modules: tuple[ResourceNeed, ...]
+    manual: tuple[ManualItem, ...]
+
+
+def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
+    configured = config.team(team)
+    if configured and configured.instance.http_conn_id:
+        return configured.instance, False
+    base = configured.instance if configured else Instance()
+    return Instance(url=base.url, http_conn_id=PLACEHOLDER_CONN.format(team=team), api_version=base.api_version), True
+
+
+def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
+    """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
+    if dep.kind == "sensor":
+        fn = dep.argument("execution_date_fn")
+        if fn is not None and not fn.startswith("lambda"):
+            return False, f"execution_date_fn={fn} is not a simple lambda: translate the date by hand"
+        if dep.via is not None and dep.via.path != dep.span.path:
+            return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
+        return True, REWRITES["sensor"]
+    if dep.kind == "trigger":
+        if dep.via is not None and dep.via.path != dep.span.path:
+            return False, f"built by a helper in {dep.via}: rewrite by hand"
+        return True, REWRITES["trigger"]
+    return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
+
+
+def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
+    team_dags: dict[str, list[DagFact]] = defaultdict(list)
+    for dag in facts.dags:
+        owned = ownership.of(dag)
+        if owned.team:
+            team_dags[owned.team].append(dag)
+    groups = {team: group for group in graph.groups for team in group}
+    plans = []
+    for team in ownership.teams:
+        instance, placeholder = instance_for(team, config)
+        configured = config.team(team)
+        plans.append(
+            SplitPlan(
+                team=team,
+                description=configured.description if configured else "",
+                instance=instance,
+                instance_is_placeholder=placeholder,
+                wave=graph.wave_of(team),
+                moves_with=tuple(t for t in groups.get(team, ()) if t != team),
+                dags=tuple(_moving(dag, ownership) for dag in sorted(team_dags[team], key=lambda d: d.dag_id)),
+                inbound=tuple(_planned(link, inbound=True) for link in graph.links if link.cross_team and link.other_team == team),
+                outbound=tuple(_planned(link, inbound=False) for link in graph.links if link.cross_team and link.holder_team == team),
+                resources=_needs(facts, ownership, team, kinds=("connection", "variable", "pool")),
+                modules=_needs(facts, ownership, team, kinds=("module",)),
+                manual=_manual(facts, graph, ownership, team),
+            )
+        )
+    return plans
+
+
+def _moving(dag: DagFact, ownership: OwnershipResult) -> MovingDag:
+    owned = ownership.of(dag)
+    overruled = tuple(f"{c.team} ({c.source}: {c.reason})" for c in owned.overruled)
+    return MovingDag(dag.dag_id, dag.span, owned.source, owned.reason, overruled)
+
+
+def _planned(link: TeamLink, inbound: bool) -> PlannedDependency:
+    dep = link.dependency
+    automatic, rewrite = is_automatic(dep)
+    if inbound:
+        return PlannedDependency(dep, link.other_dag, dep.dag, link.holder_team, rewrite, automatic)
+    return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic)
+
+
+def _needs(facts: RepoFacts, ownership: OwnershipResult, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNeed, ...]:
+    ours: dict[tuple[str, str], set[str]] = defaultdict(set)
+    others: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for use in facts.resources:
+        if use.kind not in kinds or not use.dag:
+            continue
+        owner = ownership.team_of_id(use.dag)
+        if owner == team:
+            ours[(use.kind, use.name)].add(use.dag)
+        elif owner:
+            others[(use.kind, use.name)].add(owner)
+    return tuple(
+        ResourceNeed(kind, name, tuple(sorted(dags)), tuple(sorted(others.get((kind, name), ()))))
+        for (kind, name), dags in sorted(ours.items())
+    )
+
+
+def _manual(facts: RepoFacts, graph: MeshGraph, ownership: OwnershipResult, team: str) -> tuple[ManualItem, ...]:
+    files = {dag.span.path for dag in facts.dags if ownership.of(dag).team == team}
+    items: list[ManualItem] = []
+    dangling = set(graph.dangling)
+    for link in graph.links:
+        if link.holder_team != team:
+            continue
+        dep = link.dependency
+        if link.cross_team:
+            automatic, why = is_automatic(dep)
+            if not automatic:
+                items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
+        elif link in dangling:
+            items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
+    for item in facts.unresolved:
+        if item.span.path in files:
+            items.append(ManualItem(f"unresolved {item.what}: {item.expression}", item.span, item.reason))
+    for dag_id, paths in graph.duplicates.items():
+        if any(p in files for p in paths):
+            items.append(ManualItem(f"duplicate dag_id {dag_id}", SourceSpan(paths[0], 0), "defined in " + ", ".join(paths)))
+    return tuple(sorted(set(items), key=lambda i: (i.span, i.what)))

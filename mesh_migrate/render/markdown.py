@@ -1,0 +1,175 @@
+"""Split plans and the summary as Markdown that reads well as a pull request description."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..analysis import Analysis
+from ..facts import SourceSpan
+from ..names import file_name
+from ..plan import PlannedDependency, SplitPlan
+
+WAVE_POLICY = (
+    "Teams nobody waits on move first and the most upstream teams last: when a team leaves, "
+    "only its own sensors change (they poll the monolith over HTTP through one connection per "
+    "upstream team), and when an upstream team follows, that connection is repointed at its new "
+    "instance with no code change. Teams in a cycle share a wave."
+)
+
+
+def link(span: SourceSpan, base: str = "../") -> str:
+    """A relative link to file:line that works in a pull request and in a local checkout."""
+    if not span.line:
+        return f"[`{span.path}`]({base}{span.path})"
+    return f"[`{span.path}:{span.line}`]({base}{span.path}#L{span.line})"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _tasks(dep) -> str:
+    if dep.kind == "dataset":
+        return f"{dep.dataset} (by {dep.task_id})"
+    if dep.source_tasks:
+        return ", ".join(dep.source_tasks)
+    if dep.task_group:
+        return f"group {dep.task_group}"
+    return "whole DAG" if dep.kind in ("sensor", "skyflow_sensor") else "—"
+
+
+def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
+    instance = plan.instance
+    wave = f"wave {plan.wave}" if plan.wave else "no wave"
+    out = [f"# Split plan: {plan.team}", ""]
+    if plan.description:
+        out += [f"_{plan.description}_", ""]
+    target = instance.url or "URL to be decided"
+    placeholder = " (placeholder: set `instance` for this team in mesh.yaml)" if plan.instance_is_placeholder else ""
+    out += [
+        f"- **Target instance:** {target}, Airflow REST API v{1 if instance.api_version == 2 else 2} "
+        f"(Airflow {instance.api_version}), connection `{instance.http_conn_id}`{placeholder}",
+        f"- **Migration {wave}**" + (f", together with {', '.join(plan.moves_with)} (a dependency cycle)" if plan.moves_with else ""),
+        f"- **{len(plan.dags)} DAGs move**, {len(plan.outbound)} outbound and {len(plan.inbound)} inbound cross-team dependencies, "
+        f"{len(plan.manual)} items of manual work",
+        "",
+    ]
+    out += ["## DAGs that move", ""]
+    rows = [[f"`{d.dag_id}`", link(d.span, base), f"{d.source}: {d.reason}" + (f" (also named: {'; '.join(d.overruled)})" if d.overruled else "")] for d in plan.dags]
+    out += _table(["DAG", "defined at", "why this team"], rows) if rows else ["None."]
+    out += ["", "## Outbound: what we wait on or trigger in other teams", ""]
+    out += ["Each line changes in our code: the codemod rewrites it into an HTTP call to the other team's instance.", ""]
+    out += _dependency_table(plan.outbound, base, ours_first=True) if plan.outbound else ["None."]
+    out += ["", "## Inbound: who waits on or triggers our DAGs", ""]
+    out += [f"These teams reach our instance through their connection `{plan.instance.http_conn_id}`: give each an API user.", ""]
+    out += _dependency_table(plan.inbound, base, ours_first=False) if plan.inbound else ["None."]
+    out += ["", "## To provision on our instance", ""]
+    if plan.resources:
+        rows = [[r.kind, f"`{r.name}`", _names(r.dags), _names(r.shared_with)] for r in plan.resources]
+        out += _table(["kind", "name", "used by", "also used by teams"], rows)
+        out += ["", "A connection or variable other teams use too is a secret to duplicate or an ownership to settle."]
+    else:
+        out += ["None."]
+    out += ["", "## Shared modules to bring along", ""]
+    if plan.modules:
+        rows = [[f"`{m.name}`", _names(m.dags), _names(m.shared_with)] for m in plan.modules]
+        out += _table(["module", "imported by", "also imported by teams"], rows)
+        out += ["", "Modules other teams import too are best packaged (or vendored) rather than copied."]
+    else:
+        out += ["None."]
+    out += ["", "## Manual work", ""]
+    if plan.manual:
+        out += _table(["what", "where", "why"], [[m.what, link(m.span, base), m.why] for m in plan.manual])
+    else:
+        out += ["None: every cross-team dependency is rewritten by the codemod."]
+    out += ["", "## How to apply", "", "```", f"mesh-migrate codemod . --team {plan.team} --diff     # review", f"mesh-migrate codemod . --team {plan.team} --branch   # branch mesh/{plan.team}", "```", ""]
+    return out
+
+
+def _names(names: tuple[str, ...], shown: int = 6) -> str:
+    if not names:
+        return "—"
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
+def _dependency_table(items: tuple[PlannedDependency, ...], base: str, ours_first: bool) -> list[str]:
+    rows = []
+    for item in items:
+        dep = item.dependency
+        other = f"`{item.their_dag}` ({item.their_team})"
+        holder = f"`{dep.dag}` schedule" if dep.kind == "dataset" else f"`{dep.dag}` task `{dep.task_id or '—'}`"
+        rows.append([
+            dep.kind,
+            holder,
+            other if ours_first else f"`{item.our_dag}`",
+            _tasks(dep),
+            link(dep.span, base),
+            ("codemod: " if item.automatic else "manual: ") + item.rewrite,
+        ])
+    header = ["kind", "our task" if ours_first else "their task", "on" if ours_first else "on our DAG", "tasks", "line", "becomes"]
+    return _table(header, rows)
+
+
+def summary_markdown(analysis: Analysis, base: str = "../") -> list[str]:
+    facts, graph, ownership = analysis.facts, analysis.graph, analysis.ownership
+    kinds = Counter(d.kind for d in facts.dependencies)
+    cross = graph.cross_team_links()
+    out = ["# Monolith split: summary", ""]
+    out += [
+        f"- {len(facts.dags)} DAGs in {len(facts.files)} files, {len(ownership.teams)} teams",
+        f"- {len(facts.dependencies)} cross-DAG dependencies ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), {len(cross)} of them across teams",
+        f"- {len(facts.unresolved)} unresolved items, {len(facts.diagnostics)} diagnostics",
+        f"- Ownership sources in force: {'; '.join(ownership.fallbacks)}",
+        "",
+        "## Teams",
+        "",
+    ]
+    rows = []
+    for plan in analysis.plans:
+        rows.append([f"[{plan.team}](plans/{file_name(plan.team)}.md)", len(plan.dags), len(plan.inbound), len(plan.outbound), len(plan.manual), plan.wave or "—"])
+    out += _table(["team", "DAGs", "inbound", "outbound", "manual", "wave"], rows)
+    out += ["", "## Migration waves", "", WAVE_POLICY, ""]
+    out += [f"{n}. {', '.join(wave)}" for n, wave in enumerate(graph.waves, start=1)]
+    out += ["", "## Team cycles", ""]
+    if graph.cycles:
+        out += ["Two or more teams wait on each other: they move together, or one edge is broken first.", ""]
+        for cycle in graph.cycles:
+            out.append("- " + " → ".join([*cycle, cycle[0]]) + ": " + "; ".join(_cycle_edges(analysis, cycle)))
+    else:
+        out += ["None."]
+    out += ["", "## Heaviest cross-team edges", ""]
+    edges = sorted(graph.teams.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))[:15]
+    out += _table(["upstream team", "downstream team", "dependencies", "by kind"], [[a, b, d["weight"], ", ".join(f"{k} {n}" for k, n in d["kinds"].items())] for a, b, d in edges])
+    out += ["", "## Findings", ""]
+    out += [f"- Dangling: {len(graph.dangling)} dependencies name a DAG no file defines"]
+    out += [f"  - {link(l.dependency.span, base)} `{l.dependency.dag}` → `{l.other_dag}`" for l in graph.dangling]
+    out += [f"- Duplicate dag ids: {len(graph.duplicates)}"]
+    out += [f"  - `{dag_id}` in {', '.join(paths)}" for dag_id, paths in graph.duplicates.items()]
+    out += [f"- Self-dependencies (allowed, not a cycle): {len(graph.self_dependencies)}"]
+    secrets = [s for s in graph.shared if s.kind in ("connection", "variable")]
+    modules = [s for s in graph.shared if s.kind == "module"]
+    out += [f"- Connections and variables shared by several teams: {len(secrets)}"]
+    out += [f"  - {s.kind} `{s.name}`: {len(s.teams)} teams ({', '.join(s.teams)})" for s in secrets]
+    out += [f"- Shared modules imported by several teams (package or vendor them): {len(modules)}"]
+    out += [f"  - `{s.name}`: {len(s.teams)} teams" for s in modules]
+    unowned = [o for o in ownership.by_dag.values() if o.team is None]
+    out += [f"- Unowned DAGs: {len(unowned)}"]
+    out += [f"  - `{o.dag_id}` ({o.file})" + (f": suggested {o.suggested} ({o.suggestion_reason})" if o.suggested else "") for o in unowned]
+    out.append("")
+    return out
+
+
+def _cycle_edges(analysis: Analysis, cycle: tuple[str, ...]) -> list[str]:
+    parts = []
+    for a, b in zip(cycle, cycle[1:] + cycle[:1]):
+        data = analysis.graph.teams.edges[a, b]
+        parts.append(f"{b} waits on {a} ({data['weight']})")
+    return parts

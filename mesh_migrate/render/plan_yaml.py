@@ -1,0 +1,60 @@
+"""Split plans as YAML, for tools and for reviewers who prefer data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..facts import SourceSpan
+from ..plan import PlannedDependency, SplitPlan
+
+PLAN_SCHEMA = "mesh-migrate/plan@1"
+
+
+def _place(span: SourceSpan) -> str:
+    return f"{span.path}:{span.line}"
+
+
+def _dependency(item: PlannedDependency) -> dict[str, Any]:
+    dep = item.dependency
+    return {
+        "kind": dep.kind,
+        "dag": dep.dag,
+        "task_id": dep.task_id,
+        "source": dep.source,
+        "target": dep.target,
+        "other_team": item.their_team,
+        "tasks": list(dep.source_tasks) if dep.source_tasks else None,
+        "task_group": dep.task_group,
+        "dataset": dep.dataset,
+        "line": _place(dep.span),
+        "automatic": item.automatic,
+        "becomes": item.rewrite,
+    }
+
+
+def plan_document(plan: SplitPlan) -> dict[str, Any]:
+    return {
+        "schema": PLAN_SCHEMA,
+        "team": plan.team,
+        "description": plan.description,
+        "instance": {
+            "url": plan.instance.url,
+            "http_conn_id": plan.instance.http_conn_id,
+            "api_version": plan.instance.api_version,
+            "placeholder": plan.instance_is_placeholder,
+        },
+        "wave": plan.wave,
+        "moves_with": list(plan.moves_with),
+        "dags": [{"dag_id": d.dag_id, "file": _place(d.span), "team_source": d.source, "reason": d.reason} for d in plan.dags],
+        "outbound": [_dependency(i) for i in plan.outbound],
+        "inbound": [_dependency(i) for i in plan.inbound],
+        "provision": [{"kind": r.kind, "name": r.name, "dags": list(r.dags), "shared_with": list(r.shared_with)} for r in plan.resources],
+        "modules": [{"name": m.name, "dags": list(m.dags), "shared_with": list(m.shared_with)} for m in plan.modules],
+        "manual": [{"what": m.what, "where": _place(m.span), "why": m.why} for m in plan.manual],
+    }
+
+
+def plan_yaml(plan: SplitPlan) -> str:
+    return yaml.safe_dump(plan_document(plan), sort_keys=False, allow_unicode=True, width=120)
