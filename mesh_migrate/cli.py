@@ -180,5 +180,80 @@ def explain_command(obj: Context, dag_id: str, path: str, jobs: int | None, cach
         console.print(line, markup=False)
 
 
+@main.command(name="codemod")
+@click.argument("path", type=click.Path())
+@click.option("--team", "teams", multiple=True, help="The team whose code is rewritten (repeatable).")
+@click.option("--all-teams", is_flag=True, help="Every team (with --branch: one branch per team).")
+@click.option("--diff", "action", flag_value="diff", default=True, help="Print the unified diff; write nothing [default].")
+@click.option("--check", "action", flag_value="check", help="Exit 1 if anything would change; write nothing.")
+@click.option("--apply", "action", flag_value="apply", help="Write the rewritten files in place.")
+@click.option("--branch", "action", flag_value="branch", help="Commit each team's rewrites on a new branch mesh/<team> made from HEAD.")
+@click.option("--allow-dirty", is_flag=True, help="With --apply or --branch, do not refuse a work tree with uncommitted changes.")
+@click.option("--remove-markers", is_flag=True, help="Replace cross-team ExternalTaskMarkers by EmptyOperator instead of commenting them.")
+@extraction_options
+@click.pass_obj
+def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: bool, action: str, allow_dirty: bool, remove_markers: bool, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+    """Rewrite a team's cross-team sensors and triggers into HTTP calls to the other team's Airflow."""
+    from .codemod.cli import run_codemod_command
+
+    root = _repo_path(path)
+    if bool(teams) == all_teams:
+        fail("give --team T (repeatable) or --all-teams")
+    sys.exit(run_codemod_command(root, teams, all_teams, action, allow_dirty, remove_markers, lambda r: run_analysis(r, jobs, cache_dir, no_cache), obj.quiet))
+
+
+@main.command(name="check")
+@click.argument("path", type=click.Path())
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Fail only on findings this baseline does not accept; report its stale entries.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding as accepted in this file, then exit 0.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file instead of standard output.")
+@extraction_options
+@click.pass_obj
+def check_command(
+    obj: Context, path: str, files: tuple[str, ...], fmt: str, baseline_file: str | None, write_baseline: str | None,
+    output: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool,
+) -> None:
+    """Fail on cross-team dependencies not yet migrated, unowned DAGs and team cycles.
+
+    FILES (as pre-commit passes them) limit the report to findings in those files; the
+    analysis still reads the whole repository under PATH. Exit 0 clean, 1 findings, 2 errors.
+    """
+    from .check import EVERYTHING, BaselineError, baseline_text, read_baseline, render, run_check, scope_of
+    from .fsutil import write_atomic
+
+    root = _repo_path(path)
+    if write_baseline and files:
+        fail("--write-baseline records the whole repository: give no FILES")
+    baseline = None
+    if baseline_file:
+        try:
+            baseline = read_baseline(Path(baseline_file))
+        except BaselineError as error:
+            fail(str(error))
+    try:
+        result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet and not output)
+        scope = scope_of(root, files) if files else EVERYTHING
+        checked = run_check(result, scope=scope, baseline=None if write_baseline else baseline, repo=path)
+        if write_baseline:
+            write_atomic(Path(write_baseline), baseline_text(checked.findings))
+            accepted = sum(not f.suppressed for f in checked.findings)
+            make_console(stderr=True).print(f"wrote {accepted} accepted findings to {write_baseline}", markup=False)
+            return
+        report = render(checked, fmt, path, verbose=obj.verbose, quiet=obj.quiet)
+        if output:
+            write_atomic(Path(output), report)
+        else:
+            click.echo(report, nl=False)
+    except Exception as error:  # a crash must not pass for findings (exit 1) in a CI gate
+        import traceback
+
+        traceback.print_exc()
+        fail(f"internal error: {error!r}")
+        raise  # unreachable: fail exits
+    sys.exit(EXIT_OK if checked.clean else EXIT_FINDINGS)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

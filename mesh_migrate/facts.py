@@ -71,6 +71,7 @@ class DependencyFact:
     # The arguments the operator was given, as source text (execution_delta, mode, ...).
     arguments: tuple[tuple[str, str], ...] = ()
     via: SourceSpan | None = None  # where a helper actually built the operator, if not at span
+    direct: bool = True  # False when built through functools.partial or a subclass
 
     def argument(self, name: str) -> str | None:
         return dict(self.arguments).get(name)

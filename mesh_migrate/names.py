@@ -10,3 +10,14 @@ def file_name(team: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", team).strip(".-")
     name = re.sub(r"\.{2,}", ".", name)
     return name or "team"
+
+
+def branch_name(team: str, prefix: str = "mesh/") -> str:
+    """A git branch for a team, valid whatever the team is called (git check-ref-format rules):
+    no spaces or control characters, no `..`, no leading `-` or `.`, no `.lock` ending."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", team)
+    name = re.sub(r"\.{2,}", ".", name)
+    name = re.sub(r"-{2,}", "-", name).strip(".-")
+    while name.endswith(".lock"):
+        name = name[: -len(".lock")].rstrip(".-")
+    return prefix + (name or "team")

@@ -79,20 +79,26 @@ def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
     return Instance(url=base.url, http_conn_id=PLACEHOLDER_CONN.format(team=team), api_version=base.api_version), True
 
 
+def is_migrated(dep: DependencyFact) -> bool:
+    """The codemod's own output (an HTTP call to the other instance) is already migrated."""
+    return dep.kind.startswith("http")
+
+
 def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
     """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
+    if is_migrated(dep):
+        return False, "already an HTTP call to the other instance"
+    if dep.kind not in ("sensor", "trigger"):
+        return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
+    if dep.via is not None and dep.via.path != dep.span.path:
+        return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
+    if not dep.direct:
+        return False, "built through functools.partial or a subclass: rewrite by hand"
     if dep.kind == "sensor":
         fn = dep.argument("execution_date_fn")
         if fn is not None and not fn.startswith("lambda"):
             return False, f"execution_date_fn={fn} is not a simple lambda: translate the date by hand"
-        if dep.via is not None and dep.via.path != dep.span.path:
-            return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
-        return True, REWRITES["sensor"]
-    if dep.kind == "trigger":
-        if dep.via is not None and dep.via.path != dep.span.path:
-            return False, f"built by a helper in {dep.via}: rewrite by hand"
-        return True, REWRITES["trigger"]
-    return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
+    return True, REWRITES[dep.kind]
 
 
 def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
@@ -164,7 +170,7 @@ def _manual(facts: RepoFacts, graph: MeshGraph, ownership: OwnershipResult, team
         if link.holder_team != team:
             continue
         dep = link.dependency
-        if link.cross_team:
+        if link.cross_team and not is_migrated(dep):
             automatic, why = is_automatic(dep)
             if not automatic:
                 items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))

@@ -7,6 +7,7 @@ The shipped pack lives in the top-level `rules/` folder (installed as the
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from importlib import resources
@@ -31,6 +32,9 @@ class DependencyRule:
     task_arguments: tuple[str, ...] = ()
     group_argument: str | None = None
     origin: str = ""  # "<rule file>:<line>"
+    # A regex the argument must match, whose group "dag_id" (or first group) is the DAG:
+    # for calls that name a DAG inside a longer string, like an HTTP endpoint.
+    dag_pattern: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class RulePack:
     pool_keywords: tuple[str, ...] = ()
     parse_time_sources: tuple[tuple[str, str], ...] = ()  # (callable, reason)
     fingerprint: str = ""
+    rewrites: dict[str, Any] = field(default_factory=dict, compare=False)  # see rules/rewrites.yaml
+    rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
@@ -70,15 +76,19 @@ _LIST_KEYS = {
     "task_decorators",
     "task_groups",
 }
-_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources"}
+_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites"}
 _RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
 _DATASET_KEYS = {"callables", "uri_keywords", "conditions"}
 _RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
 
 
+def shipped_folder():
+    return resources.files("mesh_migrate.rules")
+
+
 def shipped_rule_files() -> list[tuple[str, str]]:
     """(display name, text) of every rule file shipped with the package, sorted."""
-    folder = resources.files("mesh_migrate.rules")
+    folder = shipped_folder()
     found = [
         (f"rules/{entry.name}", entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
@@ -140,6 +150,11 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
             continue
         for name in _names(entry.get("callables", []), display, entry.line, "callables", problems):
             out.setdefault("parse_time_sources", []).append((name, entry["reason"]))
+    if "rewrites" in data:
+        if isinstance(data["rewrites"], Located):
+            out["rewrites"] = (dict(data["rewrites"]), display)
+        else:
+            problems.append(ConfigProblem(display, data.line_of("rewrites"), "rewrites must be a mapping"))
     deps = data.get("dependencies") or []
     if not isinstance(deps, list):
         problems.append(ConfigProblem(display, data.line_of("dependencies"), "dependencies must be a list"))
@@ -172,6 +187,12 @@ def _check_rule(entry: Any, display: str, problems: list[ConfigProblem]) -> Depe
     position = argument.get("position")
     if position is not None and (not isinstance(position, int) or position < 0):
         problems.append(ConfigProblem(display, entry.line_of("dag_argument"), "position must be a whole number"))
+    pattern = None
+    if argument.get("pattern") is not None:
+        try:
+            pattern = re.compile(str(argument["pattern"]))
+        except re.error as exc:
+            problems.append(ConfigProblem(display, entry.line_of("dag_argument"), f"pattern is not a valid regular expression: {exc}"))
     callables = _names(entry.get("callables", []), display, entry.line_of("callables"), "callables", problems)
     tasks = _names(entry.get("task_arguments", []), display, entry.line_of("task_arguments"), "task_arguments", problems)
     if len(problems) > before:
@@ -186,6 +207,7 @@ def _check_rule(entry: Any, display: str, problems: list[ConfigProblem]) -> Depe
         task_arguments=tuple(tasks),
         group_argument=entry.get("group_argument"),
         origin=f"{display}:{entry.line}",
+        dag_pattern=pattern,
     )
 
 
@@ -217,6 +239,12 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         return tuple(seen)
 
     rules = tuple(rule for part in parts for rule in part["rules"])
+    rewrites: dict[str, Any] = {}
+    origin = ""
+    for part in parts:  # later files refine the shipped templates key by key
+        if "rewrites" in part:
+            mapping, origin = part["rewrites"]
+            rewrites.update(mapping)
     by_callable: dict[str, DependencyRule] = {}
     for rule in rules:  # later files win, so a repository can redefine a shipped callable
         for name in rule.callables:
@@ -236,5 +264,7 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         pool_keywords=ordered("pool_keywords"),
         parse_time_sources=ordered("parse_time_sources"),
         fingerprint=digest,
+        rewrites=rewrites,
+        rewrites_origin=origin,
         _by_callable=by_callable,
     )

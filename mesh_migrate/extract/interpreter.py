@@ -844,6 +844,8 @@ class Interpreter:
         arg_nodes = arg_nodes or {}
         if isinstance(func, Partial):
             merged = {**func.kwargs, **kwargs}
+            if isinstance(func.func, ExternalRef):
+                return self.call_external(func.func.qualname, func.args + args, merged, node, arg_nodes, direct=False)
             return self.call(func.func, func.args + args, merged, node, arg_nodes)
         if isinstance(func, ExternalRef):
             return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
@@ -866,7 +868,7 @@ class Interpreter:
             return func
         return _unknown(node, f"calls {unparse(node.func)}, which is not static")
 
-    def call_external(self, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
+    def call_external(self, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST], direct: bool = True) -> Any:
         rules = self.rules
         if qualname == "functools.partial" and args:
             return Partial(args[0], args[1:], kwargs)
@@ -896,7 +898,7 @@ class Interpreter:
             return _pure_builtin(qualname[len("builtins.") :], args, kwargs, node)
         rule = rules.dependency_rule(qualname)
         if rule is not None or "task_id" in kwargs:
-            return self.rec.task(self, qualname, kwargs.get("task_id"), kwargs, node, arg_nodes, args=args, rule=rule)
+            return self.rec.task(self, qualname, kwargs.get("task_id"), kwargs, node, arg_nodes, args=args, rule=rule, direct=direct)
         self.rec.keywords(self, kwargs, node, arg_nodes)
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
             return Opaque(unparse(node))
@@ -998,7 +1000,7 @@ class Interpreter:
                 break
             else:
                 continue
-            result = self.call_external(boundary, args, kwargs, node, arg_nodes)
+            result = self.call_external(boundary, args, kwargs, node, arg_nodes, direct=candidate is cls)
             if isinstance(result, TaskObj):
                 instance.task = result
             break
@@ -1007,7 +1009,7 @@ class Interpreter:
     def call_builtin_method(self, func: BoundBuiltin, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
         if func.name.startswith("external_init:"):
             qualname = func.name.split(":", 1)[1]
-            result = self.call_external(qualname, args, kwargs, node, arg_nodes)
+            result = self.call_external(qualname, args, kwargs, node, arg_nodes, direct=False)
             if isinstance(result, TaskObj) and isinstance(func.target, Instance):
                 func.target.task = result
             return None

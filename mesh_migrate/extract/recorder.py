@@ -183,7 +183,7 @@ class Recorder:
         else:
             self.unresolved_value(kind, value, span)
 
-    def task(self, interp: Interpreter, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], args: list[Any] = (), rule: DependencyRule | None = None) -> TaskObj:
+    def task(self, interp: Interpreter, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], args: list[Any] = (), rule: DependencyRule | None = None, direct: bool = True) -> TaskObj:
         dag = kwargs.get("dag")
         if isinstance(dag, Instance) and isinstance(dag.attrs.get("dag"), DagObj):
             dag = dag.attrs["dag"]
@@ -205,10 +205,10 @@ class Recorder:
             if dag is not None:
                 self.dataset_uses.append(("producer", uri, dag, task_id if isinstance(task_id, str) else None, span))
         if rule is not None:
-            self._dependency(interp, rule, task, args, kwargs, arg_nodes, span, via)
+            self._dependency(interp, rule, task, args, kwargs, arg_nodes, span, via, direct)
         return task
 
-    def _dependency(self, interp: Interpreter, rule: DependencyRule, task: TaskObj, args: list[Any], kwargs: dict[str, Any], arg_nodes: dict[str, ast.AST], span: SourceSpan, via: SourceSpan | None) -> None:
+    def _dependency(self, interp: Interpreter, rule: DependencyRule, task: TaskObj, args: list[Any], kwargs: dict[str, Any], arg_nodes: dict[str, ast.AST], span: SourceSpan, via: SourceSpan | None, direct: bool) -> None:
         label = task.task_id if isinstance(task.task_id, str) else "?"
         named = kwargs.get(rule.dag_keyword)
         if named is None and rule.dag_position is not None and len(args) > rule.dag_position:
@@ -216,6 +216,12 @@ class Recorder:
         if named is None and "**" in kwargs:
             named = kwargs["**"]
         what = f"{rule.dag_keyword} of {rule.name} {label!r}"
+        if rule.dag_pattern is not None:
+            # Only calls whose argument names a DAG this way are dependencies at all.
+            found = rule.dag_pattern.search(named) if isinstance(named, str) else None
+            if found is None:
+                return
+            named = found.groupdict().get("dag_id") or found.group(1)
         if task.dag is None:
             self.unresolved.append(Unresolved(f"DAG of {rule.name} {label!r}", rule.name, "the task is not attached to a DAG statically", span))
             return
@@ -269,6 +275,7 @@ class Recorder:
                     task_group=group,
                     arguments=arguments,
                     via=via,
+                    direct=direct and via is None,
                 ),
             )
         )

@@ -1,0 +1,126 @@
+"""One git branch per team: the codemod applied in a separate worktree, then committed.
+
+The user's checkout and every other branch stay untouched: the branch is created from the
+current HEAD in a temporary worktree, analyzed and rewritten there, committed, and the
+worktree is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..names import branch_name
+from .runner import CodemodResult
+
+
+class GitError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class BranchResult:
+    team: str
+    branch: str
+    result: CodemodResult | None  # None when the branch was not made
+    commit: str | None
+    note: str
+
+
+def git(*args: str, cwd: Path) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    if done.returncode != 0:
+        raise GitError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def repository_of(path: Path) -> Path:
+    return Path(git("rev-parse", "--show-toplevel", cwd=path).strip())
+
+
+def is_dirty(top: Path) -> bool:
+    return bool(git("status", "--porcelain", "--untracked-files=no", cwd=top).strip())
+
+
+def branch_exists(top: Path, branch: str) -> bool:
+    try:
+        git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", cwd=top)
+    except GitError:
+        return False
+    return True
+
+
+def commit_message(result: CodemodResult) -> str:
+    lines = [f"mesh-migrate: rewrite the cross-team dependencies of {result.team}", ""]
+    for rewrite in result.rewrites:
+        lines.append(f"- {rewrite.span}: {rewrite.kind} {', '.join(t for t in rewrite.task_ids if t)} -> {rewrite.description}")
+    created = [c.path for c in result.changes if not c.before]
+    if created:
+        lines.append(f"- added {', '.join(created)} (shared helpers of the rewritten calls)")
+    if result.manual:
+        lines += ["", f"Left as manual work ({len(result.manual)}): see the team's split plan."]
+    return "\n".join(lines) + "\n"
+
+
+def make_branch(
+    path: Path,
+    team: str,
+    rewrite: Callable[[Path, str], CodemodResult],
+    apply: Callable[[Path, CodemodResult], None],
+) -> BranchResult:
+    """Create mesh/<team> from HEAD with the team's rewrites committed on it."""
+    top = repository_of(path)
+    branch = branch_name(team)
+    git("check-ref-format", "--branch", branch, cwd=top)
+    if branch_exists(top, branch):
+        return BranchResult(team, branch, None, None, f"branch {branch} already exists: delete it or rename it first")
+    inside = Path(os.path.relpath(path.resolve(), top.resolve()))
+    work = Path(tempfile.mkdtemp(prefix="mesh-migrate-"))
+    tree = work / "tree"
+    git("worktree", "add", "--quiet", "-b", branch, str(tree), "HEAD", cwd=top)
+    try:
+        root = tree / inside
+        result = rewrite(root, team)
+        if not result.changes:
+            git("worktree", "remove", "--force", str(tree), cwd=top)
+            git("branch", "-D", branch, cwd=top)
+            return BranchResult(team, branch, result, None, "nothing to rewrite: no branch made")
+        apply(root, result)
+        paths = [str(inside / change.path) for change in result.changes]
+        git("add", "--", *paths, cwd=tree)
+        identity = [] if _has_identity(tree) else ["-c", "user.name=mesh-migrate", "-c", "user.email=mesh-migrate@localhost"]
+        git(*identity, "commit", "--quiet", "--no-verify", "-m", commit_message(result), cwd=tree)
+        commit = git("rev-parse", "HEAD", cwd=tree).strip()
+        return BranchResult(team, branch, result, commit, f"{len(result.rewrites)} rewrites in {len(result.changes)} files")
+    except BaseException:
+        _discard(top, tree, branch)
+        raise
+    finally:
+        if tree.exists():
+            git("worktree", "remove", "--force", str(tree), cwd=top)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _has_identity(cwd: Path) -> bool:
+    try:
+        return bool(git("config", "user.email", cwd=cwd).strip())
+    except GitError:
+        return False
+
+
+def _discard(top: Path, tree: Path, branch: str) -> None:
+    """Undo a half-made branch, so a failure leaves the repository as it was."""
+    try:
+        if tree.exists():
+            git("worktree", "remove", "--force", str(tree), cwd=top)
+        git("branch", "-D", branch, cwd=top)
+    except GitError:
+        pass

@@ -1,0 +1,107 @@
+"""What `mesh-migrate codemod` prints and which exit code it returns (kept out of cli.py's way)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from rich.syntax import Syntax
+
+from ..analysis import Analysis
+from ..render.console import make_console
+from ..yamlio import ConfigError
+from .branches import GitError, is_dirty, make_branch, repository_of
+from .runner import CodemodResult, WriteRefused, apply_changes, run_codemod
+
+EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+
+
+def run_codemod_command(
+    root: Path,
+    teams: tuple[str, ...],
+    all_teams: bool,
+    action: str,
+    allow_dirty: bool,
+    remove_markers: bool,
+    analyze: Callable[[Path], Analysis],
+    quiet: bool,
+) -> int:
+    out, err = make_console(), make_console(stderr=True)
+    analysis = analyze(root)
+    chosen = list(analysis.ownership.teams) if all_teams else list(teams)
+    unknown = [t for t in chosen if t not in analysis.ownership.teams]
+    if unknown:
+        err.print(f"error: unknown team(s) {', '.join(unknown)}; teams: {', '.join(analysis.ownership.teams)}", markup=False)
+        return EXIT_ERROR
+    if action in ("apply", "branch") and not allow_dirty:
+        try:
+            if is_dirty(repository_of(root)):
+                err.print("error: the work tree has uncommitted changes; commit or stash them, or pass --allow-dirty", markup=False)
+                return EXIT_ERROR
+        except GitError as exc:
+            if action == "branch":
+                err.print(f"error: {exc}", markup=False)
+                return EXIT_ERROR
+    try:
+        if action == "branch":
+            return _branches(root, chosen, remove_markers, analyze, out, allow_dirty)
+        changed = False
+        for team in chosen:
+            result = run_codemod(analysis, team, remove_markers=remove_markers)
+            changed = changed or bool(result.changes)
+            if action == "diff":
+                for change in result.changes:
+                    _print_diff(out, change.diff())
+            elif action == "apply":
+                apply_changes(root, result.changes)
+            if not quiet:
+                _report(err, result, action)
+        if action == "check":
+            return EXIT_CHANGES if changed else EXIT_OK
+        return EXIT_OK
+    except (WriteRefused, GitError, ConfigError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_ERROR
+
+
+def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, allow_dirty: bool) -> int:
+    def rewrite(tree_root: Path, team: str) -> CodemodResult:
+        return run_codemod(analyze(tree_root), team, remove_markers=remove_markers)
+
+    def apply(tree_root: Path, result: CodemodResult) -> None:
+        apply_changes(tree_root, result.changes)
+
+    if allow_dirty:
+        out.print("note: uncommitted changes are not part of the branches (they start from HEAD)", markup=False)
+    status = EXIT_OK
+    for team in teams:
+        made = make_branch(root, team, rewrite, apply)
+        if made.commit:
+            out.print(f"{made.branch}: {made.note} ({made.commit[:10]})", markup=False)
+        else:
+            out.print(f"{made.branch}: {made.note}", markup=False)
+            if made.result is None:
+                status = EXIT_ERROR
+        if made.result is not None and made.result.manual:
+            out.print(f"  {len(made.result.manual)} items left as manual work (see the team's plan)", markup=False)
+    return status
+
+
+def _print_diff(console, text: str) -> None:
+    if not text:
+        return
+    if console.no_color:
+        console.file.write(text)
+    else:
+        console.print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
+
+
+def _report(console, result: CodemodResult, action: str) -> None:
+    verb = {"diff": "would rewrite", "check": "would rewrite", "apply": "rewrote"}[action]
+    console.print(f"{result.team}: {verb} {len(result.rewrites)} calls in {len(result.changes)} files; {len(result.manual)} left as manual work", markup=False)
+    for rewrite in result.rewrites:
+        console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
+    for item in result.manual:
+        console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
+    for item in result.errors:
+        console.print(f"  error {item.span}: {item.why}", markup=False)

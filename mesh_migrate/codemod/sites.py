@@ -1,0 +1,74 @@
+"""Which calls of a team the codemod rewrites, and which it leaves as manual work (and why)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..analysis import Analysis
+from ..config import Instance
+from ..facts import DependencyFact, SourceSpan
+from ..plan import instance_for, is_automatic, is_migrated
+
+REWRITTEN_KINDS = ("sensor", "trigger", "marker")
+
+
+@dataclass(frozen=True)
+class Site:
+    """One call in the team's code that creates cross-team dependencies (one per loop item)."""
+
+    path: str
+    line: int
+    column: int  # the call's start, in UTF-8 bytes as the analysis reports it
+    kind: str
+    dependencies: tuple[DependencyFact, ...]
+    other_team: str
+    instance: Instance  # the other team's instance, which the rewritten call reaches
+
+    @property
+    def first(self) -> DependencyFact:
+        return self.dependencies[0]
+
+
+@dataclass(frozen=True)
+class Manual:
+    what: str
+    span: SourceSpan
+    why: str
+
+
+def team_files(analysis: Analysis, team: str) -> set[str]:
+    return {dag.span.path for dag in analysis.facts.dags if analysis.ownership.of(dag).team == team}
+
+
+def select_sites(analysis: Analysis, team: str) -> tuple[list[Site], list[Manual]]:
+    by_place: dict[tuple[str, int, int], list] = defaultdict(list)
+    for link in analysis.graph.links:
+        if link.holder_team == team:
+            span = link.dependency.span
+            by_place[(span.path, span.line, span.column)].append(link)
+    sites: list[Site] = []
+    manual: list[Manual] = []
+    for (path, line, column), links in sorted(by_place.items()):
+        crossing = [l for l in links if l.cross_team and not is_migrated(l.dependency)]
+        if not crossing:
+            continue
+        first = crossing[0].dependency
+        label = f"{first.kind} {first.task_id or ''}".strip()
+        if first.kind not in REWRITTEN_KINDS:
+            _, why = is_automatic(first)
+            manual += [Manual(f"{l.dependency.kind} on {l.other_dag} ({l.other_team})", l.dependency.span, why) for l in crossing]
+            continue
+        if first.kind != "marker":
+            blocked = [why for ok, why in (is_automatic(l.dependency) for l in crossing) if not ok]
+            if blocked:
+                manual.append(Manual(label, first.span, blocked[0]))
+                continue
+        teams = {l.other_team for l in crossing}
+        if len(crossing) != len(links) or len(teams) != 1:
+            manual.append(Manual(label, first.span, "one call creates dependencies within the team and on other teams, or on several teams: split it by hand"))
+            continue
+        other = teams.pop()
+        instance, _ = instance_for(other, analysis.config)
+        sites.append(Site(path, line, column, first.kind, tuple(l.dependency for l in crossing), other, instance))
+    return sites, manual
