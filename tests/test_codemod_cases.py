@@ -160,7 +160,7 @@ def test_other_execution_date_fns_are_left_alone_and_listed(tmp_path, fn):
     result = run(tmp_path, before)
     assert not [c for c in result.changes if c.path == "dags/a/down.py"]
     [manual] = result.manual
-    assert manual.span.line == 8 and manual.what == "sensor w"
+    assert manual.span.line == 8 and manual.what == "sensor w on c_up (c)" and manual.task_id == "w"
 
 
 @pytest.mark.parametrize(
@@ -237,11 +237,12 @@ def test_a_loop_over_several_teams_and_helpers_are_manual_work(tmp_path):
     ''')
     result = run(tmp_path, before)
     assert [c.path for c in result.changes] == []
-    whys = sorted((m.span.line, m.why.split(":")[0]) for m in result.manual)
+    whys = sorted((m.span.line, m.task_id, m.why.split(":")[0]) for m in result.manual)
     assert whys == [
-        (8, "one call creates dependencies within the team and on other teams, or on several teams"),
-        (9, "built by a helper in dags/common/sensors.py"),
-        (10, "built through functools.partial or a subclass"),
+        (8, "wait_b_up", "one call creates dependencies within the team and on other teams, or on several teams"),
+        (8, "wait_c_up", "one call creates dependencies within the team and on other teams, or on several teams"),
+        (9, "wait_for_c_up", "built by a helper in dags/common/sensors.py"),
+        (10, "quick", "built through functools.partial or a subclass"),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -65,8 +66,13 @@ def run_codemod_command(
 
 
 def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, allow_dirty: bool) -> int:
+    analyses: list[Analysis] = []
+
     def rewrite(tree_root: Path, team: str) -> CodemodResult:
-        return run_codemod(analyze(tree_root), team, remove_markers=remove_markers)
+        # Every branch starts from the same HEAD: analyze its tree once, reuse it for each team.
+        if not analyses:
+            analyses.append(analyze(tree_root))
+        return run_codemod(replace(analyses[0], root=tree_root), team, remove_markers=remove_markers)
 
     def apply(tree_root: Path, result: CodemodResult) -> None:
         apply_changes(tree_root, result.changes)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
-from .sites import Manual, Site, select_sites, team_files
+from .sites import Manual, Site, manual_for, select_sites, team_files
 from .templates import Templates, load_templates
 from .transform import rewrite_source
 
@@ -74,7 +74,7 @@ def run_codemod(analysis: Analysis, team: str, *, remove_markers: bool = False) 
     needs_helper = False
     for path, file_sites in sorted(by_file.items()):
         if path not in owned:
-            manual += [Manual(f"{s.kind} {s.first.task_id}", s.first.span, "the file defines no DAG of this team") for s in file_sites]
+            manual += [manual_for(d, _named(d), s.other_team, "the file defines no DAG of this team") for s in file_sites for d in s.dependencies]
             continue
         try:
             before = (root / path).read_bytes().decode("utf-8")
@@ -82,7 +82,7 @@ def run_codemod(analysis: Analysis, team: str, *, remove_markers: bool = False) 
             errors.append(Manual(path, SourceSpan(path, 0), f"cannot read: {exc}"))
             continue
         after, outcome = rewrite_source(before, file_sites, analysis.rules, templates, remove_markers)
-        manual += [Manual(f"{s.kind} {s.first.task_id}", s.first.span, why) for s, why in outcome.refused]
+        manual += [manual_for(d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies]
         if after == before:
             continue
         try:
@@ -101,6 +101,10 @@ def run_codemod(analysis: Analysis, team: str, *, remove_markers: bool = False) 
         if helper is not None:
             changes.append(helper)
     return CodemodResult(team, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+
+
+def _named(dep) -> str:
+    return dep.target if dep.source == dep.dag else dep.source
 
 
 def helper_path(analysis: Analysis, templates: Templates) -> str:

@@ -35,6 +35,12 @@ class Manual:
     what: str
     span: SourceSpan
     why: str
+    task_id: str | None = None
+
+
+def manual_for(dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
+    label = f"{dep.kind} {dep.task_id}" if dep.task_id and dep.kind != "dataset" else dep.kind
+    return Manual(f"{label} on {other_dag} ({other_team})", dep.span, why, dep.task_id)
 
 
 def team_files(analysis: Analysis, team: str) -> set[str]:
@@ -54,19 +60,16 @@ def select_sites(analysis: Analysis, team: str) -> tuple[list[Site], list[Manual
         if not crossing:
             continue
         first = crossing[0].dependency
-        label = f"{first.kind} {first.task_id or ''}".strip()
+        why = None
         if first.kind not in REWRITTEN_KINDS:
-            _, why = is_automatic(first)
-            manual += [Manual(f"{l.dependency.kind} on {l.other_dag} ({l.other_team})", l.dependency.span, why) for l in crossing]
-            continue
-        if first.kind != "marker":
-            blocked = [why for ok, why in (is_automatic(l.dependency) for l in crossing) if not ok]
-            if blocked:
-                manual.append(Manual(label, first.span, blocked[0]))
-                continue
+            why = is_automatic(first)[1]
+        elif first.kind != "marker":
+            why = next((why for ok, why in (is_automatic(l.dependency) for l in crossing) if not ok), None)
         teams = {l.other_team for l in crossing}
-        if len(crossing) != len(links) or len(teams) != 1:
-            manual.append(Manual(label, first.span, "one call creates dependencies within the team and on other teams, or on several teams: split it by hand"))
+        if why is None and (len(crossing) != len(links) or len(teams) != 1):
+            why = "one call creates dependencies within the team and on other teams, or on several teams: split it by hand"
+        if why is not None:
+            manual += [manual_for(l.dependency, l.other_dag, l.other_team, why) for l in crossing]
             continue
         other = teams.pop()
         instance, _ = instance_for(other, analysis.config)

@@ -14,7 +14,7 @@ from string import Template
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from ..rulepack import RulePack
 from .dates import Untranslatable, shifted_date
@@ -86,7 +86,7 @@ def interpolate(template: str, values: dict[str, cst.BaseExpression | str]) -> s
 
 
 class CallRewriter(VisitorBasedCodemodCommand):
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, context: CodemodContext, source: str, sites: list[Site], rules: RulePack, templates: Templates, remove_markers: bool):
         super().__init__(context)
@@ -115,11 +115,8 @@ class CallRewriter(VisitorBasedCodemodCommand):
         site = self.sites.get((position.line, position.column))
         if site is None:
             return updated
-        names = {q.name for q in self.get_metadata(QualifiedNameProvider, original.func, set())}
-        rule_kinds = {rule.kind for name in names if (rule := self.rules.dependency_rule(name))}
-        if site.kind not in rule_kinds:
-            self.outcome.refused.append((site, "the call is not a direct call of the operator (an alias of a partial or subclass?)"))
-            return updated
+        # The analysis already resolved the callee through the imports (aliases included)
+        # and only selects direct calls of the operator, so position identifies the call.
         try:
             if site.kind == "sensor":
                 new, description = self.sensor(site, updated)
