@@ -1,0 +1,43 @@
+"""The stable finding codes of `mesh-migrate check`: never renumbered, never reused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    name: str  # kebab-case, for SARIF rule names and the README
+    title: str
+    severity: str  # "error" | "warning"; every unaccepted finding fails the check either way
+    fix: str
+
+
+UNUSED_SUPPRESSION = "MM900"
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        Code("MM101", "cross-team-sensor", "cross-team sensor", "error",
+             "Rewrite it into an HTTP sensor on the other team's instance: mesh-migrate codemod PATH --team TEAM --diff."),
+        Code("MM102", "cross-team-trigger", "cross-team trigger", "error",
+             "Rewrite it into an HTTP call that starts the DAG run on the other instance: mesh-migrate codemod PATH --team TEAM --diff."),
+        Code("MM103", "cross-team-marker", "cross-team marker", "error",
+             "An ExternalTaskMarker cannot clear tasks on another instance: remove it, or agree a replacement with the other team."),
+        Code("MM104", "cross-team-dataset", "cross-team dataset", "error",
+             "Datasets do not cross instances: poll the producer's REST API, or have the producer post an asset event over HTTP."),
+        Code("MM105", "cross-team-custom-dependency", "cross-team custom dependency", "error",
+             "A company sensor from a rule pack: replace it by an HTTP check on the other team's instance."),
+        Code("MM201", "unowned-dag", "unowned DAG", "error",
+             "Give the DAG a team: add its folder to a team's paths (or a dag_ids pattern) in mesh.yaml, or a CODEOWNERS entry."),
+        Code("MM301", "team-cycle", "team cycle", "error",
+             "Teams that wait on each other must migrate together: break one dependency of the cycle, or plan them in one wave."),
+        Code("MM401", "dangling-dependency", "dangling dependency", "warning",
+             "The DAG named is defined in no analyzed file: fix the dag_id, or stop excluding the file that defines it."),
+        Code("MM402", "duplicate-dag-id", "duplicate dag id", "error",
+             "Airflow loads only one DAG per id: rename one of them."),
+        Code(UNUSED_SUPPRESSION, "unused-suppression", "unused suppression", "warning",
+             "The comment suppresses nothing on its line: remove it, or the codes that no longer apply."),
+    )
+}

@@ -1,0 +1,162 @@
+"""Findings: what `mesh-migrate check` reports, collected from an Analysis.
+
+A finding is keyed by (code, file, fingerprint); the fingerprint hashes what the finding
+is about (DAG, task, the other DAG), never its line, so a baseline survives edits above it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..analysis import Analysis
+from ..facts import DependencyFact
+from ..graph import TeamLink
+from ..plan import is_automatic, is_migrated
+from .codes import CODES
+
+# Dependency kinds the analysis knows; any other unmigrated kind comes from a rule pack.
+KIND_CODES = {"sensor": "MM101", "trigger": "MM102", "marker": "MM103", "dataset": "MM104"}
+CUSTOM_CODE = "MM105"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    file: str  # posix, relative to the analyzed root
+    line: int
+    message: str
+    team: str | None  # the team that has to act
+    fingerprint: str
+    suppressed: bool = False  # by a `# mesh: ignore` comment
+    baselined: bool = False  # accepted by the baseline
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.code, self.file, self.fingerprint)
+
+    @property
+    def title(self) -> str:
+        return CODES[self.code].title
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    @property
+    def failing(self) -> bool:
+        return not (self.suppressed or self.baselined)
+
+
+def fingerprint(*parts: str | None) -> str:
+    return hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()[:16]
+
+
+def sort_key(finding: Finding) -> tuple:
+    return (finding.file, finding.line, finding.code, finding.message)
+
+
+def collect(analysis: Analysis, repo: str = ".") -> tuple[Finding, ...]:
+    """Every finding of the repository, unsuppressed; REPO is how the user names its root."""
+    found = [
+        *_dependencies(analysis, repo),
+        *_unowned(analysis),
+        *_cycles(analysis),
+        *_dangling(analysis),
+        *_duplicates(analysis),
+    ]
+    return tuple(sorted(found, key=sort_key))
+
+
+def _dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
+    """What makes a dependency this one: not where it is written."""
+    return fingerprint(dep.kind, dep.dag, dep.task_group, dep.task_id, other_dag, dep.dataset)
+
+
+def _describe(link: TeamLink) -> str:
+    dep, holder = link.dependency, f"DAG {link.dependency.dag!r} ({link.holder_team})"
+    theirs = f"DAG {link.other_dag!r}" + (f" of team {link.other_team}" if link.other_team else "")
+    task = f" {dep.task_id!r}" if dep.task_id else ""
+    if dep.kind == "sensor":
+        return f"sensor{task} in {holder} waits on {theirs}"
+    if dep.kind == "trigger":
+        return f"trigger{task} in {holder} starts {theirs}"
+    if dep.kind == "marker":
+        return f"marker{task} in {holder} clears {theirs}"
+    if dep.kind == "dataset":
+        return f"{holder} is scheduled on dataset {dep.dataset!r}, produced by {theirs}"
+    return f"{dep.kind}{task} ({dep.operator}) in {holder} depends on {theirs}"
+
+
+def _dependencies(analysis: Analysis, repo: str) -> Iterator[Finding]:
+    for link in analysis.graph.links:
+        dep = link.dependency
+        if not link.cross_team or is_migrated(dep):
+            continue
+        automatic, why = is_automatic(dep)
+        fix = f"mesh-migrate codemod {repo} --team {link.holder_team} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
+        yield Finding(
+            KIND_CODES.get(dep.kind, CUSTOM_CODE),
+            dep.span.path,
+            dep.span.line,
+            f"{_describe(link)}; {fix}",
+            link.holder_team,
+            _dependency_fingerprint(dep, link.other_dag),
+        )
+
+
+def _unowned(analysis: Analysis) -> Iterator[Finding]:
+    for dag in analysis.facts.dags:
+        owned = analysis.ownership.of(dag)
+        if owned.team is not None:
+            continue
+        hint = f" (its neighbours suggest {owned.suggested}: {owned.suggestion_reason})" if owned.suggested else ""
+        message = f"DAG {dag.dag_id!r} has no team{hint}; name one in mesh.yaml (paths or dag_ids) or CODEOWNERS"
+        yield Finding("MM201", dag.span.path, dag.span.line, message, None, fingerprint(dag.dag_id))
+
+
+def _cycles(analysis: Analysis) -> Iterator[Finding]:
+    """One finding per team cycle, at the first unmigrated dependency that closes it.
+
+    An edge whose dependencies are all migrated already no longer ties the two teams'
+    moves together, so a cycle through it is not reported.
+    """
+    team_of = analysis.ownership.team_of_id
+    by_edge: dict[tuple[str, str], list[DependencyFact]] = {}
+    for dep in analysis.facts.dependencies:
+        if not is_migrated(dep):
+            by_edge.setdefault((team_of(dep.source) or "", team_of(dep.target) or ""), []).append(dep)
+    for cycle in analysis.graph.cycles:
+        edges = list(zip(cycle, cycle[1:] + cycle[:1]))
+        if not all(by_edge.get(edge) for edge in edges):
+            continue
+        deps = [dep for edge in edges for dep in by_edge[edge]]
+        first = min(deps, key=lambda d: (d.span, d.kind, d.dag, d.task_id or ""))
+        loop = " -> ".join(cycle + cycle[:1])
+        task = f" {first.task_id!r}" if first.task_id else ""
+        message = (
+            f"teams {loop} wait on each other ({len(deps)} dependencies); this {first.kind}{task} in DAG {first.dag!r} is one of them: "
+            "break one dependency of the cycle, or migrate the teams together"
+        )
+        yield Finding("MM301", first.span.path, first.span.line, message, team_of(first.dag), fingerprint(*cycle))
+
+
+def _dangling(analysis: Analysis) -> Iterator[Finding]:
+    for link in analysis.graph.dangling:
+        dep = link.dependency
+        if is_migrated(dep):
+            continue  # the codemod's HTTP calls name DAGs that live on other instances
+        task = f" {dep.task_id!r}" if dep.task_id else ""
+        message = f"{dep.kind}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
+        yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, _dependency_fingerprint(dep, link.other_dag))
+
+
+def _duplicates(analysis: Analysis) -> Iterator[Finding]:
+    duplicates = analysis.graph.duplicates
+    for dag in analysis.facts.dags:
+        if dag.dag_id not in duplicates:
+            continue
+        others = ", ".join(str(d.span) for d in analysis.facts.dags if d.dag_id == dag.dag_id and d is not dag)
+        message = f"dag_id {dag.dag_id!r} is also defined at {others}; Airflow loads only one of them"
+        yield Finding("MM402", dag.span.path, dag.span.line, message, analysis.ownership.of(dag).team, fingerprint(dag.dag_id))
