@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .globs import glob_problem
 from .yamlio import ConfigError, ConfigProblem, Located, read_yaml
 
 CONFIG_NAME = "mesh.yaml"
@@ -130,6 +131,9 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         if not (root / item).is_file():
             check.error(_item_line(data, "rules", index), f"rule file {item!r} does not exist")
     exclude = check.strings(data, "exclude")
+    for index, pattern in enumerate(exclude):
+        if problem := glob_problem(pattern):
+            check.error(_item_line(data, "exclude", index), problem)
     ownership = check.mapping(data, "ownership")
     check.keys(ownership, _OWNERSHIP, "ownership")
     folders = ownership.get("folders_are_teams")
@@ -182,12 +186,16 @@ def _teams(check: _Checker, teams: Located) -> tuple[Team, ...]:
         for key in ("url", "http_conn_id"):
             if key in instance and not isinstance(instance[key], str):
                 check.error(instance.line_of(key), f"{key} of team {name!r} must be a string")
+        paths = check.strings(body, "paths")
+        for index, pattern in enumerate(paths):
+            if problem := glob_problem(pattern):
+                check.error(_item_line(body, "paths", index), f"team {name!r}: {problem}")
         description = body.get("description", "")
         out.append(
             Team(
                 name=str(name),
                 description=description if isinstance(description, str) else "",
-                paths=check.strings(body, "paths"),
+                paths=paths,
                 owners=check.strings(body, "owners"),
                 codeowners=check.strings(body, "codeowners"),
                 tags=check.strings(body, "tags"),

@@ -15,3 +15,18 @@ except ImportError:  # pathspec 0.12
 def wildmatch_spec(patterns: Iterable[str]) -> pathspec.PathSpec:
     """A spec matching posix paths relative to the repository root; ValueError on a bad pattern."""
     return pathspec.PathSpec([GitWildMatch(p) for p in patterns])
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why a repository-relative glob is not usable, or None when it is."""
+    if not pattern.strip():
+        return "an empty glob matches nothing"
+    if ".." in pattern.split("/"):
+        return f"glob {pattern!r} leaves the repository (..)"
+    if pattern.count("[") != pattern.count("]"):
+        return f"glob {pattern!r} has an unclosed [ ]"
+    try:
+        wildmatch_spec([pattern])
+    except (ValueError, TypeError) as exc:
+        return f"glob {pattern!r} is not valid: {exc}"
+    return None

@@ -116,3 +116,22 @@ def test_yaml_alias_bomb_is_refused(tmp_path):
     result = run("analyze", tmp_path)
     assert result.exit_code == 2
     assert "aliases" in result.output
+
+
+def test_bad_globs_in_mesh_yaml_are_reported_with_lines(tmp_path):
+    write_repo(tmp_path, {
+        "mesh.yaml": """
+            version: 1
+            exclude: ["../outside/**", "dags/[abc/*.py"]
+            teams:
+              flights:
+                paths:
+                  - "dags/flights/**"
+                  - "dags/flights/[x"
+        """,
+    })
+    result = run("analyze", tmp_path)
+    assert result.exit_code == 2
+    assert "mesh.yaml:2: glob '../outside/**' leaves the repository (..)" in result.output
+    assert "mesh.yaml:2: glob 'dags/[abc/*.py' has an unclosed [ ]" in result.output
+    assert "mesh.yaml:7: team 'flights': glob 'dags/flights/[x' has an unclosed [ ]" in result.output
