@@ -94,6 +94,14 @@ def build_graph(facts: RepoFacts, ownership: OwnershipResult) -> MeshGraph:
             line=dep.span.line,
             cross_team=link.cross_team,
         )
+    datasets = {(d.source, d.dataset, d.target) for d in facts.dependencies if d.dataset}
+    for producer, uri, consumer in sorted(datasets):
+        node = f"dataset:{uri}"
+        dags.add_node(node, type="dataset", name=uri)
+        if not dags.has_edge(producer, node):
+            dags.add_edge(producer, node, kind="produces")
+        if not dags.has_edge(node, consumer):
+            dags.add_edge(node, consumer, kind="consumes")
     for use in facts.resources:
         if use.dag is None:
             continue

@@ -52,6 +52,10 @@ def test_team_graph_aggregates_cross_team_edges_by_kind():
     assert edges[("a", "b")]["kinds"] == {"dataset": 1, "sensor": 2}
     crossing = {(l.dependency.source, l.dependency.target): l.cross_team for l in analysis.graph.links}
     assert crossing[("a_1", "a_2")] is False and crossing[("a_1", "b_1")] is True
+    # Datasets are resource nodes too: producer -> dataset -> consumer.
+    dags = analysis.graph.dags
+    assert dags.nodes["dataset:s3://x"]["type"] == "dataset"
+    assert dags.has_edge("a_1", "dataset:s3://x") and dags.has_edge("dataset:s3://x", "b_1")
 
 
 def test_cycles_groups_and_waves():

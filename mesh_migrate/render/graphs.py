@@ -73,7 +73,7 @@ def dag_dot(dags: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
                 cluster.node(node, node + ("\\n(defined nowhere)" if missing else ""), color="red" if missing else "black")
     for a, b, data in dags.edges(data=True):
         kind = data.get("kind")
-        if kind == "uses" or dags.nodes[b].get("type") != "dag":
+        if any(dags.nodes[n].get("type") != "dag" for n in (a, b)):
             continue
         dot.edge(a, b, **KIND_STYLE.get(kind, {"color": "#9467bd"}))
     return dot
