@@ -21,6 +21,7 @@ def link(root: str, file_facts: Iterable[FileFacts], skipped: Iterable[tuple[str
     diagnostics += duplicate_dag_ids(dags)
     known = {d.dag_id for d in dags}
     diagnostics += dangling(dependencies, known)
+    diagnostics += self_dependencies(dependencies)
 
     return RepoFacts(
         root=root,
@@ -98,3 +99,12 @@ def dangling(dependencies: list[DependencyFact], known: set[str]) -> list[Diagno
                 Diagnostic("warning", "unknown-dag", f"{dep.kind} {dep.task_id or ''} names DAG {named!r}, which no analyzed file defines".replace("  ", " "), dep.span)
             )
     return notes
+
+
+def self_dependencies(dependencies: list[DependencyFact]) -> list[Diagnostic]:
+    """A DAG that depends on itself (a sensor on its own previous run): allowed, not a cycle."""
+    return [
+        Diagnostic("info", "self-dependency", f"{dep.kind} {dep.task_id or ''} of DAG {dep.dag!r} depends on its own DAG (allowed, not a cycle)".replace("  ", " "), dep.span)
+        for dep in dependencies
+        if dep.source == dep.target
+    ]

@@ -69,38 +69,80 @@ def read_yaml(path: Path, display: str) -> Any:
 
 
 def parse_yaml(text: str, display: str) -> Any:
+    loader = _StrictLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise ConfigError([ConfigProblem(display, line, f"invalid YAML: {exc.problem}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(display, 0, f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ConfigError([ConfigProblem(display, 0, "invalid YAML: nested too deeply")]) from None
+    finally:
+        loader.dispose()
     if node is None:
         return None
-    problems: list[ConfigProblem] = []
-    value = _convert(node, display, problems, seen=set())
+    problems = [ConfigProblem(display, line, f"YAML aliases (*{anchor}) are not supported") for line, anchor in loader.aliases]
+    try:
+        value = _convert(node, display, problems)
+    except RecursionError:
+        raise ConfigError([ConfigProblem(display, 0, "invalid YAML: nested too deeply")]) from None
     if problems:
         raise ConfigError(problems)
     return value
 
 
-def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem], seen: set[int]) -> Any:
+class _Alias(yaml.ScalarNode):
+    """Where an alias was: a null, already reported."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Composes without expanding aliases: each one becomes a null, remembered by its line.
+
+    PyYAML's composer shares the anchored node, so a few lines of aliases to aliases (the
+    "billion laughs") would expand into billions of values.
+    """
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.aliases: list[tuple[int, str]] = []
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()
+            line = event.start_mark.line + 1
+            if (line, event.anchor) not in self.aliases:
+                self.aliases.append((line, event.anchor))
+            return _Alias("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)
+
+
+_COLLECTION_TAGS = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
+
+
+def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem]) -> Any:
     line = node.start_mark.line + 1
-    if id(node) in seen:
-        problems.append(ConfigProblem(display, line, "YAML aliases (*name) are not supported"))
-        return None
     if isinstance(node, yaml.ScalarNode):
-        return yaml.SafeLoader("").construct_object(node)
-    seen.add(id(node))
+        try:
+            return yaml.SafeLoader("").construct_object(node)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError) as exc:
+            reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else f"{exc}"
+            problems.append(ConfigProblem(display, line, f"invalid value {node.value!r} ({node.tag}): {reason}"))
+            return None
+    if node.tag != _COLLECTION_TAGS[type(node)]:
+        problems.append(ConfigProblem(display, line, f"YAML tag {node.tag!r} is not supported"))
+        return None
     if isinstance(node, yaml.SequenceNode):
-        items = [_convert(child, display, problems, seen) for child in node.value]
+        items = [_convert(child, display, problems) for child in node.value]
         return LocatedList(items, [c.start_mark.line + 1 for c in node.value], line)
     items: dict[Any, Any] = {}
     lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
-        key = _convert(key_node, display, problems, seen)
+        if isinstance(key_node, _Alias):
+            continue
+        key = _convert(key_node, display, problems)
         key_line = key_node.start_mark.line + 1
         if not isinstance(key, (str, int, float, bool)) or key is None:
             problems.append(ConfigProblem(display, key_line, "mapping keys must be plain values"))
@@ -110,6 +152,6 @@ def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem], seen:
                 ConfigProblem(display, key_line, f"duplicate key {key!r} (first at line {lines[key]})")
             )
             continue
-        items[key] = _convert(value_node, display, problems, seen)
+        items[key] = _convert(value_node, display, problems)
         lines[key] = key_line
     return Located(items, lines, line)

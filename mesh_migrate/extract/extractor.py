@@ -13,7 +13,7 @@ from .modules import ModuleFinder, parse_source
 from .recorder import Recorder, jinja_uses
 from .values import ExternalRef, ModuleRef, Unknown, is_static
 
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 10_000_000
 
 
 class Workspace:
@@ -61,12 +61,18 @@ class Workspace:
         return tuple(sorted(seen))
 
     def extract(self, path: str, data: bytes | None = None) -> FileFacts:
-        """The facts of one file (posix path relative to root). Never raises for bad input."""
+        """The facts of one file (posix path relative to root). Never raises."""
+        try:
+            return self._extract(path, data)
+        except Exception as exc:  # noqa: BLE001 - a bug costs this file, never the whole run
+            return _failed(path, 1, "internal-error", f"analysis failed: {type(exc).__name__}: {exc}")
+
+    def _extract(self, path: str, data: bytes | None) -> FileFacts:
         if data is None:
             try:
                 data = (self.root / path).read_bytes()
             except OSError as exc:
-                return _failed(path, 0, "unreadable", f"cannot read file: {exc.strerror or exc}")
+                return _failed(path, 1, "unreadable", f"cannot read file: {exc.strerror or exc}")
         if len(data) > MAX_FILE_BYTES:
             return _failed(path, 1, "file-too-large", f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB; not analyzed")
         parsed = parse_source(data, path)
@@ -85,6 +91,13 @@ class Workspace:
             recorder.diagnostics.append(
                 Diagnostic("warning", "too-deep", "stopped interpreting: code nested too deeply", SourceSpan(path, interp.top_line))
             )
+        except Exception as exc:  # noqa: BLE001 - keep what was found before the failure
+            recorder.diagnostics.append(
+                Diagnostic("error", "internal-error", f"stopped interpreting: {type(exc).__name__}: {exc}", SourceSpan(path, interp.top_line))
+            )
+        if state.outside_loop is not None:
+            keyword = "break" if isinstance(state.outside_loop, ast.Break) else "continue"
+            return _failed(path, state.outside_loop.lineno, "parse-error", f"cannot parse: syntax error: '{keyword}' outside loop")
         scan_unexecuted(parsed.tree, parsed.lines, state, recorder, self.rules)
         # Scopes and functions refer to each other; clearing frees the tree without the GC.
         state.scope.vars.clear()
@@ -131,14 +144,22 @@ def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, reco
         body = "\n".join(lines[function.lineno - 1 : function.end_lineno])
         if not any(marker in body for marker in _RESOURCE_MARKERS):
             continue  # cheap: most callables use no connection, variable, pool or template
-        for node in _nodes(function):
-            if isinstance(node, ast.Constant):
-                if isinstance(node.value, str) and "{{" in node.value:
-                    span = SourceSpan(recorder.path, node.lineno, node.col_offset)
-                    for kind, name in jinja_uses(node.value):
-                        recorder.resource_uses.append((kind, name, None, span))
-            elif isinstance(node, ast.Call) and id(node) not in recorder.seen_calls:
-                _scan_call(node, scope, recorder, rules)
+        try:
+            _scan_function(function, scope, recorder, rules)
+        except RecursionError:
+            span = SourceSpan(recorder.path, function.lineno, function.col_offset)
+            recorder.diagnostics.append(Diagnostic("warning", "too-deep", "stopped scanning this function: code nested too deeply", span))
+
+
+def _scan_function(function: ast.AST, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+    for node in _nodes(function):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and "{{" in node.value:
+                span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+                for kind, name in jinja_uses(node.value):
+                    recorder.resource_uses.append((kind, name, None, span))
+        elif isinstance(node, ast.Call) and id(node) not in recorder.seen_calls:
+            _scan_call(node, scope, recorder, rules)
 
 
 def _nodes(root: ast.AST):

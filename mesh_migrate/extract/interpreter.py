@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..facts import Diagnostic, SourceSpan
 from .values import (
     MISSING,
     BoundBuiltin,
@@ -48,6 +50,14 @@ if TYPE_CHECKING:
 MAX_CALL_DEPTH = 25
 MAX_LOOP_ITEMS = 1000
 MAX_STEPS = 400_000
+# The largest value computed statically: characters or items of a string or collection,
+# bits of an integer, digits of a field width. `9 ** 9 ** 9` or `"a".zfill(10**9)` in a
+# DAG file would otherwise stall the analysis or exhaust its memory.
+MAX_VALUE_SIZE = 1_000_000
+_WIDE_FIELD = re.compile(r"\d{7,}")  # in a format spec
+_WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\d{7,}")  # in a str.format field
+_NESTED_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\{")  # a str.format width given as an argument
+_WIDE_PERCENT = re.compile(r"%[^a-zA-Z%]*\d{7,}")  # in a %-format conversion
 
 
 class BudgetExceeded(Exception):
@@ -76,6 +86,7 @@ class ModuleState:
         self.done = False
         self.running = False
         self.imports: set[str] = set()  # paths of repository modules this one imports
+        self.outside_loop: ast.stmt | None = None  # a `break` or `continue` Python would refuse
 
     @property
     def package(self) -> str:
@@ -156,12 +167,17 @@ class Interpreter:
             self.exec_block(state.tree.body, state.scope)
         except _Return:
             pass
+        except (_Break, _Continue) as escaped:  # Python refuses such a module
+            state.outside_loop = escaped.args[0]
         finally:
             state.done = True
             self.module = previous
 
     def import_module(self, ref: ModuleRef) -> ModuleState | None:
         state = self.ws.module_state(ref)
+        if self.module is not None and ref.path:
+            # Whatever module the code reaches (star import, `pkg.sub.name`) is a dependency.
+            self.module.imports.add(ref.path)
         if state is None or state.done or state.tree is None:
             return state
         if state.running:  # an import cycle: Python sees the partial module too
@@ -172,6 +188,8 @@ class Interpreter:
         self.import_depth += 1
         try:
             self.run_module(state)
+        except RecursionError:
+            pass  # its names stay partial; the module's own analysis reports where
         finally:
             self.import_depth -= 1
             self.dag_stack, self.group_stack, self.call_depth = saved
@@ -197,8 +215,20 @@ class Interpreter:
         if self.in_top_module():
             self.top_line, self.top_col = stmt.lineno, stmt.col_offset
         handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
             handler(stmt, scope)
+        except RecursionError:
+            if not self.in_top_module():
+                raise  # in another module's code: reported where this file calls it
+            # Deeper than Python's stack allows: skip this statement, follow the rest.
+            self.too_deep(stmt)
+
+    def too_deep(self, stmt: ast.stmt) -> None:
+        span = SourceSpan(self.rec.path, stmt.lineno, stmt.col_offset)
+        if not any(d.code == "too-deep" and d.span == span for d in self.rec.diagnostics):
+            self.rec.diagnostics.append(Diagnostic("warning", "too-deep", "skipped this statement: code nested too deeply to follow", span))
 
     def _exec_Expr(self, stmt: ast.Expr, scope: Scope) -> None:
         self.eval(stmt.value, scope)
@@ -336,10 +366,10 @@ class Interpreter:
             raise _Return(_unknown(stmt, "the code raises an exception here"))
 
     def _exec_Break(self, stmt: ast.Break, scope: Scope) -> None:
-        raise _Break()
+        raise _Break(stmt)
 
     def _exec_Continue(self, stmt: ast.Continue, scope: Scope) -> None:
-        raise _Continue()
+        raise _Continue(stmt)
 
     def _exec_If(self, stmt: ast.If, scope: Scope) -> None:
         test = self.truth(self.eval(stmt.test, scope))
@@ -502,6 +532,8 @@ class Interpreter:
             elif value.conversion in (ord("s"), ord("a")):
                 inner = str(inner)
             spec = self.eval(value.format_spec, scope) if value.format_spec is not None else ""
+            if isinstance(spec, str) and _WIDE_FIELD.search(spec):
+                return _unknown(node, "value too large to compute statically")
             try:
                 parts.append(format(inner, spec if isinstance(spec, str) else ""))
             except (TypeError, ValueError):
@@ -658,10 +690,8 @@ class Interpreter:
         if isinstance(left, Timedelta) and isinstance(right, (int, float)) and op is ast.Mult:
             return Timedelta(left.seconds * right)
         if op in _BINOPS and is_static(left) and is_static(right):
-            if op is ast.Mult and any(isinstance(v, (str, list, tuple)) for v in (left, right)):
-                size = left if isinstance(left, int) else right
-                if isinstance(size, int) and size > 10_000:
-                    return _unknown(node, "value too large to compute statically")
+            if _too_large(op, left, right):
+                return _unknown(node, "value too large to compute statically")
             try:
                 return _BINOPS[op](left, right)
             except Exception:  # noqa: BLE001 - any failure of a pure operator means "not static"
@@ -1038,12 +1068,59 @@ class Interpreter:
         if name == "copy":
             return type(target)(target)
         if all(is_static(a) for a in args) and all(is_static(v) for v in kwargs.values()):
+            if _too_large_call(target, name, [*args, *kwargs.values()]):
+                return _unknown(node, "value too large to compute statically")
             try:
                 return getattr(target, name)(*args, **kwargs)
             except Exception:  # noqa: BLE001 - a failing pure method means "not static"
                 return _unknown(node, f"cannot compute {unparse(node)} statically")
         unknown = next((a for a in [*args, *kwargs.values()] if isinstance(a, Unknown)), None)
         return unknown or _unknown(node, f"{unparse(node)} is not static")
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple)) else 0
+
+
+def _large_int(values: Any) -> bool:
+    items = values if isinstance(values, (list, tuple)) else (values,)
+    return any(isinstance(v, int) and v > MAX_VALUE_SIZE for v in items)
+
+
+def _too_large(op: type, left: Any, right: Any) -> bool:
+    """Whether `left op right` would build a value larger than MAX_VALUE_SIZE."""
+    if op is ast.Mult:
+        if isinstance(left, int) and not isinstance(right, int):
+            left, right = right, left
+        if isinstance(right, int) and not isinstance(left, (int, float)):
+            return right > 10_000 or _size(left) * right > MAX_VALUE_SIZE
+        if isinstance(left, int) and isinstance(right, int):
+            return left.bit_length() + right.bit_length() > MAX_VALUE_SIZE
+    if op is ast.Add:
+        return _size(left) + _size(right) > MAX_VALUE_SIZE
+    if op is ast.Pow and isinstance(left, int) and isinstance(right, int):
+        return abs(left) > 1 and right > 0 and left.bit_length() * right > MAX_VALUE_SIZE
+    if op is ast.Mod and isinstance(left, str):  # "%0999999999d" % 1, "%*d" % (10**9, 1)
+        return bool(_WIDE_PERCENT.search(left)) or ("*" in left and _large_int(right))
+    return False
+
+
+def _too_large_call(target: Any, name: str, args: list[Any]) -> bool:
+    """Whether a str method would build a value larger than MAX_VALUE_SIZE."""
+    if not isinstance(target, str):
+        return False
+    if name == "zfill":
+        return _large_int(args)
+    if name == "format":  # "{:>999999999}".format(1), "{:{}}".format(1, 10**9)
+        return bool(_WIDE_FORMAT.search(target)) or (bool(_NESTED_FORMAT.search(target)) and _large_int(args))
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        old, new = args[0], args[1]
+        return len(target) + (target.count(old) if old else len(target) + 1) * len(new) > MAX_VALUE_SIZE
+    if name == "join" and args and isinstance(args[0], (str, list, tuple)):
+        items = args[0]
+        joined = len(items) if isinstance(items, str) else sum(_size(v) for v in items)
+        return len(target) * len(items) + joined > MAX_VALUE_SIZE
+    return False
 
 
 def _is_dataset_like(value: Any) -> bool:

@@ -22,6 +22,12 @@ def decode_source(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
+def source_lines(text: str) -> list[str]:
+    """Lines as Python numbers them. str.splitlines() also splits at form feeds (^L page
+    breaks) and other separators, which would shift every line after them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def parse_source(data: bytes, path: str) -> ParseResult:
     try:
         text = decode_source(data)
@@ -31,11 +37,13 @@ def parse_source(data: bytes, path: str) -> ParseResult:
     if "\0" in text:
         return ParseResult(None, "contains a NUL byte", text[: text.index("\0")].count("\n") + 1)
     try:
-        return ParseResult(ast.parse(text, filename=path), lines=text.splitlines())
+        return ParseResult(ast.parse(text, filename=path), lines=source_lines(text))
     except SyntaxError as exc:
         return ParseResult(None, f"syntax error: {exc.msg}", exc.lineno or 1)
-    except (RecursionError, MemoryError, ValueError) as exc:
-        return ParseResult(None, f"cannot be parsed: {type(exc).__name__}", 1)
+    except RecursionError:  # `1 + 1 + ... + 1` thousands of times, `- - - ... 1`
+        return ParseResult(None, "nested too deeply for Python's parser", 1)
+    except (MemoryError, ValueError) as exc:
+        return ParseResult(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 1)
 
 
 class ModuleFinder:

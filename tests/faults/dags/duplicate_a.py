@@ -1,0 +1,3 @@
+from airflow import DAG
+
+dag = DAG("faults_duplicate")
