@@ -22,8 +22,39 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Monoliths of each size from fixtures/generate.py, in a temporary folder; about 2 minutes.
+SIZES ?= 500,2000,5000
 bench: install
-	$(BIN)/python -m mesh_migrate.bench --sizes 500,2000
+	$(BIN)/python tests/bench.py --sizes $(SIZES)
+
+# Airflow in a venv of its own, never in .venv: DagBag beside mesh-migrate on one monolith.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+.PHONY: bench-airflow
+
+$(AIRFLOW_STAMP): tests/airflow/requirements.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet -r tests/airflow/requirements.txt
+	touch $(AIRFLOW_STAMP)
+
+bench-airflow: install $(AIRFLOW_STAMP)
+	$(BIN)/python tests/bench_airflow.py --airflow-python $(AIRFLOW_VENV)/bin/python --dags 2000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# Agreement with Airflow itself: apache-airflow 2.10 and 3.1, each in a venv of its own
+# (.venv-airflow2, .venv-airflow3; never .venv), load fixtures/skyflow and a generated monolith
+# with their DagBag; tests/airflow/verify.py compares the DAG dependencies they record with
+# mesh-migrate's. A venv is rebuilt only when its requirements change. Report: build/verify-airflow.json.
+.PHONY: verify-airflow
+
+.venv-airflow%/.installed: tests/airflow/requirements-%.txt tests/airflow/constraints-%.txt
+	rm -rf .venv-airflow$*
+	$(PYTHON) -m venv .venv-airflow$*
+	.venv-airflow$*/bin/pip install --quiet --quiet --prefer-binary -r tests/airflow/requirements-$*.txt
+	touch $@
+
+verify-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
+	$(BIN)/python tests/airflow/verify.py --airflow .venv-airflow2/bin/python --airflow .venv-airflow3/bin/python
