@@ -43,8 +43,8 @@ class RulePack:
     dag_decorators: frozenset[str] = frozenset()
     task_decorators: frozenset[str] = frozenset()
     task_groups: frozenset[str] = frozenset()
+    task_group_decorators: frozenset[str] = frozenset()
     dataset_callables: frozenset[str] = frozenset()
-    dataset_uri_keywords: tuple[str, ...] = ("uri", "name")
     dataset_conditions: frozenset[str] = frozenset()
     dependencies: tuple[DependencyRule, ...] = ()
     connection_keywords: tuple[str, ...] = ()
@@ -75,10 +75,11 @@ _LIST_KEYS = {
     "dag_decorators",
     "task_decorators",
     "task_groups",
+    "task_group_decorators",
 }
 _TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites"}
 _RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
-_DATASET_KEYS = {"callables", "uri_keywords", "conditions"}
+_DATASET_KEYS = {"callables", "conditions"}
 _RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
 
 
@@ -136,8 +137,6 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
         _check_keys(datasets, _DATASET_KEYS, display, problems, "datasets")
         out["dataset_callables"] = _names(datasets.get("callables", []), display, datasets.line, "callables", problems)
         out["dataset_conditions"] = _names(datasets.get("conditions", []), display, datasets.line, "conditions", problems)
-        if "uri_keywords" in datasets:
-            out["dataset_uri_keywords"] = _names(datasets["uri_keywords"], display, datasets.line, "uri_keywords", problems)
     res = data.get("resources") or {}
     if res:
         _check_keys(res, _RESOURCE_KEYS, display, problems, "resources")
@@ -254,8 +253,8 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         dag_decorators=union("dag_decorators"),
         task_decorators=union("task_decorators"),
         task_groups=union("task_groups"),
+        task_group_decorators=union("task_group_decorators"),
         dataset_callables=union("dataset_callables"),
-        dataset_uri_keywords=ordered("dataset_uri_keywords") or ("uri", "name"),
         dataset_conditions=union("dataset_conditions"),
         dependencies=rules,
         connection_keywords=ordered("connection_keywords"),

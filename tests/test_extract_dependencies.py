@@ -233,7 +233,7 @@ def test_datasets_pair_producers_and_consumers(repo):
             from airflow.sdk import DAG, Asset
             from airflow.providers.standard.operators.bash import BashOperator
             with DAG("bookings_backfill") as dag:
-                BashOperator(task_id="publish", bash_command="echo", outlets=[Asset(name="bookings", uri="s3://lake/bookings")])
+                BashOperator(task_id="publish", bash_command="echo", outlets=[Asset("s3://lake/bookings")])
         """,
         "dags/consumer.py": """
             from airflow import DAG
@@ -301,3 +301,64 @@ def test_dangling_target_is_a_diagnostic(repo):
     unknown = [d for d in facts.diagnostics if d.code == "unknown-dag"]
     assert len(unknown) == 1 and "'ghost'" in unknown[0].message
     assert ("sensor", "reports", "reports", "self") in edges(facts)
+
+
+def test_assets_pair_on_name_and_uri_and_uris_are_normalised(repo):
+    facts = repo({
+        "dags/producer.py": """
+            from airflow.sdk import DAG, Asset
+            from airflow.datasets import Dataset
+            from airflow.providers.standard.operators.bash import BashOperator
+            with DAG("ledger_load") as dag:
+                BashOperator(task_id="named", bash_command="x", outlets=[Asset(name="ledger", uri="s3://x")])
+                BashOperator(task_id="table", bash_command="x", outlets=[Dataset("postgres://DWH/db/s/t")])
+        """,
+        "dags/consumer.py": """
+            from airflow.sdk import DAG, Asset
+            from airflow.datasets import Dataset
+            DAG("by_uri_only", schedule=[Asset("s3://x")])
+            DAG("by_name_and_uri", schedule=[Asset(name="ledger", uri="s3://x")])
+            DAG("same_table", schedule=[Dataset("postgres://dwh:5432/db/s/t")])
+        """,
+    })
+    assert edges(facts) == [
+        ("dataset", "ledger_load", "by_name_and_uri", "named"),
+        ("dataset", "ledger_load", "same_table", "table"),
+    ]
+    assert {d.dataset for d in facts.dependencies} == {"s3://x (asset ledger)", "postgres://dwh:5432/db/s/t"}
+
+
+def test_task_group_decorator_prefixes_and_mapped_operators(repo):
+    facts = repo({"dags/a.py": """
+        from airflow.decorators import dag, task_group
+        from airflow.sensors.external_task import ExternalTaskSensor
+        from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+
+        @dag(schedule=None)
+        def reports():
+            @task_group(group_id="checks")
+            def checks():
+                ExternalTaskSensor(task_id="wait_in_group", external_dag_id="bookings")
+
+            @task_group
+            def more():
+                ExternalTaskSensor(task_id="w", external_dag_id="refunds")
+
+            checks()
+            more()
+            ExternalTaskSensor.partial(task_id="mapped", external_dag_id="ledger").expand(external_task_id=["a", "b"])
+            TriggerDagRunOperator.partial(task_id="fan_out").expand(trigger_dag_id=["x_1", "x_2"])
+            ExternalTaskSensor.partial(task_id="dynamic").expand_kwargs(upstreams())
+
+        reports()
+    """})
+    assert edges(facts) == [
+        ("sensor", "bookings", "reports", "checks.wait_in_group"),
+        ("sensor", "ledger", "reports", "mapped"),
+        ("sensor", "refunds", "reports", "more.w"),
+        ("trigger", "reports", "x_1", "fan_out"),
+        ("trigger", "reports", "x_2", "fan_out"),
+    ]
+    [dynamic] = facts.unresolved
+    assert dynamic.what == "external_dag_id of ExternalTaskSensor 'dynamic'"
+    assert dynamic.reason == "mapped over arguments known only at run time"

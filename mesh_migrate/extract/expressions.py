@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .values import (
     BoundBuiltin,
+    MappedPartial,
     ClassValue,
     DagObj,
     DatasetCondition,
@@ -243,6 +244,8 @@ class Evaluator:
             return BoundBuiltin(owner, name)
         if isinstance(owner, list) and name in _LIST_METHODS | _MUTATING:
             return BoundBuiltin(owner, name)
+        if isinstance(owner, MappedPartial) and name in ("expand", "expand_kwargs"):
+            return BoundBuiltin(owner, name)
         if isinstance(owner, Unknown):
             return owner
         return unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
@@ -445,6 +448,8 @@ class Evaluator:
         return items
 
     def call_builtin_method(self, func: BoundBuiltin, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
+        if isinstance(func.target, MappedPartial):
+            return self.expand(func.target, func.name, args, kwargs, node, arg_nodes)
         if func.name.startswith("external_init:"):
             qualname = func.name.split(":", 1)[1]
             result = self.call_external(qualname, args, kwargs, node, arg_nodes, direct=False)

@@ -45,6 +45,9 @@ from .values import (
     SuperProxy,
     TaskDecorator,
     TaskFunction,
+    MappedPartial,
+    TaskGroupDecorator,
+    TaskGroupFunction,
     TaskGroupObj,
     TaskObj,
     Unknown,
@@ -264,12 +267,16 @@ class Interpreter(Evaluator):
                 return DagFunction(value, DagDecorator([], {}), stmt.lineno)
             if self._is_task_decorator(decorator.qualname):
                 return TaskFunction(value, {})
+            if decorator.qualname in self.rules.task_group_decorators:
+                return TaskGroupFunction(value, {})
             if decorator.qualname in ("functools.wraps", "functools.lru_cache", "functools.cache"):
                 return value
         if isinstance(decorator, DagDecorator):
             return DagFunction(value, decorator, stmt.lineno)
         if isinstance(decorator, TaskDecorator):
             return TaskFunction(value, decorator.kwargs)
+        if isinstance(decorator, TaskGroupDecorator):
+            return TaskGroupFunction(value, decorator.kwargs)
         return value
 
     def _qualname(self, name: str, scope: Scope) -> str:
@@ -482,6 +489,14 @@ class Interpreter(Evaluator):
             return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
         if isinstance(func, DagFunction):
             return self.call_dag_function(func, args, kwargs, node)
+        if isinstance(func, TaskGroupFunction):
+            group_id = func.kwargs.get("group_id", func.function.name)
+            self.group_stack.append(group_id if isinstance(group_id, str) else "?")
+            try:
+                self.call_function(func.function, args, kwargs, node)
+            finally:
+                self.group_stack.pop()
+            return TaskGroupObj(group_id)
         if isinstance(func, TaskFunction):
             task_id = func.kwargs.get("task_id", func.function.name)
             return self.rec.task(self, "airflow.decorators.task", task_id, {**func.kwargs, **kwargs}, node, arg_nodes)
@@ -503,6 +518,10 @@ class Interpreter(Evaluator):
         rules = self.rules
         if qualname == "functools.partial" and args:
             return Partial(args[0], args[1:], kwargs)
+        if qualname.endswith(".partial") and not args:
+            return MappedPartial(qualname[: -len(".partial")], kwargs, dict(arg_nodes))
+        if qualname in rules.task_group_decorators:
+            return TaskGroupDecorator(kwargs)
         if qualname in rules.dag_constructors:
             return self.rec.dag(self, args, kwargs, node, "assignment")
         if qualname in rules.dag_decorators:
@@ -534,6 +553,24 @@ class Interpreter(Evaluator):
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
             return Opaque(unparse(node))
         return unknown_value(node, f"calls {qualname}(), which is not static")
+
+    def expand(self, mapped: MappedPartial, how: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
+        """Dynamic task mapping: one task whose expanded arguments are lists. A DAG named
+        in the expanded arguments gives one dependency per item when the list is static."""
+        merged_nodes = {**mapped.arg_nodes, **arg_nodes}
+        if how == "expand_kwargs":
+            expanded = {"**": Unknown(unparse(node), "mapped over arguments known only at run time")}
+            return self.call_external(mapped.operator, [], {**mapped.kwargs, **expanded}, node, merged_nodes)
+        rule = self.rules.dependency_rule(mapped.operator)
+        key = rule.dag_keyword if rule is not None else None
+        if key in kwargs:
+            items = self.iterate(kwargs[key], node)
+            if isinstance(items, list):
+                result = None
+                for item in items:
+                    result = self.call_external(mapped.operator, [], {**mapped.kwargs, **kwargs, key: item}, node, merged_nodes)
+                return result
+        return self.call_external(mapped.operator, [], {**mapped.kwargs, **kwargs}, node, merged_nodes)
 
     def call_function(self, func: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
         if self.call_depth >= MAX_CALL_DEPTH:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from urllib.parse import urlsplit, urlunsplit
 from typing import TYPE_CHECKING, Any
 
 from ..facts import (
@@ -141,15 +142,17 @@ class Recorder:
         return value if isinstance(value, str) else render_value(value)
 
     def dataset(self, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
-        for keyword in self.rules.dataset_uri_keywords:
-            if keyword in kwargs:
-                value = kwargs[keyword]
-                break
-        else:
-            value = args[0] if args else None
-        if isinstance(value, str):
-            return DatasetObj(value)
-        return value if isinstance(value, Unknown) else Unknown(ast.unparse(node), "dataset URI is not static")
+        """Dataset(uri) in Airflow 2; Asset(name, uri=name) in Airflow 3."""
+        name = kwargs.get("name", args[0] if args else None)
+        uri = kwargs.get("uri", args[1] if len(args) > 1 else None) or name
+        if "uri" in kwargs and "name" not in kwargs and not args:
+            name = None
+        for value in (uri, name):
+            if value is not None and not isinstance(value, str):
+                return value if isinstance(value, Unknown) else Unknown(ast.unparse(node), "dataset URI is not static")
+        if not isinstance(uri, str):
+            return Unknown(ast.unparse(node), "dataset URI is not static")
+        return DatasetObj(normalize_uri(uri), name if name != uri else None)
 
     def getter(self, interp: Interpreter, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> None:
         if not interp.recording:
@@ -346,11 +349,32 @@ def _owner_of(default_args: Any) -> Any:
     return None
 
 
+# Ports Airflow's URI normalisation fills in, so `postgres://h/db` and `postgres://h:5432/db` pair.
+DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "mysql": 3306, "mssql": 1433}
+
+
+def normalize_uri(uri: str) -> str:
+    """Lower-case scheme and host and the default port, as Airflow normalises dataset URIs."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return uri
+    if not parts.scheme or not parts.netloc or "{{" in uri:
+        return uri
+    scheme = parts.scheme.lower()
+    netloc = parts.netloc
+    host = parts.hostname or ""
+    if "@" not in netloc and host:
+        port = parts.port if parts.port is not None else DEFAULT_PORTS.get(scheme)
+        netloc = host.lower() + (f":{port}" if port is not None else "")
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def _datasets(value: Any) -> list[str]:
     if isinstance(value, DatasetObj):
-        return [value.uri]
+        return [value.key]
     if isinstance(value, DatasetCondition):
-        return [d.uri for d in value.datasets if isinstance(d, DatasetObj)]
+        return [d.key for d in value.datasets if isinstance(d, DatasetObj)]
     if isinstance(value, (list, tuple)):
         return [uri for item in value for uri in _datasets(item)]
     return []

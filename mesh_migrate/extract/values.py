@@ -164,9 +164,39 @@ class TaskFunction:
     kwargs: dict[str, Any]
 
 
+@dataclass(eq=False)
+class TaskGroupFunction:
+    """A function decorated with @task_group: calling it runs its body inside the group."""
+
+    function: Function
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class TaskGroupDecorator:
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class MappedPartial:
+    """`Operator.partial(...)`, waiting for `.expand(...)` (dynamic task mapping)."""
+
+    operator: str
+    kwargs: dict[str, Any]
+    arg_nodes: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class DatasetObj:
+    """A dataset (Airflow 2) or asset (Airflow 3); `key` is how producers and consumers pair."""
+
     uri: str
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        # Airflow 3 tells assets apart by name and URI together; Airflow 2 datasets have a URI only.
+        return self.uri if self.name in (None, self.uri) else f"{self.uri} (asset {self.name})"
 
 
 @dataclass(frozen=True)
