@@ -8,7 +8,7 @@ from pathlib import Path
 from .codeowners import CodeOwners, find_codeowners
 from .config import MeshConfig, load_config
 from .discover import discover
-from .extract.runner import ExtractOptions, Progress, extract_files
+from .extract.runner import ExtractOptions, Progress, extract
 from .facts import RepoFacts
 from .graph import MeshGraph, build_graph
 from .link import link
@@ -27,6 +27,7 @@ class Analysis:
     ownership: OwnershipResult
     graph: MeshGraph
     plans: tuple[SplitPlan, ...]
+    warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
 
 
 def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
@@ -40,9 +41,9 @@ def analyze(root: Path, *, options: ExtractOptions = ExtractOptions(), progress:
     root = root.resolve()
     config, rules = load_settings(root)
     found = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax)
-    results = extract_files(root, rules, config.python_paths, found.files, options, progress)
-    facts = link(".", results, [(s.path, s.reason) for s in found.skipped])
-    return assemble(facts, config, rules, find_codeowners(root), root)
+    extraction = extract(root, rules, config.python_paths, found.files, options, progress)
+    facts = link(".", extraction.facts, [(s.path, s.reason) for s in found.skipped])
+    return replace(assemble(facts, config, rules, find_codeowners(root), root), warnings=extraction.warnings)
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:

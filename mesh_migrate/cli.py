@@ -92,10 +92,13 @@ def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: 
     options = ExtractOptions(jobs=jobs, cache_dir=Path(cache_dir) if cache_dir else None, use_cache=not no_cache)
     try:
         with _progress(progress) as update:
-            return analyze(root, options=options, progress=update)
+            result = analyze(root, options=options, progress=update)
     except ConfigError as error:
         config_failure(error)
         raise  # unreachable: config_failure exits
+    for warning in result.warnings:
+        make_console(stderr=True).print(f"warning: {warning}", markup=False)
+    return result
 
 
 @main.command(name="analyze")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-import pathspec
-
-from .globs import wildmatch_spec
+from .globs import path_matcher
 
 LOCATIONS = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
 
@@ -17,7 +16,7 @@ class OwnerRule:
     pattern: str
     owners: tuple[str, ...]
     line: int
-    spec: pathspec.PathSpec
+    matches: Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class CodeOwners:
     def owners_of(self, path: str) -> OwnerRule | None:
         """The rule that applies to a path: the last one that matches wins."""
         for rule in reversed(self.rules):
-            if rule.spec.match_file(path):
+            if rule.matches(path):
                 return rule
         return None
 
@@ -58,8 +57,8 @@ def parse_codeowners(text: str, path: str = "CODEOWNERS") -> CodeOwners:
         pattern, *owners = line.split()
         pattern = pattern.replace("\\ ", " ")
         try:
-            spec = wildmatch_spec([pattern])
+            matches = path_matcher([pattern])
         except ValueError:
             continue
-        rules.append(OwnerRule(pattern, tuple(owners) or section_owners, number, spec))
+        rules.append(OwnerRule(pattern, tuple(owners) or section_owners, number, matches))
     return CodeOwners(path, tuple(rules))

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from .codeowners import CodeOwners
 from .config import MeshConfig
 from .facts import DagFact, Diagnostic, RepoFacts
-from .globs import wildmatch_spec
+from .globs import path_matcher
 
 SOURCES = ("mesh.yaml", "CODEOWNERS", "owner", "tag", "folder")
 UNOWNED = "unowned"
@@ -91,7 +91,7 @@ class _Resolver:
         for team in config.teams:
             for pattern in team.paths:
                 try:
-                    self.path_specs.append((team.name, pattern, wildmatch_spec([pattern])))
+                    self.path_specs.append((team.name, pattern, path_matcher([pattern])))
                 except ValueError:
                     pass  # reported by config validation
 
@@ -107,8 +107,8 @@ class _Resolver:
             for pattern in team.dag_ids:
                 if fnmatchcase(dag.dag_id, pattern):
                     out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({line})"))
-        for name, pattern, spec in self.path_specs:
-            if spec.match_file(dag.span.path):
+        for name, pattern, matches in self.path_specs:
+            if matches(dag.span.path):
                 out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{self.config.team(name).line})"))
         for team in self.config.teams:
             line = f"{where}:{team.line}"

@@ -101,13 +101,43 @@ def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
     return True, REWRITES[dep.kind]
 
 
-def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
-    team_dags: dict[str, list[DagFact]] = defaultdict(list)
+@dataclass(frozen=True)
+class _Index:
+    """What every plan looks up, grouped by team once (plans are built for every team)."""
+
+    dags: dict[str, list[DagFact]]
+    files: dict[str, set[str]]
+    holding: dict[str, list[TeamLink]]  # links whose dependency a team's code holds
+    named: dict[str, list[TeamLink]]  # cross-team links that name a team's DAGs
+    uses: dict[str, dict[tuple[str, str], set[str]]]  # team -> resource -> its DAGs using it
+    users: dict[tuple[str, str], set[str]]  # resource -> teams using it
+
+
+def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _Index:
+    index = _Index(defaultdict(list), defaultdict(set), defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(set)), defaultdict(set))
     for dag in facts.dags:
-        owned = ownership.of(dag)
-        if owned.team:
-            team_dags[owned.team].append(dag)
+        team = ownership.of(dag).team
+        if team:
+            index.dags[team].append(dag)
+            index.files[team].add(dag.span.path)
+    for link in graph.links:
+        index.holding[link.holder_team].append(link)
+        if link.cross_team:
+            index.named[link.other_team].append(link)
+    for use in facts.resources:
+        team = ownership.team_of_id(use.dag) if use.dag else None
+        if team:
+            index.uses[team][(use.kind, use.name)].add(use.dag)
+            index.users[(use.kind, use.name)].add(team)
+    return index
+
+
+def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
+    index = _index(facts, ownership, graph)
     groups = {team: group for group in graph.groups for team in group}
+    unresolved_by_file: dict[str, list] = defaultdict(list)
+    for item in facts.unresolved:
+        unresolved_by_file[item.span.path].append(item)
     plans = []
     for team in ownership.teams:
         instance, placeholder = instance_for(team, config)
@@ -120,12 +150,12 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 instance_is_placeholder=placeholder,
                 wave=graph.wave_of(team),
                 moves_with=tuple(t for t in groups.get(team, ()) if t != team),
-                dags=tuple(_moving(dag, ownership) for dag in sorted(team_dags[team], key=lambda d: d.dag_id)),
-                inbound=tuple(_planned(link, inbound=True) for link in graph.links if link.cross_team and link.other_team == team),
-                outbound=tuple(_planned(link, inbound=False) for link in graph.links if link.cross_team and link.holder_team == team),
-                resources=_needs(facts, ownership, team, kinds=("connection", "variable", "pool")),
-                modules=_needs(facts, ownership, team, kinds=("module",)),
-                manual=_manual(facts, graph, ownership, team),
+                dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
+                inbound=tuple(_planned(link, inbound=True) for link in index.named[team]),
+                outbound=tuple(_planned(link, inbound=False) for link in index.holding[team] if link.cross_team),
+                resources=_needs(index, team, kinds=("connection", "variable", "pool")),
+                modules=_needs(index, team, kinds=("module",)),
+                manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
             )
         )
     return plans
@@ -145,30 +175,19 @@ def _planned(link: TeamLink, inbound: bool) -> PlannedDependency:
     return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic)
 
 
-def _needs(facts: RepoFacts, ownership: OwnershipResult, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNeed, ...]:
-    ours: dict[tuple[str, str], set[str]] = defaultdict(set)
-    others: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for use in facts.resources:
-        if use.kind not in kinds or not use.dag:
-            continue
-        owner = ownership.team_of_id(use.dag)
-        if owner == team:
-            ours[(use.kind, use.name)].add(use.dag)
-        elif owner:
-            others[(use.kind, use.name)].add(owner)
+def _needs(index: _Index, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNeed, ...]:
     return tuple(
-        ResourceNeed(kind, name, tuple(sorted(dags)), tuple(sorted(others.get((kind, name), ()))))
-        for (kind, name), dags in sorted(ours.items())
+        ResourceNeed(kind, name, tuple(sorted(dags)), tuple(sorted(index.users[(kind, name)] - {team})))
+        for (kind, name), dags in sorted(index.uses[team].items())
+        if kind in kinds
     )
 
 
-def _manual(facts: RepoFacts, graph: MeshGraph, ownership: OwnershipResult, team: str) -> tuple[ManualItem, ...]:
-    files = {dag.span.path for dag in facts.dags if ownership.of(dag).team == team}
+def _manual(index: _Index, graph: MeshGraph, team: str, unresolved: list) -> tuple[ManualItem, ...]:
+    files = index.files[team]
     items: list[ManualItem] = []
     dangling = set(graph.dangling)
-    for link in graph.links:
-        if link.holder_team != team:
-            continue
+    for link in index.holding[team]:
         dep = link.dependency
         if link.cross_team and not is_migrated(dep):
             automatic, why = is_automatic(dep)
@@ -176,9 +195,8 @@ def _manual(facts: RepoFacts, graph: MeshGraph, ownership: OwnershipResult, team
                 items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
         elif link in dangling:
             items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
-    for item in facts.unresolved:
-        if item.span.path in files:
-            items.append(ManualItem(f"unresolved {item.what}: {item.expression}", item.span, item.reason))
+    for item in unresolved:
+        items.append(ManualItem(f"unresolved {item.what}: {item.expression}", item.span, item.reason))
     for dag_id, paths in graph.duplicates.items():
         if any(p in files for p in paths):
             items.append(ManualItem(f"duplicate dag_id {dag_id}", SourceSpan(paths[0], 0), "defined in " + ", ".join(paths)))

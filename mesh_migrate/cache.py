@@ -1,0 +1,274 @@
+"""The fact cache: the FileFacts of files unchanged since the last run, reused unparsed.
+
+One JSON document per analyzed repository, ``ROOT/.mesh-migrate-cache/facts.json``:
+
+    {"header": {format, tool, code, rules, python_paths},
+     "modules": {dotted name: how it resolved},
+     "files": {path: [content hash, {dependency path: content hash}, facts as a row]}}
+
+A stored fact is reused only when all of these are what they were when it was made:
+the file's bytes, the bytes of every repository module its facts depend on, the header
+(tool version and code, rule pack, import roots), and how every module name looked up
+during extraction resolves (a new ``common/foo.py`` can turn an external name into a
+repository module). One document, not a file per entry: a warm run needs every entry,
+and one read and one ``json.loads`` beat thousands of small ones.
+
+The cache is a folder of the analyzed repository, so its content is never trusted:
+JSON only (nothing is unpickled), every entry is type-checked while it is decoded, and a
+corrupt, partial or mismatched document or entry is ignored and rewritten. Writes go to a
+temporary file in the same folder, then ``os.replace``: concurrent runs never see half a
+document, the last one to finish wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import types
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence, Union, get_args, get_origin, get_type_hints
+
+from . import __version__
+from .facts import FileFacts, SourceSpan
+
+CACHE_DIR_NAME = ".mesh-migrate-cache"
+FACTS_FILE = "facts.json"
+FORMAT = 1
+
+# The code whose output is cached: a change to any of it makes every stored fact stale,
+# even when the version number was not bumped (as while developing). Hashing it costs
+# about a millisecond per run.
+_CODE = ("facts.py", "rulepack.py", "cache.py", "extract")
+
+DependencyHash = Callable[[str], "str | None"]
+
+
+def cache_dir(root: Path, configured: Path | None = None) -> Path:
+    return configured if configured is not None else root / CACHE_DIR_NAME
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for name in _CODE:
+        path = package / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(package).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_header(rules_fingerprint: str, python_paths: Sequence[str]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "tool": __version__,
+        "code": code_fingerprint(),
+        "rules": rules_fingerprint,
+        "python_paths": list(python_paths),
+    }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a previous run stored, as plain data; empty when nothing usable was found."""
+
+    modules: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, Any] = field(default_factory=dict)
+
+
+def load(directory: Path, header: Mapping[str, Any]) -> Snapshot:
+    try:
+        document = json.loads((directory / FACTS_FILE).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return Snapshot()
+    if not isinstance(document, dict) or document.get("header") != header:
+        return Snapshot()
+    modules, files = document.get("modules"), document.get("files")
+    if not isinstance(modules, dict) or not isinstance(files, dict):
+        return Snapshot()
+    if not all(isinstance(v, str) for v in modules.values()):
+        return Snapshot()
+    return Snapshot(modules, files)
+
+
+def stale_modules(snapshot: Snapshot, resolve: Callable[[str], str]) -> bool:
+    """Whether any module name stored resolves differently in today's tree."""
+    return any(resolve(name) != how for name, how in snapshot.modules.items())
+
+
+def cached_facts(path: str, entry: Any, content: str, dependency_hash: DependencyHash) -> FileFacts | None:
+    """The facts stored in `entry`, if it is well formed and nothing it depends on changed."""
+    if not (isinstance(entry, list) and len(entry) == 3 and entry[0] == content and isinstance(entry[1], dict)):
+        return None
+    if any(dependency_hash(dependency) != digest for dependency, digest in entry[1].items()):
+        return None
+    try:
+        return from_row(FileFacts, entry[2], path)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def new_entry(facts: FileFacts, content: str, dependency_hash: DependencyHash) -> list[Any]:
+    return [content, {path: dependency_hash(path) for path in facts.depends_on}, to_row(facts, facts.path)]
+
+
+def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], files: Mapping[str, Any]) -> str | None:
+    """Write the document atomically; a warning instead of an exception when that fails."""
+    document = {"header": dict(header), "modules": dict(modules), "files": dict(files)}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not (directory / ".gitignore").exists():
+            # Everything in here, this file included: the cache is never committed.
+            _write_atomically(directory / ".gitignore", b"*\n")
+        _write_atomically(directory / FACTS_FILE, json.dumps(document, separators=(",", ":")).encode())
+    except OSError as exc:
+        return f"fact cache not written to {directory}: {exc.strerror or exc}"
+    return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # A name of our own, not mkstemp's: the file then gets the umask's mode, not 0600.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        with open(temporary, "xb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# ---- facts to and from plain data ---------------------------------------------------
+#
+# `from_plain` inverts `facts.to_plain` (dicts). The cache stores a denser form, "rows":
+# each dataclass a list of its field values in order, and a SourceSpan in the file the
+# entry is about as [line, column]: 40% fewer bytes, and lists decode faster than dicts.
+# Both decoders are built once per class from its type hints and check every value.
+
+Convert = Callable[[Any, str], Any]
+
+
+def from_plain(cls: type, data: Any) -> Any:
+    """The facts dataclass `cls` from `to_plain` output; TypeError, ValueError or KeyError
+    on anything that does not match the class exactly, so bad data is never trusted."""
+    return _decoder(cls, False)(data, "")
+
+
+def to_row(value: Any, path: str) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return [to_row(v, path) for v in value]
+    if kind is SourceSpan:
+        if value.path == path:
+            return [value.line, value.column]
+        return [value.path, value.line, value.column]
+    return [to_row(getattr(value, name), path) for name in _field_names(kind)]
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def from_row(cls: type, row: Any, path: str) -> Any:
+    """The inverse of `to_row`, as strict as `from_plain`."""
+    return _decoder(cls, True)(row, path)
+
+
+@lru_cache(maxsize=None)
+def _decoder(cls: type, rows: bool) -> Convert:
+    if cls is SourceSpan and rows:
+        return _span_row
+    hints = get_type_hints(cls)
+    names = tuple(f.name for f in fields(cls))
+    converters = tuple(_converter(hints[name], rows) for name in names)
+    pairs = tuple(zip(names, converters))
+    size = len(names)
+
+    def decode_row(row: Any, path: str) -> Any:
+        if type(row) is not list or len(row) != size:
+            raise TypeError(f"not a {cls.__name__}")
+        return cls(*[convert(value, path) for convert, value in zip(converters, row)])
+
+    def decode_dict(data: Any, path: str) -> Any:
+        if type(data) is not dict or len(data) != size:
+            raise TypeError(f"not a {cls.__name__}")
+        return cls(*[convert(data[name], path) for name, convert in pairs])
+
+    return decode_row if rows else decode_dict
+
+
+def _span_row(row: Any, path: str) -> SourceSpan:
+    if type(row) is not list:
+        raise TypeError("not a SourceSpan")
+    if len(row) == 2:
+        row = [path, *row]
+    elif len(row) != 3 or type(row[0]) is not str:
+        raise TypeError("not a SourceSpan")
+    if type(row[1]) is not int or type(row[2]) is not int:
+        raise TypeError("not a SourceSpan")
+    return SourceSpan(*row)
+
+
+def _converter(hint: Any, rows: bool) -> Convert:
+    if is_dataclass(hint):
+        return _decoder(hint, rows)
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        present = [a for a in args if a is not type(None)]
+        if len(present) != 1:
+            raise TypeError(f"unsupported union {hint}")
+        inner = _converter(present[0], rows)
+        return lambda value, path: None if value is None else inner(value, path)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if args[0] is str:  # the commonest case, without a call per item
+            return _strings
+        item = _converter(args[0], rows)
+        return lambda value, path: tuple([item(v, path) for v in _list(value)])
+    if origin is tuple:
+        items = tuple(_converter(a, rows) for a in args)
+
+        def fixed(value: Any, path: str) -> tuple:
+            value = _list(value)
+            if len(value) != len(items):
+                raise ValueError("wrong length")
+            return tuple([convert(v, path) for convert, v in zip(items, value)])
+
+        return fixed
+    if hint in (str, int, float, bool):
+        return _scalar(hint)
+    raise TypeError(f"unsupported type {hint}")
+
+
+def _scalar(kind: type) -> Convert:
+    def check(value: Any, path: str) -> Any:
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}")
+        return value
+
+    return check
+
+
+def _strings(value: Any, path: str) -> tuple[str, ...]:
+    if not all(type(v) is str for v in _list(value)):
+        raise TypeError("expected strings")
+    return tuple(value)
+
+
+def _list(value: Any) -> list:
+    if type(value) is not list:
+        raise TypeError("expected a list")
+    return value

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Benchmark: `mesh-migrate analyze` cold and warm against the stdlib parser floor.
+
+    python tests/bench.py [--sizes 500,2000,5000] [--jobs N] [--keep]
+
+For each size, fixtures/generate.py writes a monolith of that many DAG files into a
+temporary folder (deleted afterwards), and each of these runs once:
+
+  floor    read + ast.parse of every discovered .py file, one process: what any
+           parser-based tool pays at least
+  cold     analyze with an empty fact cache (the cache is written)
+  warm     analyze again, nothing changed
+  touched  analyze after appending a comment line to one DAG file
+  cold -j1 analyze in one process without the cache, for the pool's speed-up
+
+analyze runs the real command line (mesh_migrate.cli.main, as the mesh-migrate script
+does) in a fresh subprocess, so interpreter start, imports and pool start-up count;
+the probe around it also times the extraction step and reads peak RSS of the process
+(RUSAGE_SELF) and of its largest worker (RUSAGE_CHILDREN). Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GENERATOR = REPO / "fixtures" / "generate.py"
+
+
+# ---- probes: run in a fresh interpreter, report one JSON line on stdout ------------------
+
+
+def probe_floor(root: Path) -> dict:
+    import ast
+    import resource
+
+    from mesh_migrate.discover import discover
+
+    files = discover(root).files
+    start = time.perf_counter()
+    for path in files:
+        ast.parse((root / path).read_bytes(), filename=path)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "files": len(files), "rss_self": _rss(resource.RUSAGE_SELF)}
+
+
+def probe_cli(arguments: list[str], started: float) -> dict:
+    import resource
+
+    from mesh_migrate import analysis, cli
+    from mesh_migrate.extract import runner
+
+    imported = time.perf_counter()
+    timing: dict = {}
+
+    def timed_extract_files(*args, **kwargs):
+        begin = time.perf_counter()
+        result = runner.extract(*args, **kwargs)
+        timing["extract"] = time.perf_counter() - begin
+        timing["stats"] = result.stats.__dict__
+        timing["warnings"] = list(result.warnings)
+        return list(result.facts)
+
+    analysis.extract_files = timed_extract_files
+    with open(os.devnull, "w") as quiet:
+        stdout, sys.stdout = sys.stdout, quiet
+        try:
+            cli.main(arguments, standalone_mode=False)
+        finally:
+            sys.stdout = stdout
+    done = time.perf_counter()
+    return {
+        "imports": imported - started,
+        "main": done - imported,
+        **timing,
+        "rss_self": _rss(resource.RUSAGE_SELF),
+        "rss_workers": _rss(resource.RUSAGE_CHILDREN),
+    }
+
+
+def _rss(who: int) -> float:
+    import resource
+
+    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+
+
+def _probe(*arguments: str) -> tuple[dict, float]:
+    env = {**os.environ, "PYTHONPATH": str(CODE)} if CODE else None
+    start = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, __file__, *arguments], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise SystemExit(f"probe {arguments} failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1]), wall
+
+
+# ---- the benchmark -------------------------------------------------------------------------
+
+CODE: Path | None = None  # the snapshot of the package that the probes import
+
+
+def snapshot_code(workdir: Path) -> Path:
+    """A copy of the package, compiled: edits to the work tree during the benchmark neither
+    change the code measured nor, through the cache's code fingerprint, empty the cache."""
+    code = workdir / "code"
+    shutil.copytree(REPO / "mesh_migrate", code / "mesh_migrate", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "rules", code / "mesh_migrate" / "rules")
+    compileall.compile_dir(code, quiet=1)  # as an installed package has bytecode
+    return code
+
+
+
+def generate(out: Path, dags: int) -> None:
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "--out", str(out), "--dags", str(dags), "--seed", "1"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def touch_one_dag_file(root: Path) -> str:
+    target = sorted((root / "dags").glob("*/gen_*.py"))[0]
+    with target.open("a", encoding="utf-8") as out:
+        out.write("# touched by the benchmark\n")
+    return target.relative_to(root).as_posix()
+
+
+def bench_size(root: Path, dags: int, jobs: list[str]) -> list[dict]:
+    generate(root, dags)
+    rows = []
+    floor, floor_wall = _probe("--probe-floor", str(root))
+    rows.append({"run": "parser floor", "wall": floor["seconds"], "files": floor["files"], "rss_self": floor["rss_self"]})
+
+    def analyze(label: str, *extra: str) -> None:
+        report, wall = _probe("--probe-cli", "--", "-q", "analyze", str(root), *jobs, *extra)
+        rows.append({"run": label, "wall": wall, **report})
+
+    shutil.rmtree(root / ".mesh-migrate-cache", ignore_errors=True)
+    analyze("cold")
+    analyze("warm")
+    touch_one_dag_file(root)
+    analyze("touched")
+    analyze("cold -j1 no cache", "--jobs", "1", "--no-cache")
+    for row in rows:
+        row["size"] = dags
+        row["floor"] = floor["seconds"]
+        row["ratio"] = row["wall"] / floor["seconds"]
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    header = (
+        f"{'DAG files':>9}  {'run':<17} {'wall s':>7} {'x floor':>7}  {'imports':>7} {'extract':>7} {'x floor':>7} {'other':>6}"
+        f"  {'parsed':>6} {'cached':>6} {'procs':>5}  {'RSS MB':>6} {'worker MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        stats = row.get("stats") or {}
+        extract = row.get("extract")
+        other = row["main"] - extract if extract is not None else None
+        print(
+            f"{row['size']:>9}  {row['run']:<17} {row['wall']:>7.2f} {row['ratio']:>7.2f}  "
+            f"{_num(row.get('imports')):>7} {_num(extract):>7} {_num(extract and extract / row['floor']):>7} {_num(other):>6}  "
+            f"{stats.get('extracted', row.get('files', '')):>6} {stats.get('cached', ''):>6} {stats.get('processes', ''):>5}  "
+            f"{row['rss_self']:>6.0f} {_num(row.get('rss_workers'), 0):>9}"
+        )
+
+
+def _num(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="500,2000,5000", help="comma-separated numbers of DAG files")
+    parser.add_argument("--jobs", type=int, help="worker processes for analyze [default: all cores]")
+    parser.add_argument("--keep", action="store_true", help="keep the generated monoliths")
+    parser.add_argument("--probe-floor", metavar="ROOT", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-cli", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("cli_arguments", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.probe_floor:
+        print(json.dumps(probe_floor(Path(args.probe_floor))))
+        return
+    if args.probe_cli:
+        print(json.dumps(probe_cli(args.cli_arguments, STARTED)))
+        return
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    workdir = Path(tempfile.mkdtemp(prefix="mesh-bench-"))
+    global CODE
+    CODE = snapshot_code(workdir)
+    print(
+        f"mesh-migrate bench: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}.\n"
+        "analyze = the CLI (mesh_migrate.cli.main) in a fresh subprocess; wall includes interpreter start,\n"
+        "imports and pool start-up. extract = the extraction step inside it (read, hash, cache, parse and\n"
+        "interpret, write the cache); other = the rest of the command (settings, discovery, link, ownership,\n"
+        "graph, plans, output). floor = read + ast.parse of the same files in one process. RSS = peak of the\n"
+        "analyze process; worker = peak of its largest worker process. The code measured is a compiled\n"
+        "copy of the work tree taken at the start.\n"
+    )
+    rows: list[dict] = []
+    try:
+        for size in sizes:
+            rows += bench_size(workdir / f"monolith-{size}", size, jobs)
+    finally:
+        if args.keep:
+            print(f"monoliths kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    STARTED = time.perf_counter()
+    main()

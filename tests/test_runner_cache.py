@@ -1,0 +1,456 @@
+"""The extraction runner: process pool, fact cache and prefilter never change the facts."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import os
+import shutil
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mesh_migrate import cache
+from mesh_migrate.analysis import analyze, load_settings
+from mesh_migrate.cli import main
+from mesh_migrate.discover import ALWAYS_SKIPPED_DIRS, discover
+from mesh_migrate.extract import extractor, runner
+from mesh_migrate.extract.extractor import Workspace
+from mesh_migrate.extract.runner import MIN_FILES_FOR_POOL, ExtractOptions, extract, inert
+from mesh_migrate.facts import (
+    DagFact,
+    DatasetUse,
+    DependencyFact,
+    Diagnostic,
+    FileFacts,
+    ResourceUse,
+    SourceSpan,
+    Unresolved,
+    to_plain,
+)
+from mesh_migrate.rulepack import load_rule_pack
+
+from .conftest import SKYFLOW, write_repo
+
+NO_CACHE = ExtractOptions(jobs=1, use_cache=False)
+SENSORS = "dags/common/sensors.py"
+
+
+@pytest.fixture
+def skyflow_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "skyflow"
+    shutil.copytree(SKYFLOW, root, ignore=shutil.ignore_patterns(cache.CACHE_DIR_NAME))
+    return root
+
+
+def run(root: Path, options: ExtractOptions = ExtractOptions(jobs=1), rules=None):
+    config, loaded = load_settings(root)
+    files = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax).files
+    return extract(root, rules or loaded, config.python_paths, files, options)
+
+
+@pytest.fixture
+def parses(monkeypatch) -> list[str]:
+    """The paths parsed in this process (extraction runs in-process with jobs=1)."""
+    seen: list[str] = []
+    original = extractor.parse_source
+
+    def spy(data: bytes, path: str):
+        seen.append(path)
+        return original(data, path)
+
+    monkeypatch.setattr(extractor, "parse_source", spy)
+    return seen
+
+
+def append_comment(path: Path) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write("\n# touched\n")
+
+
+# ---- the process pool -------------------------------------------------------------------
+
+
+def test_pool_yields_the_in_process_facts_in_input_order(skyflow_copy: Path) -> None:
+    alone = run(skyflow_copy, NO_CACHE)
+    pooled = run(skyflow_copy, ExtractOptions(jobs=2, use_cache=False))
+    assert alone.stats.files > MIN_FILES_FOR_POOL
+    assert pooled.stats.processes == 2 and alone.stats.processes == 1
+    assert pooled.facts == alone.facts
+
+
+def test_pool_and_in_process_analyses_agree(skyflow_copy: Path) -> None:
+    alone = analyze(skyflow_copy, options=NO_CACHE).facts
+    pooled = analyze(skyflow_copy, options=ExtractOptions(jobs=2, use_cache=False)).facts
+    assert pooled == alone
+
+
+def test_spawned_workers_yield_the_same_facts(skyflow_copy: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "_start_method", lambda: "spawn")
+    pooled = run(skyflow_copy, ExtractOptions(jobs=2, use_cache=False))
+    assert pooled.stats.processes == 2
+    assert pooled.facts == run(skyflow_copy, NO_CACHE).facts
+
+
+def test_a_failing_worker_fails_the_run_instead_of_hanging(skyflow_copy: Path, monkeypatch) -> None:
+    def broken(*args):
+        raise RuntimeError("worker cannot start")
+
+    if runner._start_method() != "fork":  # decided at run time: fork only when single-threaded
+        pytest.skip("the failure is injected into forked workers")
+    monkeypatch.setattr(runner, "_start_worker", broken)  # forked workers inherit it
+    with pytest.raises(BrokenProcessPool):
+        run(skyflow_copy, ExtractOptions(jobs=2, use_cache=False))
+
+
+@pytest.mark.skipif(runner._start_method() != "fork", reason="the crash is injected into forked workers")
+@pytest.mark.parametrize("deadly", [1, 2, 5], ids=["first-file", "two-files", "five-files"])
+def test_a_file_that_kills_its_worker_is_reported_and_the_rest_analyzed(skyflow_copy: Path, monkeypatch, deadly: int) -> None:
+    if runner._start_method() != "fork":
+        pytest.skip("the crash is injected into forked workers")
+    expected = run(skyflow_copy, NO_CACHE).facts
+    victims = {f.path for f in expected[: deadly * 7 : 7]}
+    parent = os.getpid()
+    extract_one = Workspace.extract
+
+    def dies(self, path, data=None):
+        if path in victims and os.getpid() != parent:
+            os._exit(70)  # as a segfault or the OOM killer would end it
+        return extract_one(self, path, data)
+
+    monkeypatch.setattr(Workspace, "extract", dies)
+    result = run(skyflow_copy, ExtractOptions(jobs=2))
+    for facts, want in zip(result.facts, expected):
+        if facts.path in victims:
+            assert [d.code for d in facts.diagnostics] == [runner.CRASHED]
+        else:
+            assert facts == want
+    monkeypatch.undo()
+    again = run(skyflow_copy, ExtractOptions(jobs=1))
+    assert again.stats.extracted == len(victims)  # a crash is never cached
+    assert again.facts == expected
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collection_is_left_as_it_was(skyflow_copy: Path, enabled: bool) -> None:
+    if not enabled:
+        gc.disable()
+    try:
+        run(skyflow_copy, ExtractOptions(jobs=2))  # cold, through the pool
+        run(skyflow_copy, ExtractOptions(jobs=2))  # warm, from the cache
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+
+
+def test_small_repositories_run_in_process(tmp_path: Path) -> None:
+    write_repo(tmp_path, {"dags/a.py": "from airflow import DAG\nDAG('a')\n"})
+    assert run(tmp_path, ExtractOptions(jobs=4, use_cache=False)).stats.processes == 1
+
+
+# ---- the cache ----------------------------------------------------------------------------
+
+
+def test_warm_run_parses_nothing_and_returns_the_same_facts(skyflow_copy: Path, parses: list[str]) -> None:
+    cold = run(skyflow_copy)
+    parses.clear()
+    warm = run(skyflow_copy)
+    assert parses == []
+    assert warm.facts == cold.facts
+    assert warm.stats.extracted == 0
+    assert warm.stats.cached == cold.stats.files - cold.stats.inert
+
+
+def test_warm_analysis_equals_an_uncached_one(skyflow_copy: Path) -> None:
+    analyze(skyflow_copy)
+    assert analyze(skyflow_copy).facts == analyze(skyflow_copy, options=NO_CACHE).facts
+
+
+def test_editing_a_file_invalidates_only_that_file(skyflow_copy: Path, parses: list[str]) -> None:
+    run(skyflow_copy)
+    append_comment(skyflow_copy / "dags/flights/flights_bookings_daily.py")
+    parses.clear()
+    after = run(skyflow_copy)
+    assert after.stats.extracted == 1
+    assert parses[0] == "dags/flights/flights_bookings_daily.py"
+    assert after.facts == run(skyflow_copy, NO_CACHE).facts
+
+
+def test_editing_a_shared_module_invalidates_every_file_that_imports_it(skyflow_copy: Path) -> None:
+    cold = run(skyflow_copy)
+    # common/ may be left out of discovery (.airflowignore) and still be imported.
+    importers = {f.path for f in cold.facts if SENSORS in f.depends_on or f.path == SENSORS}
+    assert len(importers) > 3
+    sensors = skyflow_copy / SENSORS
+    sensors.write_text(sensors.read_text().replace("mode=", "soft_fail=True, mode=", 1))
+    after = run(skyflow_copy)
+    assert after.stats.extracted == len(importers)
+    changed = {f.path for f, before in zip(after.facts, cold.facts) if f != before}
+    assert changed and changed <= importers
+    assert after.facts == run(skyflow_copy, NO_CACHE).facts
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        "import common\ncommon.factory.build('x')\n",  # a submodule reached as an attribute
+        "from common.factory import *\nbuild('x')\n",
+        "from common import factory\nfactory.build('x')\n",
+    ],
+    ids=["attribute", "star", "from"],
+)
+def test_every_module_a_file_reaches_invalidates_it(tmp_path: Path, importer: str) -> None:
+    write_repo(
+        tmp_path,
+        {
+            "dags/common/__init__.py": "",
+            "dags/common/factory.py": "from airflow import DAG\ndef build(name):\n    return DAG(name + '_v1')\n",
+            "dags/team.py": importer,
+        },
+    )
+    assert [d.dag_id for f in run(tmp_path).facts for d in f.dags] == ["x_v1"]
+    factory = tmp_path / "dags/common/factory.py"
+    factory.write_text(factory.read_text().replace("_v1", "_v2"))
+    assert [d.dag_id for f in run(tmp_path).facts for d in f.dags] == ["x_v2"]
+
+
+def test_a_new_module_that_shadows_an_external_import_invalidates(tmp_path: Path) -> None:
+    write_repo(tmp_path, {"dags/team.py": "from helpers import build\nbuild('made_by_helper')\n"})
+    assert [f.dags for f in run(tmp_path).facts] == [()]
+    write_repo(tmp_path, {"dags/helpers.py": "from airflow import DAG\ndef build(name):\n    return DAG(name)\n"})
+    after = run(tmp_path)
+    team = next(f for f in after.facts if f.path == "dags/team.py")
+    assert [d.dag_id for d in team.dags] == ["made_by_helper"]
+
+
+def test_a_truncated_document_is_ignored_and_rewritten(skyflow_copy: Path) -> None:
+    cold = run(skyflow_copy)
+    document = skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE
+    document.write_bytes(document.read_bytes()[: document.stat().st_size // 2])
+    again = run(skyflow_copy)
+    assert again.facts == cold.facts
+    assert again.stats.cached == 0
+    json.loads(document.read_bytes())  # whole again
+    assert run(skyflow_copy).stats.extracted == 0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda entry: ["not", "an", "entry"],
+        lambda entry: [entry[0], entry[1], entry[2][:3]],
+        lambda entry: [entry[0], entry[1], [*entry[2][:1], "dags", *entry[2][2:]]],
+        lambda entry: [entry[0], {SENSORS: "0" * 64}, entry[2]],
+        lambda entry: None,
+    ],
+    ids=["garbage", "short-row", "wrong-type", "stale-dependency", "null"],
+)
+def test_a_corrupt_entry_is_ignored_and_rewritten(skyflow_copy: Path, damage) -> None:
+    cold = run(skyflow_copy)
+    document_path = skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE
+    document = json.loads(document_path.read_bytes())
+    victim = "dags/hotels/hotels_availability.py"
+    document["files"][victim] = damage(document["files"][victim])
+    document_path.write_text(json.dumps(document))
+    again = run(skyflow_copy)
+    assert again.stats.extracted == 1
+    assert again.facts == cold.facts
+    assert run(skyflow_copy).stats.extracted == 0
+
+
+def test_changed_rules_invalidate_every_entry(skyflow_copy: Path) -> None:
+    cold = run(skyflow_copy)
+    rules = dataclasses.replace(load_rule_pack(), fingerprint="another pack")
+    again = run(skyflow_copy, rules=rules)
+    assert again.stats.cached == 0 and again.stats.extracted == cold.stats.extracted
+
+
+def test_changed_python_paths_invalidate_every_entry(tmp_path: Path) -> None:
+    write_repo(tmp_path, {"dags/a.py": "from airflow import DAG\nDAG('a')\n"})
+    config, rules = load_settings(tmp_path)
+    files = discover(tmp_path).files
+    extract(tmp_path, rules, ["dags"], files, ExtractOptions(jobs=1))
+    assert extract(tmp_path, rules, ["dags"], files, ExtractOptions(jobs=1)).stats.cached == 1
+    assert extract(tmp_path, rules, ["dags", "plugins"], files, ExtractOptions(jobs=1)).stats.cached == 0
+
+
+def test_unwritable_cache_dir_still_analyzes(skyflow_copy: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run(skyflow_copy, ExtractOptions(jobs=1, cache_dir=blocker / "cache"))
+    assert result.facts == run(skyflow_copy, NO_CACHE).facts
+    assert len(result.warnings) == 1 and "not written" in result.warnings[0]
+
+
+def test_cache_folder_ignores_itself_and_is_never_discovered(skyflow_copy: Path) -> None:
+    run(skyflow_copy)
+    folder = skyflow_copy / cache.CACHE_DIR_NAME
+    assert (folder / ".gitignore").read_text() == "*\n"
+    assert cache.CACHE_DIR_NAME in ALWAYS_SKIPPED_DIRS
+    assert not any(path.startswith(cache.CACHE_DIR_NAME) for path in discover(skyflow_copy).files)
+
+
+def test_custom_cache_dir(skyflow_copy: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    run(skyflow_copy, ExtractOptions(jobs=1, cache_dir=elsewhere))
+    assert (elsewhere / cache.FACTS_FILE).is_file()
+    assert not (skyflow_copy / cache.CACHE_DIR_NAME).exists()
+    assert run(skyflow_copy, ExtractOptions(jobs=1, cache_dir=elsewhere)).stats.extracted == 0
+
+
+def test_no_cache_neither_reads_nor_writes(skyflow_copy: Path) -> None:
+    run(skyflow_copy, NO_CACHE)
+    assert not (skyflow_copy / cache.CACHE_DIR_NAME).exists()
+    run(skyflow_copy)
+    assert run(skyflow_copy, NO_CACHE).stats.cached == 0
+
+
+# ---- facts to plain data and back --------------------------------------------------------
+
+EVERY_FIELD = FileFacts(
+    path="dags/a.py",
+    dags=(DagFact("a", SourceSpan("dags/a.py", 3, 4), "with", ("team",), ("tag",), "@daily", ("t1", "t2")),),
+    dependencies=(
+        DependencyFact(
+            kind="sensor",
+            source="up",
+            target="a",
+            dag="a",
+            task_id="wait",
+            span=SourceSpan("dags/a.py", 9),
+            operator="airflow.sensors.external_task.ExternalTaskSensor",
+            source_tasks=("done",),
+            task_group="group",
+            dataset="s3://x",
+            arguments=(("external_dag_id", "'up'"), ("mode", "'reschedule'")),
+            via=SourceSpan("dags/common/sensors.py", 12, 8),
+        ),
+        DependencyFact("trigger", "a", "b", "a", None, SourceSpan("dags/a.py", 10)),
+    ),
+    datasets=(DatasetUse("s3://x", "producer", "a", None, SourceSpan("dags/a.py", 11)),),
+    resources=(ResourceUse("pool", "p", None, SourceSpan("dags/a.py", 12)),),
+    unresolved=(Unresolved("dag_id", "f()", "not static", SourceSpan("dags/a.py", 13)),),
+    diagnostics=(Diagnostic("warning", "code", "message", SourceSpan("dags/a.py", 14)),),
+    depends_on=("dags/common/sensors.py",),
+)
+
+
+def test_from_plain_inverts_to_plain() -> None:
+    plain = json.loads(json.dumps(to_plain(EVERY_FIELD)))
+    assert cache.from_plain(FileFacts, plain) == EVERY_FIELD
+    row = json.loads(json.dumps(cache.to_row(EVERY_FIELD, EVERY_FIELD.path)))
+    assert cache.from_row(FileFacts, row, EVERY_FIELD.path) == EVERY_FIELD
+
+
+def test_from_plain_round_trips_every_skyflow_file(skyflow) -> None:
+    facts = run(SKYFLOW, NO_CACHE).facts
+    for item in facts:
+        assert cache.from_plain(FileFacts, json.loads(json.dumps(to_plain(item)))) == item
+        assert cache.from_row(FileFacts, json.loads(json.dumps(cache.to_row(item, item.path))), item.path) == item
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        {"path": "a", "line": "3", "column": 0},
+        {"path": "a", "line": 3},
+        {"path": "a", "line": 3, "column": 0, "extra": 1},
+        ["a", 3, 0],
+    ],
+)
+def test_from_plain_rejects_what_does_not_match(plain) -> None:
+    with pytest.raises((TypeError, ValueError, KeyError)):
+        cache.from_plain(SourceSpan, plain)
+
+
+# ---- the prefilter -------------------------------------------------------------------------
+
+INERT = [
+    b"",
+    b"\n\n",
+    b"# only a comment\n",
+    b"  # indented comment\r\n\n",
+    b'"""A package."""\n',
+    b'\xef\xbb\xbf"""With a BOM."""',
+    b"# header\n'''Docstring\nover lines with {braces} and 'quotes'.\n''' # trailing\n\n# more\n",
+]
+NOT_INERT = [
+    b"x = 1\n",
+    b"import os\n",
+    b'"""Doc."""\nimport common\n',
+    b'  """Indented: an IndentationError."""\n',
+    b'"""Unclosed.\n',
+    b'"""Bad escape \\N."""\n',
+    b'"""Reads {{ var.value.env }}."""\n',
+    b'"""One."""\n"""Two."""\n',
+    b'r"""Prefixed."""\n',
+    b"# caf\xe9 is not UTF-8\n",
+    b"# a NUL \x00\n",
+    b"# old Mac line end\r",
+    b"\\\n",
+    b"'''a''''\n",
+    b'"""a""""\n',
+]
+
+
+@pytest.mark.parametrize("data", INERT)
+def test_inert_files_have_no_facts(tmp_path: Path, data: bytes) -> None:
+    assert inert(data)
+    workspace = Workspace(tmp_path, load_rule_pack(), [])
+    assert workspace.extract("dags/__init__.py", data) == FileFacts("dags/__init__.py")
+
+
+@pytest.mark.parametrize("data", NOT_INERT)
+def test_prefilter_parses_anything_else(data: bytes) -> None:
+    assert not inert(data)
+
+
+# Pieces that build files near the prefilter's edge: quotes, escapes, braces, odd bytes.
+PIECES = ["\n", "\r\n", "\r", " ", "\t", "#", "x", '"', "'", '"""', "'''", "\\", "{", "{{", "}}", "N", "\0", "\xe9", "\ufeff"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(PIECES), max_size=30), st.booleans())
+def test_whatever_the_prefilter_skips_has_no_facts(tmp_path: Path, pieces: list[str], latin1: bool) -> None:
+    data = "".join(pieces).encode("latin-1" if latin1 else "utf-8", "replace")
+    if inert(data):
+        workspace = Workspace(tmp_path, load_rule_pack(), [])
+        assert workspace.extract("dags/x.py", data) == FileFacts("dags/x.py")
+
+
+def test_prefilter_does_not_change_the_analysis(skyflow_copy: Path) -> None:
+    write_repo(skyflow_copy, {"dags/finance/__init__.py": '"""Finance DAGs."""\n', "dags/rail/__init__.py": ""})
+    filtered = run(skyflow_copy, NO_CACHE)
+    assert filtered.stats.inert >= 2
+    unfiltered = run(skyflow_copy, ExtractOptions(jobs=1, use_cache=False, prefilter=False))
+    assert filtered.facts == unfiltered.facts
+    with_filter = analyze(skyflow_copy, options=NO_CACHE).facts
+    without = analyze(skyflow_copy, options=ExtractOptions(jobs=1, use_cache=False, prefilter=False)).facts
+    assert with_filter == without
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+def test_cli_with_jobs_and_cache_matches_a_plain_run(skyflow_copy: Path) -> None:
+    runner = CliRunner()
+    plain = runner.invoke(main, ["analyze", str(skyflow_copy), "--format", "json", "--jobs", "1", "--no-cache"])
+    assert plain.exit_code == 0, plain.output
+    assert not (skyflow_copy / cache.CACHE_DIR_NAME).exists()
+    for _ in range(2):  # cold, then warm
+        pooled = runner.invoke(main, ["analyze", str(skyflow_copy), "--format", "json", "--jobs", "2"])
+        assert pooled.exit_code == 0, pooled.output
+        assert json.loads(pooled.output) == json.loads(plain.output)
+    assert (skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE).is_file()
+
+
+def test_cli_text_summary_with_jobs(skyflow_copy: Path) -> None:
+    result = CliRunner().invoke(main, ["-q", "analyze", str(skyflow_copy), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "DAGs in" in result.output
