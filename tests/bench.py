@@ -63,15 +63,17 @@ def probe_cli(arguments: list[str], started: float) -> dict:
     imported = time.perf_counter()
     timing: dict = {}
 
-    def timed_extract_files(*args, **kwargs):
+    extract = runner.extract
+
+    def timed_extract(*args, **kwargs):
         begin = time.perf_counter()
-        result = runner.extract(*args, **kwargs)
+        result = extract(*args, **kwargs)
         timing["extract"] = time.perf_counter() - begin
         timing["stats"] = result.stats.__dict__
         timing["warnings"] = list(result.warnings)
-        return list(result.facts)
+        return result
 
-    analysis.extract_files = timed_extract_files
+    analysis.extract = timed_extract
     with open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet
         try:
