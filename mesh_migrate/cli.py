@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__
 from .analysis import Analysis, analyze
 from .extract.runner import ExtractOptions
+from .fsutil import write_atomic
 from .render.console import make_console, print_analysis
 from .render.document import analysis_document
 from .render.explain import explain_lines
@@ -134,6 +135,8 @@ def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: in
 def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
     """Draw one team's neighbourhood, or the team graph."""
     root = _repo_path(path)
+    if fmt == "png" and not output:
+        fail("PNG is binary: give --output FILE")
     result = run_analysis(root, jobs, cache_dir, no_cache)
     graph = result.graph
     if team is not None and team not in result.ownership.teams:
@@ -157,11 +160,7 @@ def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: s
             fail(f"cannot render {fmt}: {missing}; use --format dot")
             return
     if output:
-        from .fsutil import write_atomic
-
         write_atomic(Path(output), data)
-    elif fmt == "png":
-        fail("PNG is binary: give --output FILE")
     else:
         click.echo(data.decode(), nl=False)
 

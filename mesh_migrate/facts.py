@@ -122,9 +122,6 @@ class RepoFacts:
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason)
 
-    def dag_ids(self) -> set[str]:
-        return {d.dag_id for d in self.dags}
-
 
 def to_plain(value: Any) -> Any:
     """Dataclasses to dicts and tuples to lists, recursively (for JSON and caching)."""

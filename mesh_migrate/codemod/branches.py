@@ -50,6 +50,11 @@ def is_dirty(top: Path) -> bool:
     return bool(git("status", "--porcelain", "--untracked-files=no", cwd=top).strip())
 
 
+def matches_head(top: Path) -> bool:
+    """No change and no untracked file: the work tree holds exactly HEAD's files."""
+    return not git("status", "--porcelain", cwd=top).strip()
+
+
 def branch_exists(top: Path, branch: str) -> bool:
     try:
         git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", cwd=top)

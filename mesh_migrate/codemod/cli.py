@@ -11,7 +11,7 @@ from rich.syntax import Syntax
 from ..analysis import Analysis
 from ..render.console import make_console
 from ..yamlio import ConfigError
-from .branches import GitError, is_dirty, make_branch, repository_of
+from .branches import GitError, is_dirty, make_branch, matches_head, repository_of
 from .runner import CodemodResult, WriteRefused, apply_changes, run_codemod
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
@@ -34,18 +34,23 @@ def run_codemod_command(
     if unknown:
         err.print(f"error: unknown team(s) {', '.join(unknown)}; teams: {', '.join(analysis.ownership.teams)}", markup=False)
         return EXIT_ERROR
-    if action in ("apply", "branch") and not allow_dirty:
+    dirty, pristine = None, False
+    if action in ("apply", "branch"):
         try:
-            if is_dirty(repository_of(root)):
-                err.print("error: the work tree has uncommitted changes; commit or stash them, or pass --allow-dirty", markup=False)
-                return EXIT_ERROR
+            top = repository_of(root)
+            dirty, pristine = is_dirty(top), matches_head(top)
         except GitError as exc:
             if action == "branch":
                 err.print(f"error: {exc}", markup=False)
                 return EXIT_ERROR
+        if dirty and not allow_dirty:
+            err.print("error: the work tree has uncommitted changes; commit or stash them, or pass --allow-dirty", markup=False)
+            return EXIT_ERROR
     try:
         if action == "branch":
-            return _branches(root, chosen, remove_markers, analyze, out, allow_dirty)
+            # A work tree that is exactly HEAD: its analysis stands for every branch's tree.
+            seed = analysis if pristine else None
+            return _branches(root, chosen, remove_markers, analyze, out, bool(dirty), seed)
         changed = False
         for team in chosen:
             result = run_codemod(analysis, team, remove_markers=remove_markers)
@@ -65,8 +70,8 @@ def run_codemod_command(
         return EXIT_ERROR
 
 
-def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, allow_dirty: bool) -> int:
-    analyses: list[Analysis] = []
+def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, dirty: bool, seed: Analysis | None) -> int:
+    analyses: list[Analysis] = [seed] if seed is not None else []
 
     def rewrite(tree_root: Path, team: str) -> CodemodResult:
         # Every branch starts from the same HEAD: analyze its tree once, reuse it for each team.
@@ -77,7 +82,7 @@ def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Calla
     def apply(tree_root: Path, result: CodemodResult) -> None:
         apply_changes(tree_root, result.changes)
 
-    if allow_dirty:
+    if dirty:
         out.print("note: uncommitted changes are not part of the branches (they start from HEAD)", markup=False)
     status = EXIT_OK
     for team in teams:

@@ -132,7 +132,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
         self.outcome.applied.append((site, description))
         return new
 
-    def _arguments(self, call: cst.Call, translated: set[str]) -> dict[str, cst.Arg]:
+    def _arguments(self, call: cst.Call) -> dict[str, cst.Arg]:
         by_name: dict[str, cst.Arg] = {}
         for arg in call.args:
             if arg.star or arg.keyword is None:
@@ -142,7 +142,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
 
     def sensor(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call, SENSOR_ONLY)
+        args = self._arguments(call)
         api = t.sensor_api.get(site.instance.api_version)
         if api is None:
             raise Refused(f"no sensor template for API version {site.instance.api_version}")
@@ -183,7 +183,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
 
     def trigger(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call, TRIGGER_ONLY)
+        args = self._arguments(call)
         untranslated = sorted(set(args) & TRIGGER_UNTRANSLATED)
         if untranslated:
             raise Refused(f"{', '.join(untranslated)} has no HTTP equivalent: rewrite by hand")
@@ -228,7 +228,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
             if self.statement_comments:
                 self.statement_comments[-1].append(f"# {text}")
             return call, f"kept ExternalTaskMarker on {site.first.target}, with a comment (--remove-markers replaces it)"
-        self._arguments(call, MARKER_ONLY)
+        self._arguments(call)
         self._need(t.marker_replacement)
         name = t.marker_replacement.rsplit(".", 1)[1]
         return _rebuild(call, name, MARKER_ONLY, {}), f"replaced ExternalTaskMarker on {site.first.target} by {name} (clearing cannot cross instances)"

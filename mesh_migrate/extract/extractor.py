@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from ..facts import Diagnostic, FileFacts, SourceSpan
+from ..facts import DagFact, Diagnostic, FileFacts, ResourceUse, SourceSpan
 from ..rulepack import RulePack
 from .interpreter import BudgetExceeded, Interpreter, ModuleState
 from .modules import ModuleFinder, parse_source
@@ -120,9 +120,7 @@ def _failed(path: str, line: int, code: str, message: str) -> FileFacts:
     return FileFacts(path=path, diagnostics=(Diagnostic("error", code, message, SourceSpan(path, line)),))
 
 
-def _module_uses(recorder: Recorder, dags: list) -> list:
-    from ..facts import ResourceUse
-
+def _module_uses(recorder: Recorder, dags: list[DagFact]) -> list[ResourceUse]:
     uses = []
     seen: set[tuple[str, str | None]] = set()
     holders = [d.dag_id for d in dags] or [None]

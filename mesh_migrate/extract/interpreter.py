@@ -549,7 +549,7 @@ class Interpreter(Evaluator):
         rule = rules.dependency_rule(qualname)
         if rule is not None or "task_id" in kwargs:
             return self.rec.task(self, qualname, kwargs.get("task_id"), kwargs, node, arg_nodes, args=args, rule=rule, direct=direct)
-        self.rec.keywords(self, kwargs, node, arg_nodes)
+        self.rec.keywords(self, kwargs, node)
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
             return Opaque(unparse(node))
         return unknown_value(node, f"calls {qualname}(), which is not static")

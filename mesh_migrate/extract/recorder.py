@@ -162,7 +162,7 @@ class Recorder:
         span, _ = self.place(interp, node)
         self._resource(kind, value, interp.dag_stack[-1] if interp.dag_stack else None, span)
 
-    def keywords(self, interp: Interpreter, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], dag: DagObj | None = None) -> None:
+    def keywords(self, interp: Interpreter, kwargs: dict[str, Any], node: ast.AST, dag: DagObj | None = None) -> None:
         if not interp.recording:
             return
         if dag is None and interp.dag_stack:
@@ -197,7 +197,7 @@ class Recorder:
         task = TaskObj(task_id, dag, operator)
         if not interp.recording:
             return task
-        self.keywords(interp, kwargs, node, arg_nodes, dag)
+        self.keywords(interp, kwargs, node, dag)
         span, via = self.place(interp, node)
         if dag is not None and isinstance(task_id, str):
             dag.tasks.append(task_id)

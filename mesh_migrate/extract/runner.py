@@ -58,17 +58,6 @@ class Extraction:
     warnings: tuple[str, ...] = ()
 
 
-def extract_files(
-    root: Path,
-    rules: RulePack,
-    python_paths: Sequence[str],
-    files: Sequence[str],
-    options: ExtractOptions = ExtractOptions(),
-    progress: Progress | None = None,
-) -> list[FileFacts]:
-    return list(extract(root, rules, python_paths, files, options, progress).facts)
-
-
 def extract(
     root: Path,
     rules: RulePack,
