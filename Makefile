@@ -58,3 +58,10 @@ clean:
 
 verify-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
 	$(BIN)/python tests/airflow/verify.py --airflow .venv-airflow2/bin/python --airflow .venv-airflow3/bin/python
+
+# Real public repositories against what a reader finds in them (tests/corpus/*.yaml).
+# CORPUS is a folder of trees laid out by ../shared/corpus/unpack.py.
+CORPUS ?= ../corpus
+.PHONY: corpus
+corpus: install
+	$(BIN)/python tests/corpus_run.py $(CORPUS) $(NAMES)

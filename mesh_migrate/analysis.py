@@ -11,6 +11,7 @@ from .discover import discover
 from .extract.runner import ExtractOptions, Progress, extract
 from .facts import RepoFacts
 from .graph import MeshGraph, build_graph
+from .layout import Layout, find_layout
 from .link import link
 from .ownership import OwnershipResult, assign_teams
 from .plan import SplitPlan, build_plans
@@ -28,6 +29,7 @@ class Analysis:
     graph: MeshGraph
     plans: tuple[SplitPlan, ...]
     warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
+    layout: Layout | None = None  # None when built from facts alone
 
 
 def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
@@ -40,10 +42,14 @@ def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
 def analyze(root: Path, *, options: ExtractOptions = ExtractOptions(), progress: Progress | None = None) -> Analysis:
     root = root.resolve()
     config, rules = load_settings(root)
+    layout = find_layout(root, config.dags_folders, config.python_paths)
     found = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax)
-    extraction = extract(root, rules, config.python_paths, found.files, options, progress)
+    # Library code and tests are followed through imports, never counted as DAG files.
+    dag_files = [path for path in found.files if layout.is_dag_file(path)]
+    extraction = extract(root, rules, layout.python_paths, dag_files, options, progress)
     facts = link(".", extraction.facts, [(s.path, s.reason) for s in found.skipped])
-    return replace(assemble(facts, config, rules, find_codeowners(root), root), warnings=extraction.warnings)
+    assembled = assemble(facts, config, rules, find_codeowners(root), root)
+    return replace(assembled, warnings=layout.warnings + extraction.warnings, layout=layout)
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:

@@ -40,7 +40,8 @@ class Team:
 @dataclass(frozen=True)
 class MeshConfig:
     path: str | None = None  # None when the repository has no mesh.yaml
-    python_paths: tuple[str, ...] = ()
+    python_paths: tuple[str, ...] | None = None  # None: found from the repository's layout
+    dags_folders: tuple[str, ...] | None = None  # None: found from the repository's layout
     rules: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     airflowignore_syntax: str = "regexp"
@@ -52,7 +53,7 @@ class MeshConfig:
         return next((t for t in self.teams if t.name == name), None)
 
 
-_TOP = {"version", "python_paths", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
+_TOP = {"version", "python_paths", "dags_folders", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
 _OWNERSHIP = {"folders_are_teams"}
 _TEAM = {"description", "paths", "owners", "codeowners", "tags", "dag_ids", "instance"}
 _INSTANCE = {"url", "http_conn_id", "api_version"}
@@ -62,18 +63,13 @@ def load_config(root: Path) -> MeshConfig:
     """Read ROOT/mesh.yaml; a missing file gives the defaults (import roots guessed)."""
     path = root / CONFIG_NAME
     if not path.is_file():
-        return MeshConfig(python_paths=default_python_paths(root))
+        return MeshConfig()
     data = read_yaml(path, CONFIG_NAME)
     problems: list[ConfigProblem] = []
     config = _build(data, root, problems)
     if problems:
         raise ConfigError(problems)
     return config
-
-
-def default_python_paths(root: Path) -> tuple[str, ...]:
-    """Airflow puts the dags and plugins folders on sys.path."""
-    return tuple(name for name in ("dags", "plugins") if (root / name).is_dir())
 
 
 class _Checker:
@@ -111,7 +107,7 @@ class _Checker:
 def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
     check = _Checker(problems)
     if data is None:
-        return MeshConfig(path=CONFIG_NAME, python_paths=default_python_paths(root))
+        return MeshConfig(path=CONFIG_NAME)
     if not isinstance(data, Located):
         check.error(1, "mesh.yaml must be a mapping")
         return MeshConfig()
@@ -122,10 +118,11 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
     syntax = data.get("airflowignore_syntax", "regexp")
     if syntax not in SYNTAXES:
         check.error(data.line_of("airflowignore_syntax"), f"airflowignore_syntax must be one of {', '.join(SYNTAXES)}")
-    python_paths = check.strings(data, "python_paths") if "python_paths" in data else default_python_paths(root)
-    for index, item in enumerate(python_paths):
-        if not (root / item).is_dir():
-            check.error(_item_line(data, "python_paths", index), f"python_paths entry {item!r} is not a folder of the repository")
+    layout = {key: check.strings(data, key) if key in data else None for key in ("python_paths", "dags_folders")}
+    for key, items in layout.items():
+        for index, item in enumerate(items or ()):
+            if not (root / item).is_dir():
+                check.error(_item_line(data, key, index), f"{key} entry {item!r} is not a folder of the repository")
     rules = check.strings(data, "rules")
     for index, item in enumerate(rules):
         if not (root / item).is_file():
@@ -151,7 +148,8 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
             check.error(people.line_of(person), f"people.{person} names unknown team {team!r}")
     return MeshConfig(
         path=CONFIG_NAME,
-        python_paths=tuple(python_paths),
+        python_paths=layout["python_paths"],
+        dags_folders=layout["dags_folders"],
         rules=rules,
         exclude=exclude,
         airflowignore_syntax=syntax if syntax in SYNTAXES else "regexp",

@@ -121,6 +121,7 @@ class RepoFacts:
     unresolved: tuple[Unresolved, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason)
+    modules: tuple[str, ...] = ()  # repository modules outside `files` that DAG files import
 
 
 def to_plain(value: Any) -> Any:

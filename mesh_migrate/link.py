@@ -32,6 +32,7 @@ def link(root: str, file_facts: Iterable[FileFacts], skipped: Iterable[tuple[str
         unresolved=tuple(sorted((u for f in files for u in f.unresolved), key=lambda u: (u.span, u.what))),
         diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.span, d.code))),
         skipped=tuple(sorted(skipped)),
+        modules=tuple(sorted({m for f in files for m in f.depends_on} - {f.path for f in files})),
     )
 
 

@@ -11,6 +11,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+
+from mesh_migrate.layout import find_layout
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,7 +53,8 @@ def skyflow_copy(tmp_path: Path) -> Path:
 def run(root: Path, options: ExtractOptions = ExtractOptions(jobs=1), rules=None):
     config, loaded = load_settings(root)
     files = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax).files
-    return extract(root, rules or loaded, config.python_paths, files, options)
+    layout = find_layout(root, config.dags_folders, config.python_paths)
+    return extract(root, rules or loaded, layout.python_paths, files, options)
 
 
 @pytest.fixture

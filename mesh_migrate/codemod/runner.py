@@ -108,7 +108,8 @@ def _named(dep) -> str:
 
 
 def helper_path(analysis: Analysis, templates: Templates) -> str:
-    folder = analysis.config.python_paths[0] if analysis.config.python_paths else "."
+    roots = analysis.layout.python_paths if analysis.layout is not None else ("",)
+    folder = roots[0]
     name = templates.helper_module.replace(".", "/") + ".py"
     return name if folder in ("", ".") else f"{folder}/{name}"
 

@@ -60,17 +60,19 @@ class ModuleFinder:
         return self._cache[dotted]
 
     def _find(self, dotted: str) -> ModuleRef | None:
+        """As Python's path finder: on each root in order, a package directory, then a
+        module; a folder without __init__.py only when no root holds the name otherwise."""
         parts = dotted.split(".")
         if not all(p.isidentifier() for p in parts):
             return None
+        namespace = False
         for base in self.import_roots:
             candidate = base.joinpath(*parts)
-            for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+            for path in (candidate / "__init__.py", candidate.with_suffix(".py")):
                 if path.is_file() and self._inside(path):
                     return ModuleRef(dotted, path.relative_to(self.root).as_posix())
-            if candidate.is_dir() and self._inside(candidate):
-                return ModuleRef(dotted, None)
-        return None
+            namespace = namespace or (candidate.is_dir() and self._inside(candidate))
+        return ModuleRef(dotted, None) if namespace else None
 
     def module_name(self, rel_path: str) -> str:
         """The dotted name a file is imported by, relative to the first import root holding it."""

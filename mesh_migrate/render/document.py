@@ -25,6 +25,7 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         "tool": {"name": "mesh-migrate", "version": __version__},
         "root": facts.root,
         "summary": summary_counts(facts),
+        "layout": _layout(analysis),
         "dags": [
             {
                 "dag_id": d.dag_id,
@@ -88,9 +89,25 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+def _layout(analysis: Analysis) -> dict[str, Any]:
+    """Where DAG files were looked for, where imports resolved, and what was read."""
+    layout = analysis.layout
+    return {
+        "dags_folders": _folders(layout.dags_folders) if layout else [],
+        "import_roots": _folders(layout.import_roots) if layout else [],
+        "dag_files": list(analysis.facts.files),
+        "modules": list(analysis.facts.modules),
+    }
+
+
+def _folders(folders) -> list[dict[str, str]]:
+    return [{"path": f.path or ".", "reason": f.reason} for f in folders]
+
+
 def summary_counts(facts: RepoFacts) -> dict[str, Any]:
     return {
         "files": len(facts.files),
+        "modules": len(facts.modules),
         "dags": len(facts.dags),
         "dependencies": dict(sorted(Counter(d.kind for d in facts.dependencies).items())),
         "resources": dict(sorted(Counter(r.kind for r in facts.resources).items())),
