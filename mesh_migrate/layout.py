@@ -15,17 +15,15 @@ import ast
 import configparser
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from .discover import ALWAYS_SKIPPED_DIRS
+from .extract.modules import INSTALLED_TOP_NAMES
 
 # Folders that hold tests: followed through imports, never DAG folders by convention.
 TEST_DIRS = frozenset({"tests", "test", "testing", "unittests", "unit_tests", "integration_tests"})
-# Names a repository folder must not shadow: Airflow and its providers stay external.
-EXTERNAL_TOP_NAMES = frozenset({"airflow", "astronomer", "pendulum", "datetime"}) | frozenset(sys.stdlib_module_names)
 _CONFIG_FILES = re.compile(r"(?:^|/)(?:docker-compose[^/]*\.ya?ml|compose[^/]*\.ya?ml|values[^/]*\.ya?ml|[^/]*\.env|\.env[^/]*|Dockerfile[^/]*|Makefile|[^/]*\.mk|\.gitlab-ci\.yml|[^/]*\.cfg|tox\.ini|pytest\.ini|pyproject\.toml|\.github/workflows/[^/]*\.ya?ml)$")
 _DAGS_FOLDER_SETTING = re.compile(rb"(?:AIRFLOW__CORE__DAGS_FOLDER|^\s*dags_folder)\s*[:=]\s*[\"']?([^\s\"'#]+)", re.M)
 _PLUGINS_FOLDER_SETTING = re.compile(rb"(?:AIRFLOW__CORE__PLUGINS_FOLDER|^\s*plugins_folder)\s*[:=]\s*[\"']?([^\s\"'#]+)", re.M)
@@ -374,7 +372,7 @@ def _with_searched_packages(tree: _Tree, roots: list[Folder], dags: list[Folder]
     held = {p for p in roots}
     warnings = []
     extra: list[Folder] = []
-    for name in sorted(wanted - EXTERNAL_TOP_NAMES):
+    for name in sorted(wanted - INSTALLED_TOP_NAMES):
         if name not in packages or _resolves(tree, name, [r.path for r in roots + extra]):
             continue
         candidates = [p for p in packages[name] if not tree.in_tests(p)] or packages[name]

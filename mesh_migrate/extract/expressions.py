@@ -14,8 +14,11 @@ import operator
 import re
 from typing import Any, Callable
 
+from .models.paths import PathValue
 from .values import (
+    MISSING,
     BoundBuiltin,
+    ModelValue,
     MappedPartial,
     ClassValue,
     DagObj,
@@ -32,6 +35,8 @@ from .values import (
     Timedelta,
     Unknown,
     is_static,
+    unknown_value,
+    unparse,
 )
 
 MAX_CALL_DEPTH = 25
@@ -89,16 +94,7 @@ _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
 }
 
 
-def unparse(node: ast.AST) -> str:
-    try:
-        text = ast.unparse(node)
-    except (ValueError, RecursionError):
-        return "<expression>"
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def unknown_value(node: ast.AST, reason: str) -> Unknown:
-    return Unknown(unparse(node), reason)
+_OTHER_BUILTINS = {"open", "print", "isinstance", "getattr", "globals", "locals", "map", "filter", "property", "classmethod", "staticmethod", "hasattr"}
 
 
 class Evaluator:
@@ -130,7 +126,7 @@ class Evaluator:
             return scope.lookup(node.id)
         except KeyError:
             pass
-        if node.id in _PURE_BUILTINS or node.id in ("open", "print", "isinstance", "getattr", "globals", "locals"):
+        if node.id in _PURE_BUILTINS or node.id in _OTHER_BUILTINS:
             return ExternalRef(f"builtins.{node.id}")
         return unknown_value(node, f"name {node.id!r} is not defined statically")
 
@@ -212,6 +208,9 @@ class Evaluator:
     def attribute(self, owner: Any, name: str, node: ast.AST) -> Any:
         if isinstance(owner, ExternalRef):
             return owner.attr(name)
+        if isinstance(owner, ModelValue):
+            value = owner.get_attribute(name)
+            return value if value is not MISSING else unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not modelled")
         if isinstance(owner, ModuleRef):
             return self.module_attribute(owner, name, node)
         if isinstance(owner, Instance):
@@ -306,6 +305,8 @@ class Evaluator:
             return left
         if isinstance(right, Unknown):
             return right
+        if isinstance(left, PathValue) and op is ast.Div:
+            return left.join(right)
         if isinstance(left, Timedelta) and isinstance(right, Timedelta) and op in (ast.Add, ast.Sub):
             return Timedelta(_BINOPS[op](left.seconds, right.seconds))
         if isinstance(left, Timedelta) and isinstance(right, (int, float)) and op is ast.Mult:
@@ -448,6 +449,11 @@ class Evaluator:
         return items
 
     def call_builtin_method(self, func: BoundBuiltin, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
+        if isinstance(func.target, ModelValue):
+            from .models import Call
+
+            value = func.target.call_method(func.name, Call(self, func.name, args, kwargs, node, arg_nodes))  # type: ignore[arg-type]
+            return value if value is not MISSING else unknown_value(node, f"{unparse(node.func)}() is not modelled")
         if isinstance(func.target, MappedPartial):
             return self.expand(func.target, func.name, args, kwargs, node, arg_nodes)
         if func.name.startswith("external_init:"):

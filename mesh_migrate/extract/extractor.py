@@ -9,6 +9,7 @@ from typing import Any
 from ..facts import DagFact, Diagnostic, FileFacts, ResourceUse, SourceSpan
 from ..rulepack import RulePack
 from .interpreter import BudgetExceeded, Interpreter, ModuleState
+from .models.paths import module_file
 from .modules import ModuleFinder, parse_source
 from .recorder import Recorder, jinja_uses
 from .values import ExternalRef, ModuleRef, Unknown, is_static
@@ -40,7 +41,7 @@ class Workspace:
         except OSError:
             return None
         parsed = parse_source(data, ref.path) if len(data) <= MAX_FILE_BYTES else None
-        state = ModuleState(ref.name, ref.path, parsed.tree if parsed else None)
+        state = ModuleState(ref.name, ref.path, parsed.tree if parsed else None, module_file(self.root, ref.path))
         if state.tree is None:
             state.done = True
         return state
@@ -79,7 +80,7 @@ class Workspace:
         if parsed.tree is None:
             return _failed(path, parsed.line, "parse-error", f"cannot parse: {parsed.error}")
         recorder = Recorder(path, self.rules)
-        state = ModuleState(self.finder.module_name(path), path, parsed.tree)
+        state = ModuleState(self.finder.module_name(path), path, parsed.tree, module_file(self.root, path))
         interp = Interpreter(self, recorder)
         try:
             interp.run_module(state)

@@ -54,8 +54,17 @@ from .values import (
     is_static,
 )
 
+from .models import Call as ModelCall
+from .models import find_model
+
 if TYPE_CHECKING:
     from .extractor import Recorder, Workspace
+
+
+def _looks_like_a_dag(node: ast.Call) -> bool:
+    """A call a reader takes for a DAG definition: `DAG(...)`, `create_dag(...)`, `dag_id=`."""
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+    return name.lower().endswith("dag") or any(k.arg == "dag_id" for k in node.keywords)
 
 
 class _Return(Exception):
@@ -72,11 +81,13 @@ class _Continue(Exception):
 
 
 class ModuleState:
-    def __init__(self, name: str, path: str, tree: ast.Module | None):
+    def __init__(self, name: str, path: str, tree: ast.Module | None, file: str | None = None):
         self.name = name
         self.path = path
         self.tree = tree
         self.scope = Scope({"__name__": name}, module=self)
+        if file is not None:  # as Python sets it: the module's absolute path
+            self.scope.vars["__file__"] = file
         self.done = False
         self.running = False
         self.imports: set[str] = set()  # paths of repository modules this one imports
@@ -464,7 +475,10 @@ class Interpreter(Evaluator):
                 kwargs[keyword.arg] = value
                 arg_nodes[keyword.arg] = keyword.value
         self.rec.call_seen(node)
-        return self.call(func, args, kwargs, node, arg_nodes)
+        result = self.call(func, args, kwargs, node, arg_nodes)
+        if isinstance(result, Unknown) and self.in_top_module() and _looks_like_a_dag(node):
+            self.rec.dag_call_unknown(node, result)
+        return result
 
     def _super(self, node: ast.Call, scope: Scope) -> Any:
         if len(node.args) == 2:
@@ -541,6 +555,9 @@ class Interpreter(Evaluator):
             return Instance(None, dict(kwargs))
         if qualname in rules.connection_getters or qualname in rules.variable_getters:
             self.rec.getter(self, qualname, args, kwargs, node)
+        library = find_model(qualname)
+        if library is not None:
+            return library(ModelCall(self, qualname, args, kwargs, node, arg_nodes))
         reason = rules.parse_time_reason(qualname)
         if reason:
             return unknown_value(node, reason)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .values import ModuleRef
+
+# Python finds these in the standard library or site-packages before any folder Airflow adds
+# to sys.path, so a repository folder of the same name (an `airflow/` deployment folder) never
+# shadows them.
+INSTALLED_TOP_NAMES = frozenset({"airflow", "astronomer", "pendulum"}) | frozenset(sys.stdlib_module_names)
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class ModuleFinder:
         """As Python's path finder: on each root in order, a package directory, then a
         module; a folder without __init__.py only when no root holds the name otherwise."""
         parts = dotted.split(".")
-        if not all(p.isidentifier() for p in parts):
+        if not all(p.isidentifier() for p in parts) or parts[0] in INSTALLED_TOP_NAMES:
             return None
         namespace = False
         for base in self.import_roots:

@@ -80,6 +80,7 @@ class Recorder:
         self.imports: list[tuple[str, int]] = []
         self.seen_calls: set[int] = set()
         self.executed: set[int] = set()  # function definitions the interpreter ran
+        self.unknown_dag_calls: list[tuple[SourceSpan, Unknown]] = []
 
     # ---- places --------------------------------------------------------------------
     def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
@@ -100,6 +101,11 @@ class Recorder:
     # ---- callbacks from the interpreter --------------------------------------------
     def call_seen(self, node: ast.Call) -> None:
         self.seen_calls.add(id(node))
+
+    def dag_call_unknown(self, node: ast.Call, value: Unknown) -> None:
+        """A call that reads as a DAG definition gave no DAG: reported unless a DAG is
+        recorded at the same line (a factory that also returns something unknown)."""
+        self.unknown_dag_calls.append((SourceSpan(self.path, node.lineno, node.col_offset), value))
 
     def template(self, interp: Interpreter, text: str, node: ast.AST) -> None:
         """Connections and variables a Jinja template reads, in code that runs at parse time."""
@@ -285,6 +291,12 @@ class Recorder:
 
     # ---- results -------------------------------------------------------------------
     def dag_facts(self) -> list[DagFact]:
+        lines = {dag.line for dag in self.dags}
+        reported: set[int] = set()
+        for span, value in self.unknown_dag_calls:
+            if span.line not in lines and span.line not in reported:
+                reported.add(span.line)
+                self.unresolved.append(Unresolved("DAG", value.expression, value.reason, span))
         facts: list[DagFact] = []
         for dag in self.dags:
             span = SourceSpan(self.path, dag.line)

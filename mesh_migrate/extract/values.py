@@ -12,10 +12,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
 class Unknown:
-    expression: str
-    reason: str
+    """A value known only when the code runs. Its source text is built only when a report
+    needs it: unparsing every unknown up front cost a third of the analysis time."""
+
+    __slots__ = ("_source", "reason")
+
+    def __init__(self, expression: str | ast.AST, reason: str):
+        self._source = expression
+        self.reason = reason
+
+    @property
+    def expression(self) -> str:
+        if not isinstance(self._source, str):
+            self._source = unparse(self._source)
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and (self.expression, self.reason) == (other.expression, other.reason)
+
+    def __hash__(self) -> int:
+        return hash(self.reason)
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.expression!r}, {self.reason!r})"
+
+
+def unparse(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):
+        return "<expression>"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def unknown_value(node: ast.AST, reason: str) -> Unknown:
+    return Unknown(node, reason)
 
 
 @dataclass(frozen=True)
@@ -226,7 +258,9 @@ class BoundBuiltin:
 
 def is_static(value: Any) -> bool:
     """True when the value is fully known plain data."""
-    if isinstance(value, (str, int, float, bool, type(None), DatasetObj, Timedelta)):
+    if isinstance(value, (str, int, float, bool, type(None), DatasetObj, Timedelta, EnumMember)):
+        return True
+    if getattr(value, "static", False):  # a path: plain data too
         return True
     if isinstance(value, (list, tuple, set, frozenset)):
         return all(is_static(v) for v in value)
@@ -249,3 +283,31 @@ def first_unknown(value: Any) -> Unknown | None:
             if found:
                 return found
     return None
+
+
+class ModelValue:
+    """A library object a model stands in for (a path, an open file, a parsed config).
+    Its attributes and methods are answered by the value itself."""
+
+    def get_attribute(self, name: str) -> Any:
+        """The attribute's value; a method is returned as BoundBuiltin(self, name)."""
+        return MISSING
+
+    def call_method(self, name: str, call: Any) -> Any:
+        return MISSING
+
+
+@dataclass(frozen=True)
+class EnumMember:
+    """A member of an Enum class of the repository."""
+
+    owner: str  # the class name
+    name: str
+    value: Any
+    mixin: bool = False  # str/int mixed in: formats as its value, like Python 3.11
+
+    def __str__(self) -> str:
+        return str(self.value) if self.mixin else f"{self.owner}.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value if self.mixin else str(self), spec)
