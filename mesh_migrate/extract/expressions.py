@@ -14,6 +14,7 @@ import operator
 import re
 from typing import Any, Callable
 
+from .classes import bind_member
 from .models.paths import PathValue
 from .values import (
     MISSING,
@@ -24,11 +25,13 @@ from .values import (
     DagObj,
     DatasetCondition,
     DatasetObj,
+    EnumMember,
     ExternalRef,
     Function,
     Instance,
     ModuleRef,
     Opaque,
+    Property,
     Scope,
     SuperProxy,
     TaskObj,
@@ -80,8 +83,10 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 _STR_METHODS = {
     "format", "upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "replace",
     "split", "rsplit", "join", "startswith", "endswith", "removeprefix", "removesuffix", "zfill",
+    "isdigit", "isalpha", "isalnum", "isupper", "islower", "isspace", "isidentifier", "isnumeric", "isdecimal",
+    "find", "rfind", "count", "partition", "rpartition", "splitlines", "casefold", "center", "ljust", "rjust", "swapcase",
 }
-_DICT_METHODS = {"get", "items", "keys", "values", "copy"}
+_DICT_METHODS = {"get", "items", "keys", "values", "copy", "pop"}
 _LIST_METHODS = {"index", "count", "copy"}
 _MUTATING = {"append", "extend", "update", "insert", "setdefault"}
 _TIMEDELTA_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "milliseconds": 0.001}
@@ -224,13 +229,19 @@ class Evaluator:
                 except KeyError:
                     pass
                 else:
-                    return member.bind(owner) if isinstance(member, Function) else member
+                    if isinstance(member, Property):
+                        return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")
+                    return bind_member(member, owner, owner.cls)
             return unknown_value(node, f"attribute {name!r} is not set statically")
         if isinstance(owner, ClassValue):
             try:
-                return owner.lookup(name)
+                return bind_member(owner.lookup(name), None, owner)
             except KeyError:
                 return unknown_value(node, f"{owner.name}.{name} is not defined statically")
+        if isinstance(owner, EnumMember) and name in ("name", "value"):
+            return getattr(owner, name)
+        if isinstance(owner, Property) and name == "setter":
+            return BoundBuiltin(owner, name)
         if isinstance(owner, SuperProxy):
             return self._super_attribute(owner, name, node)
         if isinstance(owner, DagObj) and name == "dag_id":
@@ -281,6 +292,11 @@ class Evaluator:
                 return owner[key]
         except (KeyError, IndexError, TypeError):
             return unknown_value(node, f"{unparse(node.slice)} is not a key of {unparse(node.value)}")
+        if isinstance(owner, Instance) and owner.cls is not None and owner.cls.record and isinstance(key, int):
+            items = self.iterate(owner, node)
+            return items[key] if isinstance(items, list) and -len(items) <= key < len(items) else unknown_value(node, "index out of range")
+        if isinstance(owner, ClassValue) and owner.enum_members is not None and isinstance(key, str):
+            return owner.enum_members.get(key, unknown_value(node, f"{key!r} is not a member of {owner.name}"))
         if isinstance(owner, Instance) and owner.cls is None and isinstance(key, str):
             return owner.attrs.get(key, unknown_value(node, "key not set statically"))
         return unknown_value(node, f"{unparse(node.value)} is not a static collection")
@@ -442,6 +458,10 @@ class Evaluator:
             items = list(value)
         elif isinstance(value, (set, frozenset)):
             items = sorted(value, key=repr)
+        elif isinstance(value, ClassValue) and value.enum_members is not None:
+            items = list(dict.fromkeys(value.enum_members.values()))
+        elif isinstance(value, Instance) and value.cls is not None and value.cls.record:
+            items = [value.attrs.get(name) for name, _ in value.cls.dataclass_fields or ()]
         else:
             return unknown_value(node, f"loop over {unparse(node)}, which is not a static collection")
         if len(items) > MAX_LOOP_ITEMS:
@@ -479,6 +499,13 @@ class Evaluator:
             return [(k, v) for k, v in target.items()]
         if name in ("keys", "values") and isinstance(target, dict):
             return list(getattr(target, name)())
+        if name == "pop" and isinstance(target, dict):
+            key = args[0] if args else None
+            if not is_static(key):
+                return unknown_value(node, "dict key is not static")
+            if key not in target and len(args) < 2:
+                return target.get("**", unknown_value(node, f"{key!r} is not a key here"))
+            return target.pop(key, args[1] if len(args) > 1 else None)
         if name == "get" and isinstance(target, dict):
             key = args[0] if args else None
             if not is_static(key):

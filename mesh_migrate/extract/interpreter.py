@@ -16,8 +16,11 @@ import ast
 from typing import TYPE_CHECKING, Any
 
 from ..facts import Diagnostic, SourceSpan
+from .patterns import assigned_names, is_generator, match_pattern
+from .classes import DESCRIPTORS, AutoValue, enum_call, finish_class, rebind_methods
 from .expressions import (
     MAX_CALL_DEPTH,
+    MAX_LOOP_ITEMS,
     MAX_STEPS,
     BudgetExceeded,
     Evaluator,
@@ -41,6 +44,7 @@ from .values import (
     ModuleRef,
     Opaque,
     Partial,
+    Property,
     Scope,
     SuperProxy,
     TaskDecorator,
@@ -114,12 +118,14 @@ class Interpreter(Evaluator):
         self.top_line = 0
         self.top_col = 0
         self.functions: list[Function] = []
+        self.yields: list[list[Any]] = []  # one list per generator running
 
     # ---- modules -------------------------------------------------------------------
     def run_module(self, state: ModuleState) -> None:
         previous, self.module = self.module, state
         try:
-            self.exec_block(state.tree.body, state.scope)
+            for stmt in state.tree.body:
+                self.run_module_statement(stmt, state)
         except _Return:
             pass
         except (_Break, _Continue) as escaped:  # Python refuses such a module
@@ -127,6 +133,21 @@ class Interpreter(Evaluator):
         finally:
             state.done = True
             self.module = previous
+
+    def run_module_statement(self, stmt: ast.stmt, state: ModuleState) -> None:
+        """One module-level statement, on a budget of its own: a statement that does too
+        much work is given up (what it assigns becomes unknown) and the module goes on."""
+        outer, self.steps = self.steps, 0
+        try:
+            self.exec_stmt(stmt, state.scope)
+        except BudgetExceeded:
+            reason = "does too much work to follow statically"
+            for name in assigned_names(stmt):
+                state.scope.vars[name] = unknown_value(stmt, reason)
+            if self.in_top_module():
+                self.rec.diagnostics.append(Diagnostic("warning", "analysis-budget", f"gave up this statement: it {reason}", SourceSpan(self.rec.path, stmt.lineno, stmt.col_offset)))
+        finally:
+            self.steps = outer
 
     def import_module(self, ref: ModuleRef) -> ModuleState | None:
         state = self.ws.module_state(ref)
@@ -271,8 +292,12 @@ class Interpreter(Evaluator):
     _exec_AsyncFunctionDef = _exec_FunctionDef
 
     def decorate(self, decorator: Any, value: Any, stmt: ast.AST) -> Any:
+        if isinstance(decorator, BoundBuiltin) and isinstance(decorator.target, Property) and decorator.name == "setter":
+            return Property(decorator.target.fget, value)
         if not isinstance(value, Function):
             return value
+        if isinstance(decorator, ExternalRef) and decorator.qualname in DESCRIPTORS:
+            return DESCRIPTORS[decorator.qualname](value)
         if isinstance(decorator, ExternalRef):
             if decorator.qualname in self.rules.dag_decorators:
                 return DagFunction(value, DagDecorator([], {}), stmt.lineno)
@@ -302,19 +327,9 @@ class Interpreter(Evaluator):
         body_scope = Scope({}, scope, scope.module)
         cls = ClassValue(stmt.name, bases, body_scope.vars, qualname=self._qualname(stmt.name, scope))
         self.exec_block(stmt.body, body_scope)
-        # Class bodies do not form a closure: methods see the enclosing scope, not the class.
-        for key, member in list(body_scope.vars.items()):
-            if isinstance(member, Function):
-                body_scope.vars[key] = Function(member.node, scope, member.name, None, cls, f"{cls.qualname}.{key}")
-        for decorator in stmt.decorator_list:
-            target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            value = self.eval(target, scope)
-            if isinstance(value, ExternalRef) and value.qualname == "dataclasses.dataclass":
-                cls.dataclass_fields = [
-                    (item.target.id, body_scope.vars.get(item.target.id, MISSING))
-                    for item in stmt.body
-                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
-                ]
+        rebind_methods(cls, scope)
+        decorators = [self.eval(d.func if isinstance(d, ast.Call) else d, scope) for d in stmt.decorator_list]
+        finish_class(cls, stmt, decorators)
         scope.vars[stmt.name] = cls
 
     def _exec_Return(self, stmt: ast.Return, scope: Scope) -> None:
@@ -380,6 +395,41 @@ class Interpreter(Evaluator):
 
     _exec_AsyncFor = _exec_For
 
+    def _exec_While(self, stmt: ast.While, scope: Scope) -> None:
+        for _ in range(MAX_LOOP_ITEMS):
+            test = self.truth(self.eval(stmt.test, scope))
+            if test is None:
+                self._exec_branches([stmt.body], scope, f"loops while a condition that is not static holds: {unparse(stmt.test)}")
+                return
+            if not test:
+                self.exec_block(stmt.orelse, scope)
+                return
+            try:
+                self.exec_block(stmt.body, scope)
+            except _Break:
+                return
+            except _Continue:
+                continue
+        self._exec_branches([stmt.body], scope, f"loops more than {MAX_LOOP_ITEMS} times")
+
+    def _exec_Match(self, stmt: ast.Match, scope: Scope) -> None:
+        subject = self.eval(stmt.subject, scope)
+        undecided: list[list[ast.stmt]] = []
+        for case in stmt.cases:
+            matched = match_pattern(self, case.pattern, subject, scope)
+            if matched is not False and case.guard is not None:
+                guard = self.truth(self.eval(case.guard, scope))
+                matched = None if guard is None or matched is None else guard
+            if matched is True and not undecided:
+                self.exec_block(case.body, scope)
+                return
+            if matched is not False:
+                undecided.append(case.body)
+                if matched is True:
+                    break
+        if undecided:
+            self._exec_branches(undecided + [[]], scope, f"matches a subject that is not static: {unparse(stmt.subject)}")
+
     def _exec_With(self, stmt: ast.With, scope: Scope) -> None:
         pushed_dags = pushed_groups = 0
         for item in stmt.items:
@@ -433,7 +483,10 @@ class Interpreter(Evaluator):
                 self.assign(element, item, scope)
         elif isinstance(target, ast.Attribute):
             owner = self.eval(target.value, scope)
-            if isinstance(owner, Instance):
+            setter = self._setter(owner, target.attr)
+            if setter is not None:
+                self.call_function(setter.bind(owner), [value], {}, target)
+            elif isinstance(owner, Instance):
                 owner.attrs[target.attr] = value
             elif isinstance(owner, ClassValue):
                 owner.namespace[target.attr] = value
@@ -444,6 +497,15 @@ class Interpreter(Evaluator):
                 owner[key] = value
             elif isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner):
                 owner[key] = value
+
+    def _setter(self, owner: Any, name: str) -> Function | None:
+        if not isinstance(owner, Instance) or owner.cls is None or name in owner.attrs:
+            return None
+        try:
+            member = owner.cls.lookup(name)
+        except KeyError:
+            return None
+        return member.fset if isinstance(member, Property) and isinstance(member.fset, Function) else None
 
     # ---- calls ---------------------------------------------------------------------
     def _eval_Call(self, node: ast.Call, scope: Scope) -> Any:
@@ -518,6 +580,9 @@ class Interpreter(Evaluator):
             return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
         if isinstance(func, Function):
             return self.call_function(func, args, kwargs, node)
+        if isinstance(func, ClassValue) and func.enum_members is not None:
+            member = enum_call(func, args[0]) if len(args) == 1 else MISSING
+            return member if member is not MISSING else unknown_value(node, f"no member of {func.name} has this value statically")
         if isinstance(func, ClassValue):
             return self.instantiate(func, args, kwargs, node, arg_nodes)
         if isinstance(func, BoundBuiltin):
@@ -551,6 +616,8 @@ class Interpreter(Evaluator):
             return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
         if qualname in ("datetime.timedelta", "pendulum.duration"):
             return timedelta_value(args, kwargs, node)
+        if qualname == "enum.auto":
+            return AutoValue()
         if qualname in ("types.SimpleNamespace",):
             return Instance(None, dict(kwargs))
         if qualname in rules.connection_getters or qualname in rules.variable_getters:
@@ -600,21 +667,40 @@ class Interpreter(Evaluator):
                 return self.eval(func.node.body, scope)
             finally:
                 self.call_depth -= 1
+        if any(f.node is func.node for f in self.functions) and any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
+            return unknown_value(node, f"recursion in {func.name}() on values that are not static")
+        generator = is_generator(func.node)
         previous_module = self.module
         self.module = func.closure.module or self.module
         self.call_depth += 1
         self.functions.append(func)
+        self.yields.append([]) if generator else None
         self.rec.executed.add(id(func.node))
         try:
             self.exec_block(func.node.body, scope)
         except _Return as ret:
-            return ret.value
+            if not generator:
+                return ret.value
         except (_Break, _Continue):
             pass
         finally:
             self.functions.pop()
             self.call_depth -= 1
             self.module = previous_module
+            produced = self.yields.pop() if generator else None
+        return produced  # a generator runs eagerly: the list of what it yields
+
+    def _eval_Yield(self, node: ast.Yield, scope: Scope) -> Any:
+        if not self.yields:
+            return unknown_value(node, "yield outside a function")
+        self.yields[-1].append(self.eval(node.value, scope))
+        return None  # what a caller would send in: generators here are only iterated
+
+    def _eval_YieldFrom(self, node: ast.YieldFrom, scope: Scope) -> Any:
+        items = self.iterate(self.eval(node.value, scope), node.value)
+        if not self.yields or isinstance(items, Unknown):
+            return items if isinstance(items, Unknown) else unknown_value(node, "yield outside a function")
+        self.yields[-1].extend(items)
         return None
 
     def bind_arguments(self, func: Function, args: list[Any], kwargs: dict[str, Any], scope: Scope, node: ast.AST) -> None:
@@ -672,6 +758,9 @@ class Interpreter(Evaluator):
                     instance.attrs[name] = kwargs[name]
                 elif default is not MISSING:
                     instance.attrs[name] = default
+            post_init = cls.namespace.get("__post_init__") if not cls.record else None
+            if isinstance(post_init, Function):
+                self.call_function(post_init.bind(instance), [], {}, node)
             return instance
         for candidate in cls.mro():
             if isinstance(candidate, ClassValue) and self.rules.dependency_rule(candidate.qualname):

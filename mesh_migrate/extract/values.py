@@ -103,6 +103,8 @@ class ClassValue:
     namespace: dict[str, Any]
     dataclass_fields: list[tuple[str, Any]] | None = None  # (name, default or MISSING) for @dataclass
     qualname: str = ""
+    record: bool = False  # a namedtuple: instances also iterate and index by position
+    enum_members: dict[str, Any] | None = None  # an Enum: member name -> EnumMember
 
     def mro(self) -> list[Any]:
         """In-repo classes depth first, then the first external base (enough for operators)."""
@@ -311,3 +313,21 @@ class EnumMember:
 
     def __format__(self, spec: str) -> str:
         return format(self.value if self.mixin else str(self), spec)
+
+
+@dataclass(eq=False)
+class Property:
+    """`@property` (and its `.setter`) on a repository class."""
+
+    fget: Any
+    fset: Any = None
+
+
+@dataclass(eq=False)
+class ClassMethod:
+    function: Any
+
+
+@dataclass(eq=False)
+class StaticMethod:
+    function: Any

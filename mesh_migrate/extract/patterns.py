@@ -1,0 +1,81 @@
+"""Small syntactic facts the statements need: `match` patterns, generator functions."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from .values import Unknown, is_static
+
+
+def match_pattern(interp: Any, pattern: ast.pattern, subject: Any, scope: Any) -> bool | None:
+    """Whether `subject` matches; None when that is not static. Captures are bound."""
+    if isinstance(pattern, ast.MatchAs):
+        if pattern.pattern is not None:
+            inner = match_pattern(interp, pattern.pattern, subject, scope)
+            if inner is False:
+                return False
+        if pattern.name is not None:
+            scope.vars[pattern.name] = subject
+        return True if pattern.pattern is None else inner
+    if isinstance(pattern, ast.MatchOr):
+        results = [match_pattern(interp, p, subject, scope) for p in pattern.patterns]
+        return True if True in results else None if None in results else False
+    if isinstance(subject, Unknown) or not is_static(subject):
+        return None
+    if isinstance(pattern, ast.MatchValue):
+        value = interp.eval(pattern.value, scope)
+        return subject == value if is_static(value) else None
+    if isinstance(pattern, ast.MatchSingleton):
+        return subject is pattern.value
+    if isinstance(pattern, ast.MatchSequence) and not any(isinstance(p, ast.MatchStar) for p in pattern.patterns):
+        if not isinstance(subject, (list, tuple)) or len(subject) != len(pattern.patterns):
+            return False
+        results = [match_pattern(interp, p, item, scope) for p, item in zip(pattern.patterns, subject)]
+        return False if False in results else None if None in results else True
+    if isinstance(pattern, ast.MatchMapping) and pattern.rest is None:
+        if not isinstance(subject, dict):
+            return False
+        results = []
+        for key_node, value_pattern in zip(pattern.keys, pattern.patterns):
+            key = interp.eval(key_node, scope)
+            if key not in subject:
+                return False
+            results.append(match_pattern(interp, value_pattern, subject[key], scope))
+        return False if False in results else None if None in results else True
+    return None  # class patterns, star patterns: not decided statically
+
+
+def _yields(node: ast.AST) -> bool:
+    todo = list(ast.iter_child_nodes(node))
+    while todo:
+        child = todo.pop()
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            return True
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(child))
+    return False
+
+
+def is_generator(node: ast.AST) -> bool:
+    if isinstance(node, ast.Lambda):
+        return False
+    known = getattr(node, "_is_generator", None)  # computed once per function definition
+    if known is None:
+        known = _yields(node)
+        node._is_generator = known  # type: ignore[attr-defined]
+    return known
+
+
+def assigned_names(stmt: ast.stmt) -> list[str]:
+    """The names a statement binds at its own level (assignments, definitions, imports)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [stmt.name]
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*"]
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)) else []
+    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    for block in ("body", "orelse", "finalbody"):
+        for inner in getattr(stmt, block, ()):
+            names.extend(assigned_names(inner))
+    return names
