@@ -257,6 +257,8 @@ class Evaluator:
         if isinstance(owner, MappedPartial) and name in ("expand", "expand_kwargs"):
             return BoundBuiltin(owner, name)
         if isinstance(owner, Unknown):
+            if owner.container is not None and name in _MUTATING:
+                self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
             return owner
         return unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
 
@@ -280,7 +282,7 @@ class Evaluator:
         if isinstance(owner, Unknown):
             return owner
         if isinstance(key, Unknown):
-            return key
+            return Unknown(key._source, key.reason, owner) if isinstance(owner, (dict, list)) else key
         if isinstance(owner, ExternalRef):
             if owner.qualname == "os.environ":
                 return unknown_value(node, "read from an environment variable at parse time")
@@ -291,7 +293,7 @@ class Evaluator:
             if isinstance(owner, (dict, list, tuple, str)):
                 return owner[key]
         except (KeyError, IndexError, TypeError):
-            return unknown_value(node, f"{unparse(node.slice)} is not a key of {unparse(node.value)}")
+            return self.taint_of(owner) or unknown_value(node, f"{unparse(node.slice)} is not a key of {unparse(node.value)}")
         if isinstance(owner, Instance) and owner.cls is not None and owner.cls.record and isinstance(key, int):
             items = self.iterate(owner, node)
             return items[key] if isinstance(items, list) and -len(items) <= key < len(items) else unknown_value(node, "index out of range")
@@ -449,9 +451,27 @@ class Evaluator:
             return True
         return None
 
+    # ---- containers changed where the analysis cannot follow ---------------------------
+    def taint(self, container: Any, node: ast.AST, reason: str) -> None:
+        """A dict or list changed with an unknown key, or in a branch or loop that is not
+        static: its contents are unknown from now on, never silently short."""
+        if isinstance(container, (dict, list)) and id(container) not in self.tainted:
+            self.tainted[id(container)] = (container, unknown_value(node, reason))
+
+    def taint_of(self, container: Any) -> Unknown | None:
+        entry = self.tainted.get(id(container)) if isinstance(container, (dict, list)) else None
+        return entry[1] if entry is not None and entry[0] is container else None
+
+    def note_mutation(self, container: Any, node: ast.AST) -> None:
+        if self.uncertain:
+            self.taint(container, node, "changed in a branch or loop that is not static")
+
     def iterate(self, value: Any, node: ast.AST) -> list[Any] | Unknown:
         if isinstance(value, Unknown):
             return value
+        tainted = self.taint_of(value)
+        if tainted is not None:
+            return tainted
         if isinstance(value, dict):
             items = list(value)
         elif isinstance(value, (list, tuple, str)):
@@ -483,7 +503,11 @@ class Evaluator:
                 func.target.task = result
             return None
         target, name = func.target, func.name
+        if name in _MUTATING or name == "pop":
+            self.note_mutation(target, node)
         if name in _MUTATING:
+            if name in ("update", "extend") and args and not isinstance(args[0], (dict, list, tuple)):
+                self.taint(target, node, f"{name}() with values that are not static")
             if name == "append" and isinstance(target, list) and len(args) == 1:
                 target.append(args[0])
             elif name == "extend" and isinstance(target, list) and args and isinstance(args[0], (list, tuple)):
@@ -495,6 +519,8 @@ class Evaluator:
             elif name == "setdefault" and isinstance(target, dict) and args and is_static(args[0]):
                 return target.setdefault(args[0], args[1] if len(args) > 1 else None)
             return None
+        if self.taint_of(target) is not None and name in ("items", "keys", "values", "get", "pop", "index", "count"):
+            return self.taint_of(target)
         if name == "items" and isinstance(target, dict):
             return [(k, v) for k, v in target.items()]
         if name in ("keys", "values") and isinstance(target, dict):

@@ -119,6 +119,8 @@ class Interpreter(Evaluator):
         self.top_col = 0
         self.functions: list[Function] = []
         self.yields: list[list[Any]] = []  # one list per generator running
+        self.tainted: dict[int, tuple[Any, Unknown]] = {}  # see Evaluator.taint
+        self.uncertain = 0  # > 0 while running a branch that may not run
 
     # ---- modules -------------------------------------------------------------------
     def run_module(self, state: ModuleState) -> None:
@@ -359,14 +361,18 @@ class Interpreter(Evaluator):
         """Run each branch on its own copy of the scope, then keep what they agree on."""
         before = dict(scope.vars)
         results: list[dict[str, Any]] = []
-        for body in branches:
-            scope.vars.clear()
-            scope.vars.update(before)
-            try:
-                self.exec_block(body, scope)
-            except (_Break, _Continue, _Return):
-                pass
-            results.append(dict(scope.vars))
+        self.uncertain += 1
+        try:
+            for body in branches:
+                scope.vars.clear()
+                scope.vars.update(before)
+                try:
+                    self.exec_block(body, scope)
+                except (_Break, _Continue, _Return):
+                    pass
+                results.append(dict(scope.vars))
+        finally:
+            self.uncertain -= 1
         scope.vars.clear()
         for key in set().union(*results):
             values = [r.get(key, MISSING) for r in results]
@@ -493,6 +499,9 @@ class Interpreter(Evaluator):
         elif isinstance(target, ast.Subscript):
             owner = self.eval(target.value, scope)
             key = self.eval(target.slice, scope)
+            self.note_mutation(owner, target)
+            if not is_static(key):
+                self.taint(owner, target, f"set under a key that is not static: {unparse(target.slice)}")
             if isinstance(owner, dict) and is_static(key):
                 owner[key] = value
             elif isinstance(owner, list) and isinstance(key, int) and -len(owner) <= key < len(owner):

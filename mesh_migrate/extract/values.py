@@ -16,11 +16,12 @@ class Unknown:
     """A value known only when the code runs. Its source text is built only when a report
     needs it: unparsing every unknown up front cost a third of the analysis time."""
 
-    __slots__ = ("_source", "reason")
+    __slots__ = ("_source", "reason", "container")
 
-    def __init__(self, expression: str | ast.AST, reason: str):
+    def __init__(self, expression: str | ast.AST, reason: str, container: Any = None):
         self._source = expression
         self.reason = reason
+        self.container = container  # the dict or list an unknown key was looked up in
 
     @property
     def expression(self) -> str:

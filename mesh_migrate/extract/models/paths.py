@@ -20,7 +20,7 @@ from . import Call, model
 MAX_LISTING = 5000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class PathValue(ModelValue):
     """A pathlib.Path with a known, absolute, normalised value."""
 
