@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 EXPECTATIONS = Path(__file__).parent / "corpus"
-_MENTIONS_DAG = re.compile(rb"\bDAG\s*\(|@dag\b|\bdag_id\s*=|models\.DAG\b|\bdag\s*\(")
+_MENTIONS_DAG = re.compile(rb"\bDAG\s*\(|@dag\b")
 
 
 def analyze(tree: Path) -> tuple[dict, float]:

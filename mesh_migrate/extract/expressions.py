@@ -237,6 +237,8 @@ class Evaluator:
             try:
                 return bind_member(owner.lookup(name), None, owner)
             except KeyError:
+                if name == "partial" and any(isinstance(c, ExternalRef) for c in owner.mro()):
+                    return BoundBuiltin(owner, name)  # an operator subclass, mapped
                 return unknown_value(node, f"{owner.name}.{name} is not defined statically")
         if isinstance(owner, EnumMember) and name in ("name", "value"):
             return getattr(owner, name)
@@ -494,6 +496,8 @@ class Evaluator:
 
             value = func.target.call_method(func.name, Call(self, func.name, args, kwargs, node, arg_nodes))  # type: ignore[arg-type]
             return value if value is not MISSING else unknown_value(node, f"{unparse(node.func)}() is not modelled")
+        if isinstance(func.target, ClassValue) and func.name == "partial":
+            return MappedPartial(func.target, kwargs, dict(arg_nodes))
         if isinstance(func.target, MappedPartial):
             return self.expand(func.target, func.name, args, kwargs, node, arg_nodes)
         if func.name.startswith("external_init:"):

@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 def _looks_like_a_dag(node: ast.Call) -> bool:
     """A call a reader takes for a DAG definition: `DAG(...)`, `create_dag(...)`, `dag_id=`."""
     name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
-    return name.lower().endswith("dag") or any(k.arg == "dag_id" for k in node.keywords)
+    return name.lower().endswith(("dag", "dags")) or any(k.arg == "dag_id" for k in node.keywords)
 
 
 class _Return(Exception):
@@ -546,6 +546,8 @@ class Interpreter(Evaluator):
                 kwargs[keyword.arg] = value
                 arg_nodes[keyword.arg] = keyword.value
         self.rec.call_seen(node)
+        if self.in_top_module():  # the arguments' own calls moved it: facts point at this call
+            self.top_line, self.top_col = node.lineno, node.col_offset
         result = self.call(func, args, kwargs, node, arg_nodes)
         if isinstance(result, Unknown) and self.in_top_module() and _looks_like_a_dag(node):
             self.rec.dag_call_unknown(node, result)
@@ -651,19 +653,33 @@ class Interpreter(Evaluator):
         """Dynamic task mapping: one task whose expanded arguments are lists. A DAG named
         in the expanded arguments gives one dependency per item when the list is static."""
         merged_nodes = {**mapped.arg_nodes, **arg_nodes}
+        operator = ExternalRef(mapped.operator) if isinstance(mapped.operator, str) else mapped.operator
+
+        def build(extra: dict[str, Any]) -> Any:
+            return self.call(operator, [], {**mapped.kwargs, **extra}, node, merged_nodes)
+
         if how == "expand_kwargs":
-            expanded = {"**": Unknown(unparse(node), "mapped over arguments known only at run time")}
-            return self.call_external(mapped.operator, [], {**mapped.kwargs, **expanded}, node, merged_nodes)
-        rule = self.rules.dependency_rule(mapped.operator)
+            return build({"**": Unknown(unparse(node), "mapped over arguments known only at run time")})
+        rule = self.dependency_rule_of(operator)
         key = rule.dag_keyword if rule is not None else None
         if key in kwargs:
             items = self.iterate(kwargs[key], node)
             if isinstance(items, list):
                 result = None
                 for item in items:
-                    result = self.call_external(mapped.operator, [], {**mapped.kwargs, **kwargs, key: item}, node, merged_nodes)
+                    result = build({**kwargs, key: item})
                 return result
-        return self.call_external(mapped.operator, [], {**mapped.kwargs, **kwargs}, node, merged_nodes)
+        return build(kwargs)
+
+    def dependency_rule_of(self, operator: Any) -> Any:
+        """The rule of an operator named directly or of the first ruled class it derives from."""
+        if isinstance(operator, ExternalRef):
+            return self.rules.dependency_rule(operator.qualname)
+        for cls in operator.mro() if isinstance(operator, ClassValue) else ():
+            name = cls.qualname if isinstance(cls, (ClassValue, ExternalRef)) else None
+            if name and self.rules.dependency_rule(name):
+                return self.rules.dependency_rule(name)
+        return None
 
     def call_function(self, func: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
         if self.call_depth >= MAX_CALL_DEPTH:

@@ -33,6 +33,7 @@ from .values import (
 if TYPE_CHECKING:
     from .interpreter import Interpreter
 
+_VALID_DAG_ID = re.compile(r"^[\w.-]{1,250}$")  # Airflow's KEY_REGEX and ID length
 _JINJA_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
 _JINJA_USES = (
     ("connection", re.compile(r"\bconn\.(?!get\b)([A-Za-z_]\w*)")),
@@ -302,6 +303,10 @@ class Recorder:
             span = SourceSpan(self.path, dag.line)
             if not isinstance(dag.dag_id, str):
                 self.unresolved_value("dag_id", dag.dag_id, span)
+                continue
+            if not _VALID_DAG_ID.match(dag.dag_id):
+                message = f"Airflow refuses dag id {dag.dag_id!r}: only letters, digits, '_', '.' and '-', at most 250 characters"
+                self.diagnostics.append(Diagnostic("error", "invalid-dag-id", message, span))
                 continue
             if dag.default_args is not None and not isinstance(dag.default_args, (dict, Instance)):
                 self.unresolved_value(f"default_args of {dag.dag_id}", dag.default_args, span)

@@ -216,7 +216,7 @@ class TaskGroupDecorator:
 class MappedPartial:
     """`Operator.partial(...)`, waiting for `.expand(...)` (dynamic task mapping)."""
 
-    operator: str
+    operator: Any  # a qualified name, or a repository operator class
     kwargs: dict[str, Any]
     arg_nodes: dict[str, Any]
 
