@@ -36,7 +36,8 @@ def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
     """mesh.yaml and the rule pack in force for ROOT; raises ConfigError."""
     config = load_config(root)
     rules = load_rule_pack([(name, root / name) for name in config.rules])
-    return config, rules
+    pins = config.environment
+    return config, rules.with_environment(dict(pins.variables), dict(pins.airflow_variables))
 
 
 def analyze(root: Path, *, options: ExtractOptions = ExtractOptions(), progress: Progress | None = None) -> Analysis:

@@ -38,10 +38,20 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Environment:
+    """The deployment whose DAGs are analyzed: values of the environment variables and
+    Airflow Variables that DAG files read at parse time (e.g. the production ones)."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    airflow_variables: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class MeshConfig:
     path: str | None = None  # None when the repository has no mesh.yaml
     python_paths: tuple[str, ...] | None = None  # None: found from the repository's layout
     dags_folders: tuple[str, ...] | None = None  # None: found from the repository's layout
+    environment: Environment = field(default_factory=lambda: Environment())
     rules: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     airflowignore_syntax: str = "regexp"
@@ -53,8 +63,9 @@ class MeshConfig:
         return next((t for t in self.teams if t.name == name), None)
 
 
-_TOP = {"version", "python_paths", "dags_folders", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
+_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
 _OWNERSHIP = {"folders_are_teams"}
+_ENVIRONMENT = {"variables", "airflow_variables"}
 _TEAM = {"description", "paths", "owners", "codeowners", "tags", "dag_ids", "instance"}
 _INSTANCE = {"url", "http_conn_id", "api_version"}
 
@@ -131,6 +142,7 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
     for index, pattern in enumerate(exclude):
         if problem := glob_problem(pattern):
             check.error(_item_line(data, "exclude", index), problem)
+    environment = _environment(check, check.mapping(data, "environment"))
     ownership = check.mapping(data, "ownership")
     check.keys(ownership, _OWNERSHIP, "ownership")
     folders = ownership.get("folders_are_teams")
@@ -150,6 +162,7 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         path=CONFIG_NAME,
         python_paths=layout["python_paths"],
         dags_folders=layout["dags_folders"],
+        environment=environment,
         rules=rules,
         exclude=exclude,
         airflowignore_syntax=syntax if syntax in SYNTAXES else "regexp",
@@ -157,6 +170,27 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         people={str(k): v for k, v in people.items() if isinstance(v, str)},
         teams=teams,
     )
+
+
+def _environment(check: _Checker, section: Located) -> Environment:
+    check.keys(section, _ENVIRONMENT, "environment")
+    variables = check.mapping(section, "variables")
+    for name, value in variables.items():
+        if not isinstance(value, (str, int, float, bool)):
+            check.error(variables.line_of(name), f"environment.variables.{name} must be a string")
+    airflow = check.mapping(section, "airflow_variables")
+    return Environment(
+        variables=tuple(sorted((str(k), str(v)) for k, v in variables.items() if isinstance(v, (str, int, float, bool)))),
+        airflow_variables=tuple(sorted((str(k), _plain(v)) for k, v in airflow.items())),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _item_line(mapping: Located, key: str, index: int) -> int:

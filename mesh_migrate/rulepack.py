@@ -7,8 +7,9 @@ The shipped pack lives in the top-level `rules/` folder (installed as the
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
@@ -52,6 +53,9 @@ class RulePack:
     variable_getters: frozenset[str] = frozenset()
     pool_keywords: tuple[str, ...] = ()
     parse_time_sources: tuple[tuple[str, str], ...] = ()  # (callable, reason)
+    # The deployment analyzed (mesh.yaml `environment`): what parse-time reads of environment
+    # and Airflow Variables give. Part of the fingerprint, so cached facts follow it.
+    environment: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     fingerprint: str = ""
     rewrites: dict[str, Any] = field(default_factory=dict, compare=False)  # see rules/rewrites.yaml
     rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
@@ -59,6 +63,13 @@ class RulePack:
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
+
+    def with_environment(self, variables: dict[str, str], airflow_variables: dict[str, Any]) -> RulePack:
+        if not variables and not airflow_variables:
+            return self
+        environment = {"variables": dict(variables), "airflow_variables": dict(airflow_variables)}
+        digest = hashlib.sha256((self.fingerprint + json.dumps(environment, sort_keys=True, default=str)).encode()).hexdigest()
+        return replace(self, environment=environment, fingerprint=digest)
 
     def parse_time_reason(self, qualname: str) -> str | None:
         for name, reason in self.parse_time_sources:

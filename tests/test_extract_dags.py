@@ -215,7 +215,7 @@ def test_unresolvable_dag_ids_are_reported_with_reasons(repo):
     assert reasons == [
         "depends on a condition that is not static: os.environ.get('ENV') == 'prod'",
         "name 'some_function_from_nowhere' is not defined statically",
-        "read from an environment variable at parse time",
+        "read from environment variable DAG_ID at parse time (pin it under environment.variables in mesh.yaml)",
         "reads 'campaigns.yaml', a relative path: it depends on the folder Airflow runs in",
     ]
     assert all(u.span.path == "dags/a.py" and u.span.line > 0 for u in facts.unresolved)

@@ -213,8 +213,8 @@ def test_templated_and_runtime_targets_are_unresolved(repo):
     reasons = {u.what: u.reason for u in facts.unresolved}
     assert reasons == {
         "external_dag_id of ExternalTaskSensor 't1'": "Jinja template, rendered only at run time",
-        "external_dag_id of ExternalTaskSensor 't2'": "read from an environment variable at parse time",
-        "trigger_dag_id of TriggerDagRunOperator 't3'": "read from an Airflow Variable at parse time",
+        "external_dag_id of ExternalTaskSensor 't2'": "read from environment variable UPSTREAM at parse time (pin it under environment.variables in mesh.yaml)",
+        "trigger_dag_id of TriggerDagRunOperator 't3'": "read from Airflow Variable next_dag at parse time (pin it under environment.airflow_variables in mesh.yaml)",
     }
     names = {(r.kind, r.name) for r in facts.resources}
     assert ("variable", "upstream_dag") in names and ("variable", "next_dag") in names

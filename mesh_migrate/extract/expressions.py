@@ -250,6 +250,10 @@ class Evaluator:
             return owner.dag_id
         if isinstance(owner, TaskObj) and name == "task_id":
             return owner.task_id
+        if isinstance(owner, TaskObj) and name == "dag":
+            return owner.dag if owner.dag is not None else unknown_value(node, "the task has no DAG yet")
+        if isinstance(owner, TaskObj) and name in ("set_downstream", "set_upstream"):
+            return BoundBuiltin(owner, name)
         if isinstance(owner, str) and name in _STR_METHODS:
             return BoundBuiltin(owner, name)
         if isinstance(owner, dict) and name in _DICT_METHODS | _MUTATING:
@@ -263,6 +267,16 @@ class Evaluator:
                 self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
             return owner
         return unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
+
+    def _operator_method(self, value: Any, name: str) -> Any:
+        """A repository class's own `__rshift__` and the like, bound to the instance."""
+        if isinstance(value, Instance) and value.cls is not None and value.task is None:
+            try:
+                method = value.cls.lookup(name)
+            except KeyError:
+                return None
+            return method.bind(value) if isinstance(method, Function) else None
+        return None
 
     def _super_attribute(self, proxy: SuperProxy, name: str, node: ast.AST) -> Any:
         mro = proxy.instance.cls.mro() if proxy.instance.cls else []
@@ -287,7 +301,10 @@ class Evaluator:
             return Unknown(key._source, key.reason, owner) if isinstance(owner, (dict, list)) else key
         if isinstance(owner, ExternalRef):
             if owner.qualname == "os.environ":
-                return unknown_value(node, "read from an environment variable at parse time")
+                from .models import Call
+                from .models.environment import environment_variable
+
+                return environment_variable(Call(self, "os.environ", [key], {}, node), key)  # type: ignore[arg-type]
             return Opaque(unparse(node))
         try:
             if isinstance(node.slice, ast.Slice) and isinstance(owner, (list, tuple, str)):
@@ -317,7 +334,11 @@ class Evaluator:
         return self.binop(type(node.op), left, right, node)
 
     def binop(self, op: type, left: Any, right: Any, node: ast.AST) -> Any:
-        if op in (ast.RShift, ast.LShift):  # task >> task: ordering only
+        if op in (ast.RShift, ast.LShift):
+            method = self._operator_method(left, "__rshift__" if op is ast.RShift else "__lshift__")
+            if method is not None:
+                return self.call(method, [right], {}, node)
+            attach_together([left, right])  # `a >> b` puts b in a's DAG, and the reverse
             return right
         if op in (ast.BitAnd, ast.BitOr) and _is_dataset_like(left) and _is_dataset_like(right):
             return DatasetCondition(datasets_of(left) + datasets_of(right))
@@ -496,6 +517,9 @@ class Evaluator:
 
             value = func.target.call_method(func.name, Call(self, func.name, args, kwargs, node, arg_nodes))  # type: ignore[arg-type]
             return value if value is not MISSING else unknown_value(node, f"{unparse(node.func)}() is not modelled")
+        if isinstance(func.target, TaskObj):  # set_downstream / set_upstream
+            attach_together([func.target, *args])
+            return None
         if isinstance(func.target, ClassValue) and func.name == "partial":
             return MappedPartial(func.target, kwargs, dict(arg_nodes))
         if isinstance(func.target, MappedPartial):
@@ -597,6 +621,26 @@ def _too_large_call(target: Any, name: str, args: list[Any]) -> bool:
         joined = len(items) if isinstance(items, str) else sum(_size(v) for v in items)
         return len(target) * len(items) + joined > MAX_VALUE_SIZE
     return False
+
+
+def tasks_in(value: Any) -> list[TaskObj]:
+    if isinstance(value, TaskObj):
+        return [value]
+    if isinstance(value, Instance) and isinstance(value.task, TaskObj):
+        return [value.task]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in tasks_in(item)]
+    return []
+
+
+def attach_together(values: list[Any]) -> None:
+    """Tasks linked with each other share a DAG: those without one get the first found."""
+    tasks = tasks_in(values)
+    dag = next((t.dag for t in tasks if t.dag is not None), None)
+    if dag is not None:
+        for task in tasks:
+            if task.dag is None:
+                task.dag = dag
 
 
 def _is_dataset_like(value: Any) -> bool:

@@ -96,6 +96,7 @@ class Workspace:
             recorder.diagnostics.append(
                 Diagnostic("error", "internal-error", f"stopped interpreting: {type(exc).__name__}: {exc}", SourceSpan(path, interp.top_line))
             )
+        recorder.finish()
         if state.outside_loop is not None:
             keyword = "break" if isinstance(state.outside_loop, ast.Break) else "continue"
             return _failed(path, state.outside_loop.lineno, "parse-error", f"cannot parse: syntax error: '{keyword}' outside loop")

@@ -26,6 +26,7 @@ from .expressions import (
     Evaluator,
     datasets_of,
     pure_builtin,
+    tasks_in,
     timedelta_value,
     unknown_value,
     unparse,
@@ -490,6 +491,9 @@ class Interpreter(Evaluator):
         elif isinstance(target, ast.Attribute):
             owner = self.eval(target.value, scope)
             setter = self._setter(owner, target.attr)
+            if target.attr == "dag" and isinstance(value, DagObj):
+                for task in tasks_in(owner):
+                    task.dag = task.dag or value
             if setter is not None:
                 self.call_function(setter.bind(owner), [value], {}, target)
             elif isinstance(owner, Instance):

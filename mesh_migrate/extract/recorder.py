@@ -82,6 +82,7 @@ class Recorder:
         self.seen_calls: set[int] = set()
         self.executed: set[int] = set()  # function definitions the interpreter ran
         self.unknown_dag_calls: list[tuple[SourceSpan, Unknown]] = []
+        self.detached: list[Any] = []  # tasks created without a DAG, recorded by finish()
 
     # ---- places --------------------------------------------------------------------
     def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
@@ -206,6 +207,23 @@ class Recorder:
             return task
         self.keywords(interp, kwargs, node, dag)
         span, via = self.place(interp, node)
+
+        def attached() -> None:
+            self._attached(task, kwargs, args, arg_nodes, rule, span, via, direct)
+
+        # Airflow attaches a task to a DAG later too (`>>`, `chain`, `task.dag = d`): decided
+        # when the module has run.
+        self.detached.append(attached) if dag is None else attached()
+        return task
+
+    def finish(self) -> None:
+        """Record the tasks created without a DAG, now that the module has run."""
+        for attached in self.detached:
+            attached()
+        self.detached.clear()
+
+    def _attached(self, task: TaskObj, kwargs: dict[str, Any], args: Any, arg_nodes: dict[str, ast.AST], rule: DependencyRule | None, span: SourceSpan, via: SourceSpan | None, direct: bool) -> None:
+        dag, task_id = task.dag, task.task_id
         if dag is not None and isinstance(task_id, str):
             dag.tasks.append(task_id)
         owner = kwargs.get("owner")
@@ -215,10 +233,9 @@ class Recorder:
             if dag is not None:
                 self.dataset_uses.append(("producer", uri, dag, task_id if isinstance(task_id, str) else None, span))
         if rule is not None:
-            self._dependency(interp, rule, task, args, kwargs, arg_nodes, span, via, direct)
-        return task
+            self._dependency(rule, task, args, kwargs, arg_nodes, span, via, direct)
 
-    def _dependency(self, interp: Interpreter, rule: DependencyRule, task: TaskObj, args: list[Any], kwargs: dict[str, Any], arg_nodes: dict[str, ast.AST], span: SourceSpan, via: SourceSpan | None, direct: bool) -> None:
+    def _dependency(self, rule: DependencyRule, task: TaskObj, args: list[Any], kwargs: dict[str, Any], arg_nodes: dict[str, ast.AST], span: SourceSpan, via: SourceSpan | None, direct: bool) -> None:
         label = task.task_id if isinstance(task.task_id, str) else "?"
         named = kwargs.get(rule.dag_keyword)
         if named is None and rule.dag_position is not None and len(args) > rule.dag_position:

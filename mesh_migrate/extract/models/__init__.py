@@ -75,4 +75,4 @@ def _load_all() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import containers, datafiles, factories, functional, paths  # noqa: F401 - registering is importing
+        from . import airflow, containers, datafiles, environment, factories, functional, paths  # noqa: F401 - registering is importing
