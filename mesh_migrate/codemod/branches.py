@@ -64,12 +64,11 @@ def branch_exists(top: Path, branch: str) -> bool:
 
 
 def commit_message(result: CodemodResult) -> str:
-    lines = [f"mesh-migrate: rewrite the cross-team dependencies of {result.team}", ""]
+    lines = [f"mesh-migrate: rewrite the cross-team dependencies of {', '.join(result.teams)}", ""]
     for rewrite in result.rewrites:
         lines.append(f"- {rewrite.span}: {rewrite.kind} {', '.join(t for t in rewrite.task_ids if t)} -> {rewrite.description}")
-    created = [c.path for c in result.changes if not c.before]
-    if created:
-        lines.append(f"- added {', '.join(created)} (shared helpers of the rewritten calls)")
+    if result.created:
+        lines.append(f"- added {', '.join(result.created)} (shared helpers of the rewritten calls)")
     if result.manual:
         lines += ["", f"Left as manual work ({len(result.manual)}): see the team's split plan."]
     return "\n".join(lines) + "\n"

@@ -51,19 +51,16 @@ def run_codemod_command(
             # A work tree that is exactly HEAD: its analysis stands for every branch's tree.
             seed = analysis if pristine else None
             return _branches(root, chosen, remove_markers, analyze, out, bool(dirty), seed)
-        changed = False
-        for team in chosen:
-            result = run_codemod(analysis, team, remove_markers=remove_markers)
-            changed = changed or bool(result.changes)
-            if action == "diff":
-                for change in result.changes:
-                    _print_diff(out, change.diff())
-            elif action == "apply":
-                apply_changes(root, result.changes)
-            if not quiet:
-                _report(err, result, action)
+        result = run_codemod(analysis, *chosen, remove_markers=remove_markers)
+        if action == "diff":
+            for change in result.changes:
+                _print_diff(out, change.diff())
+        elif action == "apply":
+            apply_changes(root, result.changes)
+        if not quiet:
+            _report(err, result, action)
         if action == "check":
-            return EXIT_CHANGES if changed else EXIT_OK
+            return EXIT_CHANGES if result.changes else EXIT_OK
         return EXIT_OK
     except (WriteRefused, GitError, ConfigError) as exc:
         err.print(f"error: {exc}", markup=False)
@@ -108,11 +105,18 @@ def _print_diff(console, text: str) -> None:
 
 
 def _report(console, result: CodemodResult, action: str) -> None:
-    verb = {"diff": "would rewrite", "check": "would rewrite", "apply": "rewrote"}[action]
-    console.print(f"{result.team}: {verb} {len(result.rewrites)} calls in {len(result.changes)} files; {len(result.manual)} left as manual work", markup=False)
-    for rewrite in result.rewrites:
-        console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
-    for item in result.manual:
-        console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
-    for item in result.errors:
-        console.print(f"  error {item.span}: {item.why}", markup=False)
+    planned = action != "apply"
+    verb = "would rewrite" if planned else "rewrote"
+    for team in result.teams:
+        rewrites = [r for r in result.rewrites if r.team == team]
+        manual = [m for m in result.manual if m.team == team]
+        files = {r.span.path for r in rewrites}
+        console.print(f"{team}: {verb} {len(rewrites)} calls in {len(files)} files; {len(manual)} left as manual work", markup=False)
+        for rewrite in rewrites:
+            console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
+        for item in manual:
+            console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
+    for path in result.created:
+        console.print(f"{'would create' if planned else 'created'} {path} (the functions the rewritten calls use)", markup=False)
+    for error in result.errors:
+        console.print(f"error {error.span}: {error.why}", markup=False)

@@ -11,13 +11,14 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
-from .sites import Manual, Site, manual_for, select_sites, team_files
+from .sites import Manual, Site, manual_for, select_sites
 from .templates import Templates, load_templates
 from .transform import rewrite_source
 
 
 @dataclass(frozen=True)
 class Rewrite:
+    team: str  # the team whose code holds the call
     span: SourceSpan
     kind: str
     task_ids: tuple[str, ...]
@@ -44,15 +45,29 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class FileError:
+    """A file that could not be rewritten at all; it is left unchanged."""
+
+    span: SourceSpan
+    why: str
+
+
+@dataclass(frozen=True)
 class CodemodResult:
-    team: str
+    teams: tuple[str, ...]
+    # One change per file: every chosen team's rewrites of a file are made in one pass over
+    # the analyzed text, since positions found by the analysis hold only in that text.
     changes: tuple[FileChange, ...]
     manual: tuple[Manual, ...]
-    errors: tuple[Manual, ...]  # files that could not be rewritten at all
+    errors: tuple[FileError, ...]
 
     @property
     def rewrites(self) -> tuple[Rewrite, ...]:
         return tuple(r for change in self.changes for r in change.rewrites)
+
+    @property
+    def created(self) -> tuple[str, ...]:
+        return tuple(change.path for change in self.changes if not change.before)
 
 
 class WriteRefused(Exception):
@@ -60,47 +75,56 @@ class WriteRefused(Exception):
     pass
 
 
-def run_codemod(analysis: Analysis, team: str, *, remove_markers: bool = False) -> CodemodResult:
-    """What the codemod would change for TEAM: pure, writes nothing."""
-    root = analysis.root
-    templates = load_templates(analysis.rules, root)
-    sites, manual = select_sites(analysis, team)
-    owned = team_files(analysis, team)
+@dataclass(frozen=True)
+class _FileOutcome:
+    change: FileChange | None
+    manual: tuple[Manual, ...]
+    error: FileError | None
+
+
+def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -> CodemodResult:
+    """What the codemod would change for TEAMS: pure, writes nothing."""
+    teams = tuple(dict.fromkeys(teams))
+    templates = load_templates(analysis.rules, analysis.root)
     by_file: dict[str, list[Site]] = defaultdict(list)
-    for site in sites:
-        by_file[site.path].append(site)
+    manual: list[Manual] = []
+    for team in teams:
+        sites, left = select_sites(analysis, team)
+        manual += left
+        for site in sites:
+            by_file[site.path].append(site)
     changes: list[FileChange] = []
-    errors: list[Manual] = []
-    needs_helper = False
+    errors: list[FileError] = []
     for path, file_sites in sorted(by_file.items()):
-        if path not in owned:
-            manual += [manual_for(d, _named(d), s.other_team, "the file defines no DAG of this team") for s in file_sites for d in s.dependencies]
-            continue
-        try:
-            before = (root / path).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(Manual(path, SourceSpan(path, 0), f"cannot read: {exc}"))
-            continue
-        after, outcome = rewrite_source(before, file_sites, analysis.rules, templates, remove_markers)
-        manual += [manual_for(d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies]
-        if after == before:
-            continue
-        try:
-            ast.parse(after)
-        except SyntaxError as exc:  # never write a file that does not parse
-            errors.append(Manual(path, SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
-            continue
-        rewrites = tuple(
-            Rewrite(s.first.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), s.other_team, description)
-            for s, description in outcome.applied
-        )
-        needs_helper = needs_helper or any(r.kind in ("sensor", "trigger") for r in rewrites)
-        changes.append(FileChange(path, before, after, rewrites))
-    if needs_helper:
+        outcome = _rewrite_file(analysis, path, file_sites, templates, remove_markers)
+        manual += outcome.manual
+        changes += [outcome.change] if outcome.change else []
+        errors += [outcome.error] if outcome.error else []
+    if any(r.kind in ("sensor", "trigger") for change in changes for r in change.rewrites):
         helper = _helper_change(analysis, templates)
         if helper is not None:
             changes.append(helper)
-    return CodemodResult(team, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+    return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+
+
+def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: Templates, remove_markers: bool) -> _FileOutcome:
+    try:
+        before = (analysis.root / path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"cannot read: {exc}"))
+    after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
+    manual = tuple(manual_for(s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
+    if after == before:
+        return _FileOutcome(None, manual, None)
+    try:
+        ast.parse(after)
+    except SyntaxError as exc:  # never write a file that does not parse
+        return _FileOutcome(None, manual, FileError(SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
+    rewrites = tuple(
+        Rewrite(s.team, s.first.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), s.other_team, description)
+        for s, description in outcome.applied
+    )
+    return _FileOutcome(FileChange(path, before, after, rewrites), manual, None)
 
 
 def _named(dep) -> str:

@@ -132,17 +132,21 @@ class CallRewriter(VisitorBasedCodemodCommand):
         self.outcome.applied.append((site, description))
         return new
 
-    def _arguments(self, call: cst.Call) -> dict[str, cst.Arg]:
+    def _arguments(self, call: cst.Call, naming: str | None = None) -> dict[str, cst.Arg]:
+        """The keyword arguments; NAMING, the one that names the other DAG, must be one of them."""
         by_name: dict[str, cst.Arg] = {}
         for arg in call.args:
             if arg.star or arg.keyword is None:
                 raise Refused("positional or ** arguments: rewrite by hand")
             by_name[arg.keyword.value] = arg
+        if naming is not None and naming not in by_name:
+            # Not the call the analysis saw at this place: the file changed since.
+            raise Refused(f"the call here has no {naming}: analyze again, or rewrite by hand")
         return by_name
 
     def sensor(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call)
+        args = self._arguments(call, "external_dag_id")
         api = t.sensor_api.get(site.instance.api_version)
         if api is None:
             raise Refused(f"no sensor template for API version {site.instance.api_version}")
@@ -183,7 +187,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
 
     def trigger(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call)
+        args = self._arguments(call, "trigger_dag_id")
         untranslated = sorted(set(args) & TRIGGER_UNTRANSLATED)
         if untranslated:
             raise Refused(f"{', '.join(untranslated)} has no HTTP equivalent: rewrite by hand")
