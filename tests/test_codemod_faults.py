@@ -5,7 +5,13 @@ Every case runs the real command line on a real git repository in tmp_path.
 
 from __future__ import annotations
 
+import json
+import os
+import resource
+import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,6 +86,17 @@ def codemod(root: Path, *args: str) -> Result:
     return result
 
 
+def cli(root: Path, *args: str, limit_file_size: int | None = None) -> subprocess.CompletedProcess:
+    """The real command in a process of its own; LIMIT_FILE_SIZE makes larger writes fail as on a full disk."""
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    command = [sys.executable, "-m", "mesh_migrate.cli", *args, str(root), "--jobs", "1", "--no-cache"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, preexec_fn=limited if limit_file_size else None)
+
+
 def mixed_repo(root: Path) -> Path:
     return committed(root, {"mesh.yaml": MESH, "dags/c/up.py": UPSTREAM, "dags/mixed.py": MIXED})
 
@@ -118,3 +135,67 @@ def test_a_file_edited_after_the_analysis_is_never_rewritten_at_stale_places(tmp
     result = run_codemod(analysis, "b")
     assert result.changes == ()
     assert [(m.span.line, m.why) for m in result.manual] == [(9, "the call here has no external_dag_id: analyze again, or rewrite by hand")]
+
+
+# ---- the module the rewritten calls import -------------------------------------------------
+
+HELPER = "dags/mesh_http.py"
+
+
+def test_a_failed_write_of_the_helper_module_leaves_every_dag_untouched(tmp_path):
+    root = mixed_repo(tmp_path / "repo")
+    [helper] = [c for c in run_codemod(analyze(root, options=OPTIONS), "a").changes if c.path == HELPER]
+    helper_size = len(helper.after.encode())
+    assert helper_size > 2 * len(MIXED_AFTER)
+    # The DAG file fits under the limit, the module does not: the disk fills up while writing it.
+    result = cli(root, "codemod", "--all-teams", "--apply", limit_file_size=2 * len(MIXED_AFTER))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot write {HELPER}:") and "File too large" in line
+    assert (root / "dags/mixed.py").read_text() == MIXED
+    assert not (root / HELPER).exists()
+    assert git("status", "--porcelain", cwd=root) == ""
+
+
+def test_a_rerun_recreates_a_missing_helper_module_and_check_reports_it_meanwhile(tmp_path):
+    root = mixed_repo(tmp_path / "repo")
+    assert codemod(root, "--all-teams", "--apply").exit_code == 0
+    (root / HELPER).unlink()
+    git("add", "-A", cwd=root)
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "migrated, module lost", cwd=root)
+
+    check = CliRunner().invoke(main, ["check", str(root), "--format", "json", "--no-cache"])
+    assert check.exit_code == 1, check.output
+    findings = [(f["code"], f["file"], f["line"], f["team"]) for f in json.loads(check.output)["findings"]]
+    assert findings == [("MM403", "dags/mixed.py", 4, "a")]
+
+    again = codemod(root, "--team", "a", "--apply")
+    assert again.exit_code == 0, again.output
+    assert f"created {HELPER}" in again.output
+    assert (root / HELPER).read_text() == (Path(__file__).parent.parent / "rules/mesh_http.py").read_text()
+    assert (root / "dags/mixed.py").read_text() == MIXED_AFTER
+    assert CliRunner().invoke(main, ["check", str(root), "--no-cache"]).exit_code == 0
+
+
+def read_only(root: Path, command: list[str]) -> list[str]:
+    """COMMAND run on ROOT mounted read-only (as root, for whom permissions are no barrier), else ROOT made unwritable."""
+    if os.geteuid() != 0:
+        for path in (root, *root.rglob("*")):
+            path.chmod(path.stat().st_mode & ~0o222)
+        return command
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare to mount a read-only tree as root")
+    mount = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && shift && exec "$@"'
+    return ["unshare", "--mount", "sh", "-c", mount, str(root), "--", *command]
+
+
+def test_apply_on_a_read_only_tree_is_one_line_naming_the_path(tmp_path):
+    root = mixed_repo(tmp_path / "repo")
+    command = read_only(root, [sys.executable, "-m", "mesh_migrate.cli", "codemod", str(root), "--all-teams", "--apply", "--jobs", "1", "--no-cache"])
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if "unshare" in result.stderr and "Operation not permitted" in result.stderr:
+        pytest.skip("mounts are not permitted here")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"error: cannot write {HELPER}: {'Read-only file system' if os.geteuid() == 0 else 'Permission denied'}; nothing written"]
+    assert (root / "dags/mixed.py").read_text() == MIXED

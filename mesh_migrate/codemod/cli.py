@@ -12,7 +12,7 @@ from ..analysis import Analysis
 from ..render.console import make_console
 from ..yamlio import ConfigError
 from .branches import GitError, is_dirty, make_branch, matches_head, repository_of
-from .runner import CodemodResult, WriteRefused, apply_changes, run_codemod
+from .runner import CodemodResult, WriteFailed, WriteRefused, apply_changes, run_codemod
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -62,7 +62,7 @@ def run_codemod_command(
         if action == "check":
             return EXIT_CHANGES if result.changes else EXIT_OK
         return EXIT_OK
-    except (WriteRefused, GitError, ConfigError) as exc:
+    except (WriteRefused, WriteFailed, GitError, ConfigError) as exc:
         err.print(f"error: {exc}", markup=False)
         return EXIT_ERROR
 

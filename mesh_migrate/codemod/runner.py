@@ -11,9 +11,14 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
+from .helper_module import helper_path, importers
 from .sites import Manual, Site, manual_for, select_sites
 from .templates import Templates, load_templates
 from .transform import rewrite_source
+
+
+# The rewrites of these kinds call functions of the helper module.
+HELPED_KINDS = ("sensor", "trigger")
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,10 @@ class CodemodResult:
 
 class WriteRefused(Exception):
     """Nothing is written: a target is outside the repository or changed since analysis."""
-    pass
+
+
+class WriteFailed(Exception):
+    """The system refused a write (read-only, full disk); the message says what was written before."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,9 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
         manual += outcome.manual
         changes += [outcome.change] if outcome.change else []
         errors += [outcome.error] if outcome.error else []
-    if any(r.kind in ("sensor", "trigger") for change in changes for r in change.rewrites):
-        helper = _helper_change(analysis, templates)
-        if helper is not None:
-            changes.append(helper)
+    helper = _helper_change(analysis, templates, changes)
+    if helper is not None:
+        changes.insert(0, helper)  # written first: a file never imports a module not yet there
     return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
 
 
@@ -131,23 +138,20 @@ def _named(dep) -> str:
     return dep.target if dep.source == dep.dag else dep.source
 
 
-def helper_path(analysis: Analysis, templates: Templates) -> str:
-    roots = analysis.layout.python_paths if analysis.layout is not None else ("",)
-    folder = roots[0]
-    name = templates.helper_module.replace(".", "/") + ".py"
-    return name if folder in ("", ".") else f"{folder}/{name}"
-
-
-def _helper_change(analysis: Analysis, templates: Templates) -> FileChange | None:
-    """The shared helper module, created once per repository (a customised one is kept)."""
-    path = helper_path(analysis, templates)
+def _helper_change(analysis: Analysis, templates: Templates, changes: list[FileChange]) -> FileChange | None:
+    """The module the rewritten calls import, when it is missing (a customised one is kept):
+    for new rewrites, and for files that import it already (a rerun repairs a lost one)."""
+    path = helper_path(analysis.layout, templates.helper_module)
     if (analysis.root / path).exists():
         return None
-    return FileChange(path, "", templates.helper_source, ())
+    rewritten = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
+    if rewritten or importers(analysis.root, analysis.facts.files, templates.helper_module):
+        return FileChange(path, "", templates.helper_source, ())
+    return None
 
 
 def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:
-    """Write each file atomically, only inside ROOT; a file changed since it was read is refused."""
+    """Write each file atomically, in order, only inside ROOT; a file changed since it was read is refused."""
     real_root = root.resolve()
     targets = []
     for change in changes:
@@ -155,11 +159,22 @@ def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:
         resolved = target.resolve()
         if not resolved.is_relative_to(real_root):
             raise WriteRefused(f"{change.path} resolves outside {root} ({resolved}); nothing written")
-        if change.before and target.read_bytes().decode("utf-8", errors="replace") != change.before:
+        if change.before and _current(target, change.path) != change.before:
             raise WriteRefused(f"{change.path} changed since it was analyzed; nothing written")
         targets.append((resolved, change))
     written = []
     for resolved, change in targets:
-        write_atomic(resolved, change.after)
+        try:
+            write_atomic(resolved, change.after)
+        except OSError as exc:
+            done = f"{len(written)} of {len(targets)} files written before it" if written else "nothing written"
+            raise WriteFailed(f"cannot write {change.path}: {exc.strerror or exc}; {done}") from None
         written.append(resolved)
     return written
+
+
+def _current(target: Path, path: str) -> str:
+    try:
+        return target.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise WriteRefused(f"cannot read {path}: {exc.strerror or exc}; nothing written") from None
