@@ -199,3 +199,62 @@ def test_apply_on_a_read_only_tree_is_one_line_naming_the_path(tmp_path):
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [f"error: cannot write {HELPER}: {'Read-only file system' if os.geteuid() == 0 else 'Permission denied'}; nothing written"]
     assert (root / "dags/mixed.py").read_text() == MIXED
+
+
+# ---- the dirty-tree guard ------------------------------------------------------------------
+
+
+def break_git_dir(root: Path) -> dict[str, str]:
+    return {"GIT_DIR": str(root.parent / "nowhere")}
+
+
+def pretend_git(root: Path) -> dict[str, str]:
+    shutil.rmtree(root / ".git")
+    (root / ".git").write_text(f"gitdir: {root.parent / 'nowhere'}\n")
+    return {}
+
+
+def no_git(root: Path) -> dict[str, str]:
+    shutil.rmtree(root / ".git")
+    return {}
+
+
+def dubious_ownership(root: Path) -> dict[str, str]:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give the repository to another user")
+    for path in (root, *root.rglob("*")):
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    return {}
+
+
+@pytest.mark.parametrize("break_git", [break_git_dir, pretend_git, no_git, dubious_ownership])
+def test_apply_refuses_when_git_cannot_tell_what_is_uncommitted(tmp_path, break_git):
+    root = mixed_repo(tmp_path / "repo")
+    edited = MIXED + "# not committed yet\n"
+    (root / "dags/mixed.py").write_text(edited)
+    env = break_git(root)
+    result = CliRunner().invoke(main, ["codemod", str(root), "--all-teams", "--apply", "--jobs", "1", "--no-cache"], env=env)
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: cannot tell whether the work tree has uncommitted changes (git ")
+    assert line.endswith("); pass --allow-dirty to write anyway")
+    assert (root / "dags/mixed.py").read_text() == edited
+    assert not (root / HELPER).exists()
+
+    allowed = CliRunner().invoke(main, ["codemod", str(root), "--all-teams", "--apply", "--allow-dirty", "--jobs", "1", "--no-cache"], env=env)
+    assert allowed.exit_code == 0, allowed.output
+    assert (root / "dags/mixed.py").read_text() == MIXED_AFTER + "# not committed yet\n"
+
+
+def test_apply_refuses_to_rewrite_files_git_does_not_track(tmp_path):
+    root = mixed_repo(tmp_path / "repo")
+    (root / "dags/[new] one.py").write_text(MIXED.replace('"a_one"', '"a_new"').replace('"b_one"', '"b_new"').replace('"b_two"', '"b_new_two"'))
+    result = codemod(root, "--all-teams", "--apply")
+    assert result.exit_code == 2, result.output
+    assert "error: git does not track dags/[new] one.py, so its original could not be restored; commit it, or pass --allow-dirty" in result.output
+    assert (root / "dags/mixed.py").read_text() == MIXED
+    assert not (root / HELPER).exists()
+
+    git("add", "-A", cwd=root)
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "new DAGs", cwd=root)
+    assert codemod(root, "--all-teams", "--apply").exit_code == 0

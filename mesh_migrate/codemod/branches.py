@@ -50,6 +50,15 @@ def is_dirty(top: Path) -> bool:
     return bool(git("status", "--porcelain", "--untracked-files=no", cwd=top).strip())
 
 
+def untracked_among(root: Path, paths: list[str]) -> list[str]:
+    """Those of PATHS (relative to ROOT) that git does not track."""
+    if not paths:
+        return []
+    listed = git("--literal-pathspecs", "ls-files", "-z", "--", *paths, cwd=root)
+    tracked = set(listed.split("\0"))
+    return [path for path in paths if path not in tracked]
+
+
 def matches_head(top: Path) -> bool:
     """No change and no untracked file: the work tree holds exactly HEAD's files."""
     return not git("status", "--porcelain", cwd=top).strip()
