@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,44 @@ def test_apply_refuses_to_rewrite_files_git_does_not_track(tmp_path):
     git("add", "-A", cwd=root)
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "new DAGs", cwd=root)
     assert codemod(root, "--all-teams", "--apply").exit_code == 0
+
+
+# ---- signals during --branch ---------------------------------------------------------------
+
+
+def wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_branch_rolls_back_the_worktree_and_the_branch(tmp_path, signum):
+    root = mixed_repo(tmp_path / "repo")
+    checking_out = tmp_path / "checking-out"
+    hook = root / ".git/hooks/post-checkout"  # runs inside `git worktree add`: holds the run there
+    hook.write_text(f'#!/bin/sh\ntouch "{checking_out}"\nsleep 10\n')
+    hook.chmod(0o755)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [sys.executable, "-m", "mesh_migrate.cli", "codemod", str(root), "--team", "a", "--branch", "--jobs", "1", "--no-cache"]
+    process = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(checking_out, process)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == (-signal.SIGTERM if signum == signal.SIGTERM else 1), stderr  # 1: Aborted!
+    assert "Traceback" not in stderr, stderr
+    assert git("branch", "--list", "mesh/*", cwd=root) == ""
+    assert len(git("worktree", "list", "--porcelain", cwd=root).strip().split("\n\n")) == 1
+    assert list(temp.iterdir()) == []
+    assert git("status", "--porcelain", cwd=root) == ""
+
+    hook.unlink()
+    again = codemod(root, "--team", "a", "--branch")
+    assert again.exit_code == 0, again.output
+    assert git("branch", "--list", "mesh/*", cwd=root).split() == ["mesh/a"]

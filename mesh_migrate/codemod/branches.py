@@ -98,8 +98,9 @@ def make_branch(
     inside = Path(os.path.relpath(path.resolve(), top.resolve()))
     work = Path(tempfile.mkdtemp(prefix="mesh-migrate-"))
     tree = work / "tree"
-    git("worktree", "add", "--quiet", "-b", branch, str(tree), "HEAD", cwd=top)
     try:
+        # Within the try: an interruption while git makes the worktree is rolled back too.
+        git("worktree", "add", "--quiet", "-b", branch, str(tree), "HEAD", cwd=top)
         root = tree / inside
         result = rewrite(root, team)
         if not result.changes:
@@ -117,8 +118,7 @@ def make_branch(
         _discard(top, tree, branch)
         raise
     finally:
-        if tree.exists():
-            git("worktree", "remove", "--force", str(tree), cwd=top)
+        _remove_worktree(top, tree)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -129,11 +129,20 @@ def _has_identity(cwd: Path) -> bool:
         return False
 
 
+def _remove_worktree(top: Path, tree: Path) -> None:
+    """Remove the temporary worktree, also one a killed git left half made or locked."""
+    for args in (("worktree", "remove", "--force", "--force", str(tree)), ("worktree", "prune")):
+        try:
+            git(*args, cwd=top)
+        except GitError:
+            pass  # not registered (any more): prune drops what is left
+
+
 def _discard(top: Path, tree: Path, branch: str) -> None:
     """Undo a half-made branch, so a failure leaves the repository as it was."""
+    _remove_worktree(top, tree)
+    shutil.rmtree(tree, ignore_errors=True)
     try:
-        if tree.exists():
-            git("worktree", "remove", "--force", str(tree), cwd=top)
         git("branch", "-D", branch, cwd=top)
     except GitError:
-        pass
+        pass  # git stopped before it made the branch

@@ -9,6 +9,7 @@ from typing import Callable
 from rich.syntax import Syntax
 
 from ..analysis import Analysis
+from ..fsutil import terminate_as_interrupt
 from ..render.console import make_console
 from ..yamlio import ConfigError
 from .branches import GitError, is_dirty, make_branch, matches_head, repository_of, untracked_among
@@ -39,7 +40,8 @@ def run_codemod_command(
             dirty, pristine = _branch_start(root, allow_dirty)
             # A work tree that is exactly HEAD: its analysis stands for every branch's tree.
             seed = analysis if pristine else None
-            return _branches(root, chosen, remove_markers, analyze, out, dirty, seed)
+            with terminate_as_interrupt():  # SIGTERM rolls back a half-made branch, as Ctrl-C does
+                return _branches(root, chosen, remove_markers, analyze, out, dirty, seed)
         result = run_codemod(analysis, *chosen, remove_markers=remove_markers)
         if action == "diff":
             for change in result.changes:
