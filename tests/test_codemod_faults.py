@@ -300,3 +300,53 @@ def test_a_signal_during_branch_rolls_back_the_worktree_and_the_branch(tmp_path,
     again = codemod(root, "--team", "a", "--branch")
     assert again.exit_code == 0, again.output
     assert git("branch", "--list", "mesh/*", cwd=root).split() == ["mesh/a"]
+
+
+# ---- bytes outside the rewrite -------------------------------------------------------------
+
+ONE_SENSOR = """\
+from airflow import DAG
+from airflow.sensors.external_task import ExternalTaskSensor
+
+with DAG("a_one") as a_dag:  # café
+
+    ExternalTaskSensor(task_id="a_waits_c", external_dag_id="c_up")
+"""
+ONE_SENSOR_AFTER = """\
+from airflow import DAG
+from airflow.providers.http.sensors.http import HttpSensor
+from mesh_http import dag_run_state
+
+with DAG("a_one") as a_dag:  # café
+
+    HttpSensor(task_id="a_waits_c", http_conn_id="airflow_c", endpoint="api/v1/dags/c_up/dagRuns", request_params={"execution_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "execution_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"}, response_check=dag_run_state())
+"""
+# BOM, line break, the last line's break, and whether a page break (form feed) replaces the blank line before the DAG
+LAYOUTS = {
+    "UTF-8 BOM": ("\ufeff", "\n", "\n", False),
+    "CR line endings": ("", "\r", "\r", False),
+    "CRLF line endings": ("", "\r\n", "\r\n", False),
+    "BOM and CRLF": ("\ufeff", "\r\n", "\r\n", False),
+    "CR, no final line break": ("", "\r", "", False),
+    "form feed before the DAG": ("", "\n", "\n", True),
+}
+
+
+def laid_out(text: str, layout: str) -> bytes:
+    bom, newline, last, page_break = LAYOUTS[layout]
+    if page_break:
+        text = text.replace("\n\nwith DAG", "\n\x0c\nwith DAG")
+    body = text.removesuffix("\n").replace("\n", newline)
+    return (bom + body + last).encode()
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_bytes_outside_the_rewrite_are_kept(tmp_path, layout):
+    root = committed(tmp_path / "repo", {"mesh.yaml": MESH, "dags/c/up.py": UPSTREAM})
+    (root / "dags/one.py").write_bytes(laid_out(ONE_SENSOR, layout))
+    git("add", "-A", cwd=root)
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one", cwd=root)
+    result = codemod(root, "--team", "a", "--apply")
+    assert result.exit_code == 0, result.output
+    assert (root / "dags/one.py").read_bytes() == laid_out(ONE_SENSOR_AFTER, layout)
+    assert codemod(root, "--team", "a", "--check", "--allow-dirty").exit_code == 0

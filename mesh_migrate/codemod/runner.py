@@ -14,7 +14,7 @@ from ..fsutil import write_atomic
 from .helper_module import helper_path, importers
 from .sites import Manual, Site, manual_for, select_sites
 from .templates import Templates, load_templates
-from .transform import rewrite_source
+from .transform import Unfaithful, rewrite_source
 
 
 # The rewrites of these kinds call functions of the helper module.
@@ -119,12 +119,15 @@ def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: T
         before = (analysis.root / path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"cannot read: {exc}"))
-    after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
+    try:
+        after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
+    except Unfaithful as exc:
+        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"{exc}; left unchanged"))
     manual = tuple(manual_for(s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
     if after == before:
         return _FileOutcome(None, manual, None)
     try:
-        ast.parse(after)
+        ast.parse(after.encode())  # bytes: Python reads a BOM as it reads the file
     except SyntaxError as exc:  # never write a file that does not parse
         return _FileOutcome(None, manual, FileError(SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
     rewrites = tuple(

@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
+from ..extract.modules import source_lines
 from ..rulepack import RulePack
 from .dates import Untranslatable, shifted_date
 from .sites import Site
@@ -93,7 +94,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
         self.rules = rules
         self.templates = templates
         self.remove_markers = remove_markers
-        lines = source.splitlines()
+        lines = source_lines(source)
         # The analysis reports columns in UTF-8 bytes; libcst in characters.
         self.sites = {(s.line, _char_column(lines, s.line, s.column)): s for s in sites}
         self.outcome = Outcome()
@@ -303,12 +304,29 @@ def _char_column(lines: list[str], line: int, byte_column: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
 
+class Unfaithful(Exception):
+    """libcst would not give this file back byte for byte; it is left unchanged."""
+
+
+BOM = "\ufeff"
+
+
 def rewrite_source(source: str, sites: list[Site], rules: RulePack, templates: Templates, remove_markers: bool) -> tuple[str, Outcome]:
-    """The new source of one file and what was (and was not) rewritten in it."""
+    """The new source of one file and what was (and was not) rewritten in it.
+
+    Every character outside the rewritten calls and imports is kept: libcst drops a BOM
+    and the last line break of a file with CR line endings, so they are put back.
+    """
+    bom = BOM if source.startswith(BOM) else ""
+    body = source[len(bom):]
+    module = cst.parse_module(body)
+    if not body.startswith(module.code):
+        raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
+    lost = body[len(module.code):]
     context = CodemodContext()
-    command = CallRewriter(context, source, sites, rules, templates, remove_markers)
-    module = cst.parse_module(source)
+    command = CallRewriter(context, body, sites, rules, templates, remove_markers)
     new = command.transform_module(module).code
-    if new.startswith("\n") and not source.startswith("\n"):
-        new = new.lstrip("\n")  # a removed first import leaves the blank line that followed it
-    return new, command.outcome
+    newline = module.default_newline
+    if new.startswith(newline) and not body.startswith(newline):
+        new = new[len(newline):]  # a removed first import leaves the blank line that followed it
+    return bom + new + lost, command.outcome
