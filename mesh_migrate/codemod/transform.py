@@ -327,6 +327,7 @@ def rewrite_source(source: str, sites: list[Site], rules: RulePack, templates: T
     command = CallRewriter(context, body, sites, rules, templates, remove_markers)
     new = command.transform_module(module).code
     newline = module.default_newline
-    if new.startswith(newline) and not body.startswith(newline):
-        new = new[len(newline):]  # a removed first import leaves the blank line that followed it
+    if not body.startswith(newline):
+        while new.startswith(newline):  # a removed first import leaves the blank lines that followed it
+            new = new[len(newline):]
     return bom + new + lost, command.outcome
