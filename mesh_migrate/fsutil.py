@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def _default_mode(path: Path) -> int:
@@ -35,3 +38,29 @@ def write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None
         except FileNotFoundError:
             pass
         raise
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; raised where the program was, so that cleanups run."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises Terminated; once the cleanups have run, the
+    process ends by the signal as it would have (exit status 143)."""
+    def raise_terminated(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_terminated)
+    except ValueError:  # not the main thread: signals stay as they are
+        yield
+        return
+    try:
+        yield
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -190,10 +190,12 @@ def test_a_team_folder_linked_from_outside_is_not_rewritten(tmp_path):
 
 def test_a_file_changed_since_analysis_is_not_overwritten(tmp_path):
     result = _many_sensors(tmp_path, 2)
-    (tmp_path / result.changes[0].path).write_text("# edited meanwhile\n")
+    first, second = [c for c in result.changes if c.before]
+    (tmp_path / first.path).write_text("# edited meanwhile\n")
     with pytest.raises(WriteRefused, match="changed since"):
         apply_changes(tmp_path, result.changes)
-    assert (tmp_path / result.changes[1].path).read_text() == result.changes[1].before
+    assert (tmp_path / second.path).read_text() == second.before
+    assert not any(not c.before and (tmp_path / c.path).exists() for c in result.changes)
 
 
 @pytest.mark.parametrize("team", ["data platform", "..", "-rf", "a..b", "x.lock", "team/../../etc", "", "ß-team", "~^:?*[\\", "@{x}"])

@@ -24,29 +24,25 @@ REWRITTEN = ("sensor", "trigger")
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
-    """A copy of the monolith with every team's codemod applied."""
+    """A copy of the monolith with every team's codemod applied at once."""
     root = tmp_path_factory.mktemp("skyflow") / "repo"
     shutil.copytree(SKYFLOW, root)
     before = analyze(root, options=OPTIONS)
-    results = [run_codemod(before, team) for team in before.ownership.teams]
-    written = set()
-    for result in results:
-        fresh = tuple(c for c in result.changes if c.path not in written)
-        apply_changes(root, fresh)
-        written |= {c.path for c in fresh}
-    return root, before, results, analyze(root, options=OPTIONS)
+    result = run_codemod(before, *before.ownership.teams)
+    per_team = {team: run_codemod(before, team) for team in before.ownership.teams}  # what each branch holds
+    apply_changes(root, result.changes)
+    return root, before, result, analyze(root, options=OPTIONS), per_team
 
 
 def test_every_rewritten_file_parses(migrated):
-    root, _, results, _ = migrated
-    for result in results:
-        for change in result.changes:
-            ast.parse((root / change.path).read_text(), filename=change.path)
+    root, _, result, _, _ = migrated
+    for change in result.changes:
+        ast.parse((root / change.path).read_text(), filename=change.path)
 
 
 def test_no_cross_team_sensor_or_trigger_remains_but_manual_work(migrated):
-    _, _, results, after = migrated
-    manual = {(m.span.path, m.task_id) for r in results for m in r.manual}  # lines move: match by task
+    _, _, result, after, _ = migrated
+    manual = {(m.span.path, m.task_id) for m in result.manual}  # lines move: match by task
     remaining = [
         link.dependency for link in after.graph.links
         if link.cross_team and link.dependency.kind in REWRITTEN
@@ -57,8 +53,8 @@ def test_no_cross_team_sensor_or_trigger_remains_but_manual_work(migrated):
 
 
 def test_the_graph_stays_whole_after_migration(migrated):
-    _, before, results, after = migrated
-    rewritten = Counter(r.kind for result in results for r in result.rewrites for _ in r.task_ids)
+    _, before, result, after, _ = migrated
+    rewritten = Counter(r.kind for r in result.rewrites for _ in r.task_ids)
     kinds = Counter(d.kind for d in after.facts.dependencies)
     assert kinds["http_sensor"] == rewritten["sensor"] > 0
     assert kinds["http_trigger"] == rewritten["trigger"] > 0
@@ -68,7 +64,7 @@ def test_the_graph_stays_whole_after_migration(migrated):
 
 
 def test_a_second_run_changes_nothing(migrated):
-    _, _, _, after = migrated
+    _, _, _, after, _ = migrated
     for team in after.ownership.teams:
         assert run_codemod(after, team).changes == (), team
 
@@ -84,7 +80,7 @@ def test_all_teams_branch_makes_one_commit_per_team(tmp_path, migrated):
     git("add", "-A", cwd=repo)
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "monolith", cwd=repo)
     head = git("rev-parse", "HEAD", cwd=repo).strip()
-    expected = {result.team: result for result in migrated[2]}  # the same monolith, planned once
+    expected = migrated[4]  # the same monolith, planned once
 
     result = CliRunner().invoke(main, ["codemod", str(repo), "--all-teams", "--branch", "--jobs", "1", "--no-cache"])
     assert result.exit_code == 0, result.output

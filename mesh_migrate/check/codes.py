@@ -37,6 +37,8 @@ CODES: dict[str, Code] = {
              "The DAG named is defined in no analyzed file: fix the dag_id, or stop excluding the file that defines it."),
         Code("MM402", "duplicate-dag-id", "duplicate dag id", "error",
              "Airflow loads only one DAG per id: rename one of them."),
+        Code("MM403", "missing-helper-module", "missing helper module", "error",
+             "The module the rewritten calls import is gone: restore it from git, or rerun the codemod with --apply to write it again."),
         Code(UNUSED_SUPPRESSION, "unused-suppression", "unused suppression", "warning",
              "The comment suppresses nothing on its line: remove it, or the codes that no longer apply."),
     )

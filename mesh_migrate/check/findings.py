@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..analysis import Analysis
+from ..codemod.helper_module import helper_path, importers
+from ..codemod.templates import helper_module_name
 from ..facts import DependencyFact
 from ..graph import TeamLink
 from ..plan import is_automatic, is_migrated
+from ..yamlio import ConfigError
 from .codes import CODES
 
 # Dependency kinds the analysis knows; any other unmigrated kind comes from a rule pack.
@@ -160,3 +163,28 @@ def _duplicates(analysis: Analysis) -> Iterator[Finding]:
         others = ", ".join(str(d.span) for d in analysis.facts.dags if d.dag_id == dag.dag_id and d is not dag)
         message = f"dag_id {dag.dag_id!r} is also defined at {others}; Airflow loads only one of them"
         yield Finding("MM402", dag.span.path, dag.span.line, message, analysis.ownership.of(dag).team, fingerprint(dag.dag_id))
+
+
+def missing_helper_module(analysis: Analysis, paths: Iterable[str], repo: str = ".") -> Iterator[Finding]:
+    """Files of PATHS importing the codemod's helper module while it does not exist: Airflow cannot load them.
+
+    The analysis sees such an import as one of a package outside the repository, so the
+    files are read here; only when the module is missing, and only those naming it.
+    """
+    try:
+        module = helper_module_name(analysis.rules)
+    except ConfigError:
+        return  # the rule pack names no helper module: the codemod writes none
+    if analysis.root is None:
+        return
+    path = helper_path(analysis.layout, module)
+    if (analysis.root / path).exists():
+        return
+    teams: dict[str, str | None] = {}  # a file's team: that of its first DAG
+    for dag in sorted(analysis.facts.dags, key=lambda d: d.span):
+        teams.setdefault(dag.span.path, analysis.ownership.of(dag).team)
+    for span in importers(analysis.root, paths, module):
+        team = teams.get(span.path)
+        rerun = f"mesh-migrate codemod {repo} --team {team} --apply" if team else f"mesh-migrate codemod {repo} --all-teams --apply"
+        message = f"imports {module}, but {path} does not exist, so Airflow cannot load this file; restore it from git, or write it again with {rerun}"
+        yield Finding("MM403", span.path, span.line, message, team, fingerprint(module))

@@ -50,6 +50,15 @@ def is_dirty(top: Path) -> bool:
     return bool(git("status", "--porcelain", "--untracked-files=no", cwd=top).strip())
 
 
+def untracked_among(root: Path, paths: list[str]) -> list[str]:
+    """Those of PATHS (relative to ROOT) that git does not track."""
+    if not paths:
+        return []
+    listed = git("--literal-pathspecs", "ls-files", "-z", "--", *paths, cwd=root)
+    tracked = set(listed.split("\0"))
+    return [path for path in paths if path not in tracked]
+
+
 def matches_head(top: Path) -> bool:
     """No change and no untracked file: the work tree holds exactly HEAD's files."""
     return not git("status", "--porcelain", cwd=top).strip()
@@ -64,12 +73,11 @@ def branch_exists(top: Path, branch: str) -> bool:
 
 
 def commit_message(result: CodemodResult) -> str:
-    lines = [f"mesh-migrate: rewrite the cross-team dependencies of {result.team}", ""]
+    lines = [f"mesh-migrate: rewrite the cross-team dependencies of {', '.join(result.teams)}", ""]
     for rewrite in result.rewrites:
         lines.append(f"- {rewrite.span}: {rewrite.kind} {', '.join(t for t in rewrite.task_ids if t)} -> {rewrite.description}")
-    created = [c.path for c in result.changes if not c.before]
-    if created:
-        lines.append(f"- added {', '.join(created)} (shared helpers of the rewritten calls)")
+    if result.created:
+        lines.append(f"- added {', '.join(result.created)} (shared helpers of the rewritten calls)")
     if result.manual:
         lines += ["", f"Left as manual work ({len(result.manual)}): see the team's split plan."]
     return "\n".join(lines) + "\n"
@@ -90,8 +98,9 @@ def make_branch(
     inside = Path(os.path.relpath(path.resolve(), top.resolve()))
     work = Path(tempfile.mkdtemp(prefix="mesh-migrate-"))
     tree = work / "tree"
-    git("worktree", "add", "--quiet", "-b", branch, str(tree), "HEAD", cwd=top)
     try:
+        # Within the try: an interruption while git makes the worktree is rolled back too.
+        git("worktree", "add", "--quiet", "-b", branch, str(tree), "HEAD", cwd=top)
         root = tree / inside
         result = rewrite(root, team)
         if not result.changes:
@@ -109,8 +118,7 @@ def make_branch(
         _discard(top, tree, branch)
         raise
     finally:
-        if tree.exists():
-            git("worktree", "remove", "--force", str(tree), cwd=top)
+        _remove_worktree(top, tree)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -121,11 +129,20 @@ def _has_identity(cwd: Path) -> bool:
         return False
 
 
+def _remove_worktree(top: Path, tree: Path) -> None:
+    """Remove the temporary worktree, also one a killed git left half made or locked."""
+    for args in (("worktree", "remove", "--force", "--force", str(tree)), ("worktree", "prune")):
+        try:
+            git(*args, cwd=top)
+        except GitError:
+            pass  # not registered (any more): prune drops what is left
+
+
 def _discard(top: Path, tree: Path, branch: str) -> None:
     """Undo a half-made branch, so a failure leaves the repository as it was."""
+    _remove_worktree(top, tree)
+    shutil.rmtree(tree, ignore_errors=True)
     try:
-        if tree.exists():
-            git("worktree", "remove", "--force", str(tree), cwd=top)
         git("branch", "-D", branch, cwd=top)
     except GitError:
-        pass
+        pass  # git stopped before it made the branch

@@ -9,10 +9,11 @@ from typing import Callable
 from rich.syntax import Syntax
 
 from ..analysis import Analysis
+from ..fsutil import terminate_as_interrupt
 from ..render.console import make_console
 from ..yamlio import ConfigError
-from .branches import GitError, is_dirty, make_branch, matches_head, repository_of
-from .runner import CodemodResult, WriteRefused, apply_changes, run_codemod
+from .branches import GitError, is_dirty, make_branch, matches_head, repository_of, untracked_among
+from .runner import CodemodResult, FileChange, WriteFailed, WriteRefused, apply_changes, run_codemod
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 
@@ -34,40 +35,59 @@ def run_codemod_command(
     if unknown:
         err.print(f"error: unknown team(s) {', '.join(unknown)}; teams: {', '.join(analysis.ownership.teams)}", markup=False)
         return EXIT_ERROR
-    dirty, pristine = None, False
-    if action in ("apply", "branch"):
-        try:
-            top = repository_of(root)
-            dirty, pristine = is_dirty(top), matches_head(top)
-        except GitError as exc:
-            if action == "branch":
-                err.print(f"error: {exc}", markup=False)
-                return EXIT_ERROR
-        if dirty and not allow_dirty:
-            err.print("error: the work tree has uncommitted changes; commit or stash them, or pass --allow-dirty", markup=False)
-            return EXIT_ERROR
     try:
         if action == "branch":
+            dirty, pristine = _branch_start(root, allow_dirty)
             # A work tree that is exactly HEAD: its analysis stands for every branch's tree.
             seed = analysis if pristine else None
-            return _branches(root, chosen, remove_markers, analyze, out, bool(dirty), seed)
-        changed = False
-        for team in chosen:
-            result = run_codemod(analysis, team, remove_markers=remove_markers)
-            changed = changed or bool(result.changes)
-            if action == "diff":
-                for change in result.changes:
-                    _print_diff(out, change.diff())
-            elif action == "apply":
-                apply_changes(root, result.changes)
-            if not quiet:
-                _report(err, result, action)
+            with terminate_as_interrupt():  # SIGTERM rolls back a half-made branch, as Ctrl-C does
+                return _branches(root, chosen, remove_markers, analyze, out, dirty, seed)
+        result = run_codemod(analysis, *chosen, remove_markers=remove_markers)
+        if action == "diff":
+            for change in result.changes:
+                _print_diff(out, change.diff())
+        elif action == "apply":
+            if not allow_dirty:
+                _guard_in_place(root, result.changes)
+            apply_changes(root, result.changes)
+        if not quiet:
+            _report(err, result, action)
         if action == "check":
-            return EXIT_CHANGES if changed else EXIT_OK
+            return EXIT_CHANGES if result.changes else EXIT_OK
         return EXIT_OK
-    except (WriteRefused, GitError, ConfigError) as exc:
+    except (Unsafe, WriteRefused, WriteFailed, GitError, ConfigError) as exc:
         err.print(f"error: {exc}", markup=False)
         return EXIT_ERROR
+
+
+class Unsafe(Exception):
+    """Writing would lose work that git could not give back."""
+
+
+DIRTY = "the work tree has uncommitted changes; commit or stash them, or pass --allow-dirty"
+
+
+def _branch_start(root: Path, allow_dirty: bool) -> tuple[bool, bool]:
+    """Whether the work tree has uncommitted changes, and whether it is exactly HEAD."""
+    top = repository_of(root)
+    dirty = is_dirty(top)
+    if dirty and not allow_dirty:
+        raise Unsafe(DIRTY)
+    return dirty, matches_head(top)
+
+
+def _guard_in_place(root: Path, changes: tuple[FileChange, ...]) -> None:
+    """Refuse to overwrite what git could not restore; when git cannot tell, refuse too."""
+    try:
+        dirty = is_dirty(repository_of(root))
+        untracked = untracked_among(root, [change.path for change in changes if change.before])
+    except GitError as exc:
+        reason = str(exc).splitlines()[0]
+        raise Unsafe(f"cannot tell whether the work tree has uncommitted changes ({reason}); pass --allow-dirty to write anyway") from None
+    if dirty:
+        raise Unsafe(DIRTY)
+    if untracked:
+        raise Unsafe(f"git does not track {', '.join(untracked)}, so its original could not be restored; commit it, or pass --allow-dirty")
 
 
 def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, dirty: bool, seed: Analysis | None) -> int:
@@ -108,11 +128,18 @@ def _print_diff(console, text: str) -> None:
 
 
 def _report(console, result: CodemodResult, action: str) -> None:
-    verb = {"diff": "would rewrite", "check": "would rewrite", "apply": "rewrote"}[action]
-    console.print(f"{result.team}: {verb} {len(result.rewrites)} calls in {len(result.changes)} files; {len(result.manual)} left as manual work", markup=False)
-    for rewrite in result.rewrites:
-        console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
-    for item in result.manual:
-        console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
-    for item in result.errors:
-        console.print(f"  error {item.span}: {item.why}", markup=False)
+    planned = action != "apply"
+    verb = "would rewrite" if planned else "rewrote"
+    for team in result.teams:
+        rewrites = [r for r in result.rewrites if r.team == team]
+        manual = [m for m in result.manual if m.team == team]
+        files = {r.span.path for r in rewrites}
+        console.print(f"{team}: {verb} {len(rewrites)} calls in {len(files)} files; {len(manual)} left as manual work", markup=False)
+        for rewrite in rewrites:
+            console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
+        for item in manual:
+            console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
+    for path in result.created:
+        console.print(f"{'would create' if planned else 'created'} {path} (the functions the rewritten calls use)", markup=False)
+    for error in result.errors:
+        console.print(f"error {error.span}: {error.why}", markup=False)

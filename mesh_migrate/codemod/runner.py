@@ -11,13 +11,19 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
-from .sites import Manual, Site, manual_for, select_sites, team_files
+from .helper_module import helper_path, importers
+from .sites import Manual, Site, manual_for, select_sites
 from .templates import Templates, load_templates
-from .transform import rewrite_source
+from .transform import Unfaithful, rewrite_source
+
+
+# The rewrites of these kinds call functions of the helper module.
+HELPED_KINDS = ("sensor", "trigger")
 
 
 @dataclass(frozen=True)
 class Rewrite:
+    team: str  # the team whose code holds the call
     span: SourceSpan
     kind: str
     task_ids: tuple[str, ...]
@@ -44,86 +50,111 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class FileError:
+    """A file that could not be rewritten at all; it is left unchanged."""
+
+    span: SourceSpan
+    why: str
+
+
+@dataclass(frozen=True)
 class CodemodResult:
-    team: str
+    teams: tuple[str, ...]
+    # One change per file: every chosen team's rewrites of a file are made in one pass over
+    # the analyzed text, since positions found by the analysis hold only in that text.
     changes: tuple[FileChange, ...]
     manual: tuple[Manual, ...]
-    errors: tuple[Manual, ...]  # files that could not be rewritten at all
+    errors: tuple[FileError, ...]
 
     @property
     def rewrites(self) -> tuple[Rewrite, ...]:
         return tuple(r for change in self.changes for r in change.rewrites)
 
+    @property
+    def created(self) -> tuple[str, ...]:
+        return tuple(change.path for change in self.changes if not change.before)
+
 
 class WriteRefused(Exception):
     """Nothing is written: a target is outside the repository or changed since analysis."""
-    pass
 
 
-def run_codemod(analysis: Analysis, team: str, *, remove_markers: bool = False) -> CodemodResult:
-    """What the codemod would change for TEAM: pure, writes nothing."""
-    root = analysis.root
-    templates = load_templates(analysis.rules, root)
-    sites, manual = select_sites(analysis, team)
-    owned = team_files(analysis, team)
+class WriteFailed(Exception):
+    """The system refused a write (read-only, full disk); the message says what was written before."""
+
+
+@dataclass(frozen=True)
+class _FileOutcome:
+    change: FileChange | None
+    manual: tuple[Manual, ...]
+    error: FileError | None
+
+
+def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -> CodemodResult:
+    """What the codemod would change for TEAMS: pure, writes nothing."""
+    teams = tuple(dict.fromkeys(teams))
+    templates = load_templates(analysis.rules, analysis.root)
     by_file: dict[str, list[Site]] = defaultdict(list)
-    for site in sites:
-        by_file[site.path].append(site)
+    manual: list[Manual] = []
+    for team in teams:
+        sites, left = select_sites(analysis, team)
+        manual += left
+        for site in sites:
+            by_file[site.path].append(site)
     changes: list[FileChange] = []
-    errors: list[Manual] = []
-    needs_helper = False
+    errors: list[FileError] = []
     for path, file_sites in sorted(by_file.items()):
-        if path not in owned:
-            manual += [manual_for(d, _named(d), s.other_team, "the file defines no DAG of this team") for s in file_sites for d in s.dependencies]
-            continue
-        try:
-            before = (root / path).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(Manual(path, SourceSpan(path, 0), f"cannot read: {exc}"))
-            continue
-        after, outcome = rewrite_source(before, file_sites, analysis.rules, templates, remove_markers)
-        manual += [manual_for(d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies]
-        if after == before:
-            continue
-        try:
-            ast.parse(after)
-        except SyntaxError as exc:  # never write a file that does not parse
-            errors.append(Manual(path, SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
-            continue
-        rewrites = tuple(
-            Rewrite(s.first.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), s.other_team, description)
-            for s, description in outcome.applied
-        )
-        needs_helper = needs_helper or any(r.kind in ("sensor", "trigger") for r in rewrites)
-        changes.append(FileChange(path, before, after, rewrites))
-    if needs_helper:
-        helper = _helper_change(analysis, templates)
-        if helper is not None:
-            changes.append(helper)
-    return CodemodResult(team, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+        outcome = _rewrite_file(analysis, path, file_sites, templates, remove_markers)
+        manual += outcome.manual
+        changes += [outcome.change] if outcome.change else []
+        errors += [outcome.error] if outcome.error else []
+    helper = _helper_change(analysis, templates, changes)
+    if helper is not None:
+        changes.insert(0, helper)  # written first: a file never imports a module not yet there
+    return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+
+
+def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: Templates, remove_markers: bool) -> _FileOutcome:
+    try:
+        before = (analysis.root / path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"cannot read: {exc}"))
+    try:
+        after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
+    except Unfaithful as exc:
+        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"{exc}; left unchanged"))
+    manual = tuple(manual_for(s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
+    if after == before:
+        return _FileOutcome(None, manual, None)
+    try:
+        ast.parse(after.encode())  # bytes: Python reads a BOM as it reads the file
+    except SyntaxError as exc:  # never write a file that does not parse
+        return _FileOutcome(None, manual, FileError(SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
+    rewrites = tuple(
+        Rewrite(s.team, s.first.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), s.other_team, description)
+        for s, description in outcome.applied
+    )
+    return _FileOutcome(FileChange(path, before, after, rewrites), manual, None)
 
 
 def _named(dep) -> str:
     return dep.target if dep.source == dep.dag else dep.source
 
 
-def helper_path(analysis: Analysis, templates: Templates) -> str:
-    roots = analysis.layout.python_paths if analysis.layout is not None else ("",)
-    folder = roots[0]
-    name = templates.helper_module.replace(".", "/") + ".py"
-    return name if folder in ("", ".") else f"{folder}/{name}"
-
-
-def _helper_change(analysis: Analysis, templates: Templates) -> FileChange | None:
-    """The shared helper module, created once per repository (a customised one is kept)."""
-    path = helper_path(analysis, templates)
+def _helper_change(analysis: Analysis, templates: Templates, changes: list[FileChange]) -> FileChange | None:
+    """The module the rewritten calls import, when it is missing (a customised one is kept):
+    for new rewrites, and for files that import it already (a rerun repairs a lost one)."""
+    path = helper_path(analysis.layout, templates.helper_module)
     if (analysis.root / path).exists():
         return None
-    return FileChange(path, "", templates.helper_source, ())
+    rewritten = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
+    if rewritten or importers(analysis.root, analysis.facts.files, templates.helper_module):
+        return FileChange(path, "", templates.helper_source, ())
+    return None
 
 
 def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:
-    """Write each file atomically, only inside ROOT; a file changed since it was read is refused."""
+    """Write each file atomically, in order, only inside ROOT; a file changed since it was read is refused."""
     real_root = root.resolve()
     targets = []
     for change in changes:
@@ -131,11 +162,22 @@ def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:
         resolved = target.resolve()
         if not resolved.is_relative_to(real_root):
             raise WriteRefused(f"{change.path} resolves outside {root} ({resolved}); nothing written")
-        if change.before and target.read_bytes().decode("utf-8", errors="replace") != change.before:
+        if change.before and _current(target, change.path) != change.before:
             raise WriteRefused(f"{change.path} changed since it was analyzed; nothing written")
         targets.append((resolved, change))
     written = []
     for resolved, change in targets:
-        write_atomic(resolved, change.after)
+        try:
+            write_atomic(resolved, change.after)
+        except OSError as exc:
+            done = f"{len(written)} of {len(targets)} files written before it" if written else "nothing written"
+            raise WriteFailed(f"cannot write {change.path}: {exc.strerror or exc}; {done}") from None
         written.append(resolved)
     return written
+
+
+def _current(target: Path, path: str) -> str:
+    try:
+        return target.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise WriteRefused(f"cannot read {path}: {exc.strerror or exc}; nothing written") from None

@@ -17,6 +17,7 @@ REWRITTEN_KINDS = ("sensor", "trigger", "marker")
 class Site:
     """One call in the team's code that creates cross-team dependencies (one per loop item)."""
 
+    team: str  # the team whose code holds the call
     path: str
     line: int
     column: int  # the call's start, in UTF-8 bytes as the analysis reports it
@@ -32,15 +33,16 @@ class Site:
 
 @dataclass(frozen=True)
 class Manual:
+    team: str  # the team whose code holds it
     what: str
     span: SourceSpan
     why: str
     task_id: str | None = None
 
 
-def manual_for(dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
+def manual_for(team: str, dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
     label = f"{dep.kind} {dep.task_id}" if dep.task_id and dep.kind != "dataset" else dep.kind
-    return Manual(f"{label} on {other_dag} ({other_team})", dep.span, why, dep.task_id)
+    return Manual(team, f"{label} on {other_dag} ({other_team})", dep.span, why, dep.task_id)
 
 
 def team_files(analysis: Analysis, team: str) -> set[str]:
@@ -48,6 +50,8 @@ def team_files(analysis: Analysis, team: str) -> set[str]:
 
 
 def select_sites(analysis: Analysis, team: str) -> tuple[list[Site], list[Manual]]:
+    """The calls of TEAM to rewrite, and the cross-team ones left to do by hand (with why)."""
+    owned = team_files(analysis, team)
     by_place: dict[tuple[str, int, int], list] = defaultdict(list)
     for link in analysis.graph.links:
         if link.holder_team == team:
@@ -68,10 +72,12 @@ def select_sites(analysis: Analysis, team: str) -> tuple[list[Site], list[Manual
         teams = {l.other_team for l in crossing}
         if why is None and (len(crossing) != len(links) or len(teams) != 1):
             why = "one call creates dependencies within the team and on other teams, or on several teams: split it by hand"
+        if why is None and path not in owned:
+            why = "the file defines no DAG of this team"
         if why is not None:
-            manual += [manual_for(l.dependency, l.other_dag, l.other_team, why) for l in crossing]
+            manual += [manual_for(team, l.dependency, l.other_dag, l.other_team, why) for l in crossing]
             continue
         other = teams.pop()
         instance, _ = instance_for(other, analysis.config)
-        sites.append(Site(path, line, column, first.kind, tuple(l.dependency for l in crossing), other, instance))
+        sites.append(Site(team, path, line, column, first.kind, tuple(l.dependency for l in crossing), other, instance))
     return sites, manual

@@ -57,8 +57,17 @@ def _get(mapping: Any, *keys: str, where: str) -> Any:
     return value
 
 
+def _origin(rules: RulePack) -> str:
+    return rules.rewrites_origin or "rules/rewrites.yaml"
+
+
+def helper_module_name(rules: RulePack) -> str:
+    """The dotted name of the module the rewritten calls import."""
+    return _get(rules.rewrites, "helper_module", where=_origin(rules))
+
+
 def load_templates(rules: RulePack, root: Path) -> Templates:
-    raw, where = rules.rewrites, rules.rewrites_origin or "rules/rewrites.yaml"
+    raw, where = rules.rewrites, _origin(rules)
     source_name = _get(raw, "helper_source", where=where)
     if where.startswith("rules/"):
         helper = (shipped_folder() / source_name).read_text(encoding="utf-8")
@@ -66,7 +75,7 @@ def load_templates(rules: RulePack, root: Path) -> Templates:
         helper = (root / Path(where).parent / source_name).read_text(encoding="utf-8")
     sensor, trigger = _get(raw, "sensor", where=where), _get(raw, "trigger", where=where)
     return Templates(
-        helper_module=_get(raw, "helper_module", where=where),
+        helper_module=helper_module_name(rules),
         helper_source=helper,
         date_base=_get(raw, "date_base", where=where),
         date=_get(raw, "date", where=where),

@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
+from ..extract.modules import source_lines
 from ..rulepack import RulePack
 from .dates import Untranslatable, shifted_date
 from .sites import Site
@@ -93,7 +94,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
         self.rules = rules
         self.templates = templates
         self.remove_markers = remove_markers
-        lines = source.splitlines()
+        lines = source_lines(source)
         # The analysis reports columns in UTF-8 bytes; libcst in characters.
         self.sites = {(s.line, _char_column(lines, s.line, s.column)): s for s in sites}
         self.outcome = Outcome()
@@ -132,17 +133,21 @@ class CallRewriter(VisitorBasedCodemodCommand):
         self.outcome.applied.append((site, description))
         return new
 
-    def _arguments(self, call: cst.Call) -> dict[str, cst.Arg]:
+    def _arguments(self, call: cst.Call, naming: str | None = None) -> dict[str, cst.Arg]:
+        """The keyword arguments; NAMING, the one that names the other DAG, must be one of them."""
         by_name: dict[str, cst.Arg] = {}
         for arg in call.args:
             if arg.star or arg.keyword is None:
                 raise Refused("positional or ** arguments: rewrite by hand")
             by_name[arg.keyword.value] = arg
+        if naming is not None and naming not in by_name:
+            # Not the call the analysis saw at this place: the file changed since.
+            raise Refused(f"the call here has no {naming}: analyze again, or rewrite by hand")
         return by_name
 
     def sensor(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call)
+        args = self._arguments(call, "external_dag_id")
         api = t.sensor_api.get(site.instance.api_version)
         if api is None:
             raise Refused(f"no sensor template for API version {site.instance.api_version}")
@@ -183,7 +188,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
 
     def trigger(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
-        args = self._arguments(call)
+        args = self._arguments(call, "trigger_dag_id")
         untranslated = sorted(set(args) & TRIGGER_UNTRANSLATED)
         if untranslated:
             raise Refused(f"{', '.join(untranslated)} has no HTTP equivalent: rewrite by hand")
@@ -299,12 +304,30 @@ def _char_column(lines: list[str], line: int, byte_column: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
 
+class Unfaithful(Exception):
+    """libcst would not give this file back byte for byte; it is left unchanged."""
+
+
+BOM = "\ufeff"
+
+
 def rewrite_source(source: str, sites: list[Site], rules: RulePack, templates: Templates, remove_markers: bool) -> tuple[str, Outcome]:
-    """The new source of one file and what was (and was not) rewritten in it."""
+    """The new source of one file and what was (and was not) rewritten in it.
+
+    Every character outside the rewritten calls and imports is kept: libcst drops a BOM
+    and the last line break of a file with CR line endings, so they are put back.
+    """
+    bom = BOM if source.startswith(BOM) else ""
+    body = source[len(bom):]
+    module = cst.parse_module(body)
+    if not body.startswith(module.code):
+        raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
+    lost = body[len(module.code):]
     context = CodemodContext()
-    command = CallRewriter(context, source, sites, rules, templates, remove_markers)
-    module = cst.parse_module(source)
+    command = CallRewriter(context, body, sites, rules, templates, remove_markers)
     new = command.transform_module(module).code
-    if new.startswith("\n") and not source.startswith("\n"):
-        new = new.lstrip("\n")  # a removed first import leaves the blank line that followed it
-    return new, command.outcome
+    newline = module.default_newline
+    if not body.startswith(newline):
+        while new.startswith(newline):  # a removed first import leaves the blank lines that followed it
+            new = new[len(newline):]
+    return bom + new + lost, command.outcome
