@@ -46,3 +46,16 @@ def broken_links(site: Path) -> list[str]:
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{page.relative_to(site)}: {target} (no such id)")
     return broken
+
+
+def url_problem(site: Path, url: str) -> str | None:
+    """Why a resolved URL (as a browser reports it) does not lead into the site, or None."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return f"{url}: not a file of the site"
+    file = Path(unquote(parts.path))
+    if not file.is_file() or not file.resolve().is_relative_to(site.resolve()):
+        return f"{url}: no such file"
+    if parts.fragment and file.suffix == ".html" and unquote(parts.fragment) not in _parse(file).ids:
+        return f"{url}: no such id"
+    return None
