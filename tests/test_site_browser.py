@@ -48,7 +48,7 @@ def _browser_or_skip() -> tuple[str, str]:
     return chrome, driver
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session, like the site: without a browser, skip before building it
 def browser():
     chrome, driver_path = _browser_or_skip()
     from selenium import webdriver
@@ -115,6 +115,9 @@ def test_overview_loads_cleanly_and_every_link_resolves(site, browser, skyflow):
     problems = [p for p in (url_problem(site.root, url) for url in links_on_page(browser)) if p]
     assert problems == []
     shot(browser, "overview.png")
+    browser.set_window_size(1100, 860)  # the waves and the top of the graph, as the README shows them
+    browser.execute_script("document.getElementById('waves').scrollIntoView()")
+    shot(browser, "overview-waves.png", full=False)
 
 
 def test_every_team_opens_from_the_graph_and_its_links_resolve(site, browser, skyflow):
