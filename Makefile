@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test site-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,17 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/mesh-migrate analyze fixtures/skyflow
+	$(BIN)/mesh-migrate analyze fixtures/skyflow --out build/demo
+	@echo "open file://$(CURDIR)/build/demo/site/index.html"
 
+# TEST_ARGS narrows the run, e.g. TEST_ARGS='-m "not browser"' (CI runs those in site-test).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(TEST_ARGS)
+
+# The review site in headless Chromium; fails (never skips) when the browser is missing.
+# Screenshots: build/site-shots/.
+site-test: install
+	MESH_SITE_BROWSER=required $(BIN)/python -m pytest -q -m browser tests/test_site_browser.py
 
 # Monoliths of each size from fixtures/generate.py, in a temporary folder; about 2 minutes.
 SIZES ?= 500,2000,5000

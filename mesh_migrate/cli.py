@@ -105,7 +105,7 @@ def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: 
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg here.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
 @extraction_options
 @click.pass_obj
 def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
@@ -121,6 +121,7 @@ def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: in
         console = make_console(stderr=fmt == "json")
         if not obj.quiet:
             console.print(f"wrote {len(report.written)} files to {out} ({len(result.plans)} team plans)", markup=False)
+            console.print(f"review site: {report.site}", markup=False)
         if report.hint:
             console.print(f"hint: {report.hint}", markup=False)
 

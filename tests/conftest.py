@@ -33,3 +33,13 @@ def repo(tmp_path):
 @pytest.fixture(scope="session")
 def skyflow():
     return analyze(SKYFLOW)
+
+
+@pytest.fixture(scope="session")
+def skyflow_site(skyflow, tmp_path_factory):
+    """The review site of fixtures/skyflow, written once per run (the codemod previews take seconds)."""
+    from mesh_migrate.render.site import write_site
+
+    site = tmp_path_factory.mktemp("skyflow-site") / "site"
+    write_site(skyflow, site)
+    return site

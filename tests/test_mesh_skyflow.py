@@ -88,6 +88,7 @@ def test_report_writes_a_plan_for_every_team(report, skyflow):
     graph = json.loads((out / "graph.json").read_text())
     assert {"nodes", "links"} <= set(graph)
     assert (out / "graph.dot").read_text().startswith("digraph")
+    assert (out / "site" / "index.html").is_file() and f"review site: {out / 'site' / 'index.html'}" in output
 
 
 def test_search_plan_lists_its_rewrites_with_lines(report):

@@ -34,7 +34,7 @@ def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
-def _tasks(dep) -> str:
+def waited_on(dep) -> str:
     if dep.kind == "dataset":
         return f"{dep.dataset} (by {dep.task_id})"
     if dep.source_tasks:
@@ -110,7 +110,7 @@ def _dependency_table(items: tuple[PlannedDependency, ...], base: str, ours_firs
             dep.kind,
             holder,
             other if ours_first else f"`{item.our_dag}`",
-            _tasks(dep),
+            waited_on(dep),
             link(dep.span, base),
             ("codemod: " if item.automatic else "manual: ") + item.rewrite,
         ])

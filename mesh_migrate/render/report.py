@@ -1,4 +1,4 @@
-"""`analyze --out DIR`: plans per team, the summary and the graphs, written atomically."""
+"""`analyze --out DIR`: plans per team, the summary, the graphs and the review site, written atomically."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from .document import analysis_document
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
 from .markdown import plan_markdown, summary_markdown
 from .plan_yaml import plan_yaml
+from .site import write_site
 
 
 @dataclass(frozen=True)
 class Report:
     written: tuple[Path, ...]
     hint: str | None  # why SVGs were not rendered, if they were not
+    site: Path  # the review site's front page
 
 
 def _relative_root(root: Path | None, folder: Path) -> str:
@@ -56,4 +58,5 @@ def write_report(analysis: Analysis, out: Path) -> Report:
         except RenderUnavailable as missing:
             if str(missing) not in hints:
                 hints.append(str(missing))
-    return Report(tuple(written), "; ".join(hints) or None)
+    written += write_site(analysis, out / "site")
+    return Report(tuple(written), "; ".join(hints) or None, out / "site" / "index.html")
