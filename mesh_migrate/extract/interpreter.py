@@ -122,6 +122,8 @@ class Interpreter(Evaluator):
         self.yields: list[list[Any]] = []  # one list per generator running
         self.tainted: dict[int, tuple[Any, Unknown]] = {}  # see Evaluator.taint
         self.uncertain = 0  # > 0 while running a branch that may not run
+        self.branches: list[tuple[int, int, str]] = []  # (branch point, branch taken, why unsure)
+        self.branch_points = 0
 
     # ---- modules -------------------------------------------------------------------
     def run_module(self, state: ModuleState) -> None:
@@ -230,6 +232,7 @@ class Interpreter(Evaluator):
         for alias in stmt.names:
             ref = self.ws.finder.find(alias.name)
             if ref is not None:
+                self._import_packages(alias.name)
                 self._note_import(ref, stmt)
             if alias.asname:
                 scope.vars[alias.asname] = ref if ref is not None else ExternalRef(alias.name)
@@ -241,6 +244,8 @@ class Interpreter(Evaluator):
     def _exec_ImportFrom(self, stmt: ast.ImportFrom, scope: Scope) -> None:
         base = self._absolute_module(stmt)
         ref = self.ws.finder.find(base) if base else None
+        if ref is not None:
+            self._import_packages(base)
         for alias in stmt.names:
             if alias.name == "*":
                 if ref is not None:
@@ -258,6 +263,14 @@ class Interpreter(Evaluator):
                 value = sub
             self._note_import(sub if isinstance(value, ModuleRef) and sub else ref, stmt)
             scope.vars[name] = value
+
+    def _import_packages(self, dotted: str) -> None:
+        """Python runs every enclosing package's __init__.py before the module itself."""
+        parts = dotted.split(".")
+        for end in range(1, len(parts)):
+            package = self.ws.finder.find(".".join(parts[:end]))
+            if package is not None and package.path:
+                self.import_module(package)
 
     def _note_import(self, ref: ModuleRef, stmt: ast.stmt) -> None:
         if self.module is not None and ref.path:
@@ -349,13 +362,15 @@ class Interpreter(Evaluator):
         raise _Continue(stmt)
 
     def _exec_If(self, stmt: ast.If, scope: Scope) -> None:
-        test = self.truth(self.eval(stmt.test, scope))
+        value = self.eval(stmt.test, scope)
+        test = self.truth(value)
         if test is True:
             self.exec_block(stmt.body, scope)
         elif test is False:
             self.exec_block(stmt.orelse, scope)
         else:
-            reason = f"depends on a condition that is not static: {unparse(stmt.test)}"
+            why = f" ({value.reason})" if isinstance(value, Unknown) else ""
+            reason = f"depends on a condition that is not static: {unparse(stmt.test)}{why}"
             self._exec_branches([stmt.body, stmt.orelse], scope, reason)
 
     def _exec_branches(self, branches: list[list[ast.stmt]], scope: Scope, reason: str) -> None:
@@ -363,14 +378,19 @@ class Interpreter(Evaluator):
         before = dict(scope.vars)
         results: list[dict[str, Any]] = []
         self.uncertain += 1
+        self.branch_points += 1
+        point = self.branch_points
         try:
-            for body in branches:
+            for index, body in enumerate(branches):
                 scope.vars.clear()
                 scope.vars.update(before)
+                self.branches.append((point, index, reason))
                 try:
                     self.exec_block(body, scope)
                 except (_Break, _Continue, _Return):
                     pass
+                finally:
+                    self.branches.pop()
                 results.append(dict(scope.vars))
         finally:
             self.uncertain -= 1

@@ -124,7 +124,7 @@ class Recorder:
         span, via = self.place(interp, node)
         if via is not None and defined_by == "assignment":
             defined_by = "factory"
-        dag = DagObj(dag_id, line or span.line, defined_by)
+        dag = DagObj(dag_id, line or span.line, defined_by, branch=tuple(interp.branches))
         dag.default_args = kwargs.get("default_args")
         tags = kwargs.get("tags") or []
         dag.tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, (list, tuple, set)) else []
@@ -316,11 +316,18 @@ class Recorder:
                 reported.add(span.line)
                 self.unresolved.append(Unresolved("DAG", value.expression, value.reason, span))
         facts: list[DagFact] = []
+        kept: list[DagObj] = []
         for dag in self.dags:
             span = SourceSpan(self.path, dag.line)
             if not isinstance(dag.dag_id, str):
                 self.unresolved_value("dag_id", dag.dag_id, span)
                 continue
+            if any(k.dag_id == dag.dag_id and k.exclusive_with(dag) for k in kept):
+                continue  # the same DAG in the other branch of an environment switch
+            kept.append(dag)
+            if dag.branch:
+                message = f"DAG {dag.dag_id!r} exists only when a branch runs that is not decided statically: {dag.branch[0][2]}"
+                self.diagnostics.append(Diagnostic("info", "conditional-dag", message, span))
             if not _VALID_DAG_ID.match(dag.dag_id):
                 message = f"Airflow refuses dag id {dag.dag_id!r}: only letters, digits, '_', '.' and '-', at most 250 characters"
                 self.diagnostics.append(Diagnostic("error", "invalid-dag-id", message, span))

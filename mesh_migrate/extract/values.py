@@ -152,6 +152,11 @@ class DagObj:
     tasks: list[str] = field(default_factory=list)
     extent: tuple[int, int] | None = None  # lines of a `with` block or @dag function body
     recorded: bool = False
+    branch: tuple[tuple[int, int, str], ...] = ()  # the branches that may not run it was made in
+
+    def exclusive_with(self, other: DagObj) -> bool:
+        """Made in different branches of one condition: both never exist in one deployment."""
+        return any(p == q and i != j for p, i, _ in self.branch for q, j, _ in other.branch)
 
 
 @dataclass(eq=False)

@@ -89,7 +89,35 @@ def _plain(call: Call, name: str) -> Any:
     return (min if name == "min" else max)(call.args)
 
 
+@model("builtins.list", "builtins.tuple", "builtins.len")
+def collection(call: Call) -> Any:
+    """Over anything the analysis can iterate: records, Enum classes, generator results."""
+    name = call.qualname.rpartition(".")[2]
+    if not call.args:
+        return [] if name == "list" else () if name == "tuple" else call.unknown("len() without an argument")
+    items = _items(call, call.args[0])
+    if isinstance(items, Unknown):
+        return items
+    return list(items) if name == "list" else tuple(items) if name == "tuple" else len(items)
+
+
+_STR_FUNCTIONS = ("upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "casefold", "swapcase", "split", "replace", "startswith", "endswith", "format", "join")
+
+
+@model(*(f"builtins.str.{name}" for name in _STR_FUNCTIONS))
+def str_function(call: Call) -> Any:
+    """`str.upper` and the like, passed as a function (`map(str.upper, names)`)."""
+    if not call.args or not isinstance(call.args[0], str) or not all(is_static(a) for a in [*call.args, *call.kwargs.values()]):
+        return call.first_unknown() or call.unknown(f"{call.qualname}() of values that are not static")
+    try:
+        return getattr(str, call.qualname.rpartition(".")[2])(*call.args, **call.kwargs)
+    except (TypeError, ValueError):
+        return call.unknown(f"{call.qualname}() fails on these values")
+
+
 VALID = [
+    ("result = list(map(str.lower, ['A', 'B']))", ["a", "b"]),
+    ("result = [len('abc'), list('ab'), tuple([1]), len({'k': 1})]", [3, ["a", "b"], (1,), 1]),
     ("result = list(map(lambda d: d['id'], [{'id': 'a'}, {'id': 'b'}]))", ["a", "b"]),
     ("result = [x for x in filter(lambda s: s.startswith('x'), ['xa', 'b', 'xc'])]", ["xa", "xc"]),
     ("result = functools.reduce(lambda a, b: a + '_' + b, ['p', 'q', 'r'])", "p_q_r"),

@@ -252,6 +252,6 @@ VALID = [
     ("result = pathlib.Path(__file__).stem", "example"),
     ("result = pathlib.Path(__file__).parent.name", "pkg"),
     ("result = (pathlib.Path(__file__).parent / 'x.yaml').name", "x.yaml"),
-    ("result = sorted(p.name for p in pathlib.Path(__file__).parent.iterdir())", ["example.py", "x.yaml"]),
+    ("result = sorted(p.name for p in pathlib.Path(__file__).parent.iterdir() if p.suffix != '.yml')", ["example.py", "sub", "x.csv", "x.ini", "x.json", "x.yaml"]),
     ("result = [os.path.basename(p) for p in glob.glob(os.path.dirname(__file__) + '/*.yaml')]", ["x.yaml"]),
 ]
