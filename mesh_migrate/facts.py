@@ -27,7 +27,12 @@ class Unresolved:
     what: str  # e.g. "dag_id", "external_dag_id of wait_for_x", "connection"
     expression: str
     reason: str
-    span: SourceSpan
+    span: SourceSpan  # the place in the DAG file (the call that reached the cause)
+    origin: SourceSpan | None = None  # where the cause is, when in another module
+
+    @property
+    def cause(self) -> SourceSpan:
+        return self.origin or self.span
 
 
 @dataclass(frozen=True)

@@ -344,3 +344,33 @@ def test_the_same_dag_in_both_branches_of_a_switch_is_no_duplicate(tmp_path):
     """})
     assert ids(facts) == ["ledger"]
     assert not [d for d in facts.diagnostics if d.code == "duplicate-dag-id"]
+
+
+def test_a_list_filtered_by_the_environment_keeps_its_possible_items(tmp_path):
+    facts = run(tmp_path, {"dags/a.py": """
+        PULLERS = {"ptc": {"deployments": ["PROD"]}, "sirius": {"deployments": ["DEV", "PROD"]}, "bigdata": {"deployments": ["DEV"]}}
+        deployment = os.environ.get("DEPLOYMENT", "PROD")
+        for name in [key for key, spec in PULLERS.items() if deployment in spec["deployments"]]:
+            globals()[f"pull_{name}"] = DAG(f"pull_{name}")
+    """})
+    assert ids(facts) == ["pull_bigdata", "pull_ptc", "pull_sirius"]
+    conditional = [d.message for d in facts.diagnostics if d.code == "conditional-dag"]
+    assert len(conditional) == 3 and all("DEPLOYMENT" in m for m in conditional)
+
+
+def test_default_args_merged_with_dict_union(tmp_path):
+    facts = run(tmp_path, {"dags/a.py": """
+        BASE = {"owner": "platform", "retries": 1}
+        with DAG("merged", default_args=BASE | {"owner": "sales"}):
+            pass
+    """})
+    assert facts.dags[0].owners == ("sales",)
+
+
+def test_a_cause_inside_a_library_function_is_reported_at_its_origin(tmp_path):
+    facts = run(tmp_path, {
+        "plugins/ids.py": "import os\n\ndef dag_id(name):\n    return os.environ['PREFIX'] + name\n",
+        "dags/a.py": "from ids import dag_id\nDAG(dag_id('a'))\nDAG(dag_id('b'))\n",
+    })
+    assert {(u.origin.path, u.origin.line) for u in facts.unresolved} == {("plugins/ids.py", 4)}
+    assert len({u.span.line for u in facts.unresolved}) == 2  # each call site in the DAG file

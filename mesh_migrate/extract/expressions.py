@@ -21,6 +21,7 @@ from .values import (
     BoundBuiltin,
     ModelValue,
     MappedPartial,
+    Maybe,
     ClassValue,
     DagObj,
     DatasetCondition,
@@ -342,6 +343,8 @@ class Evaluator:
             return right
         if op in (ast.BitAnd, ast.BitOr) and _is_dataset_like(left) and _is_dataset_like(right):
             return DatasetCondition(datasets_of(left) + datasets_of(right))
+        if op is ast.BitOr and isinstance(left, dict) and isinstance(right, dict):
+            return {**left, **right}  # dict union, values kept abstract
         if isinstance(left, Unknown):
             return left
         if isinstance(right, Unknown):
@@ -439,9 +442,10 @@ class Evaluator:
         inner = Scope({}, scope, scope.module)
         unknown: list[Unknown] = []
 
-        def walk(index: int) -> None:
+        def walk(index: int, unsure: str | None = None) -> None:
             if index == len(node.generators):
-                results.append(element(inner))
+                value = element(inner)
+                results.append(Maybe(value, unsure) if unsure else value)
                 return
             generator = node.generators[index]
             items = self.iterate(self.eval(generator.iter, inner), generator.iter)
@@ -452,11 +456,14 @@ class Evaluator:
                 return
             for item in items:
                 self.assign(generator.target, item, inner)
-                conditions = [self.truth(self.eval(cond, inner)) for cond in generator.ifs]
+                values = [self.eval(cond, inner) for cond in generator.ifs]
+                conditions = [self.truth(v) for v in values]
                 if all(c is True for c in conditions):
-                    walk(index + 1)
-                elif any(c is None for c in conditions):
-                    unknown.append(unknown_value(node, "comprehension filter is not static"))
+                    walk(index + 1, unsure)
+                elif False not in conditions:
+                    undecided = next(v for v, c in zip(values, conditions) if c is None)
+                    why = f" ({undecided.reason})" if isinstance(undecided, Unknown) else ""
+                    walk(index + 1, unsure or f"kept by a filter that is not static{why}")
 
         walk(0)
         return unknown[0] if unknown else results

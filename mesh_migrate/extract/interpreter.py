@@ -33,6 +33,7 @@ from .expressions import (
 )
 from .values import (
     MISSING,
+    RUNNING,
     BoundBuiltin,
     ClassValue,
     DagDecorator,
@@ -51,6 +52,7 @@ from .values import (
     TaskDecorator,
     TaskFunction,
     MappedPartial,
+    Maybe,
     TaskGroupDecorator,
     TaskGroupFunction,
     TaskGroupObj,
@@ -110,7 +112,7 @@ class Interpreter(Evaluator):
         self.ws = workspace
         self.rec = recorder
         self.rules = workspace.rules
-        self.module: ModuleState | None = None
+        self._module: ModuleState | None = None
         self.import_depth = 0
         self.call_depth = 0
         self.steps = 0
@@ -124,6 +126,15 @@ class Interpreter(Evaluator):
         self.uncertain = 0  # > 0 while running a branch that may not run
         self.branches: list[tuple[int, int, str]] = []  # (branch point, branch taken, why unsure)
         self.branch_points = 0
+
+    @property
+    def module(self) -> ModuleState | None:
+        return self._module
+
+    @module.setter
+    def module(self, state: ModuleState | None) -> None:
+        self._module = state
+        RUNNING.path = state.path if state is not None else None
 
     # ---- modules -------------------------------------------------------------------
     def run_module(self, state: ModuleState) -> None:
@@ -411,6 +422,10 @@ class Interpreter(Evaluator):
             self._exec_branches([stmt.body], scope, items.reason)
             return
         for item in items:
+            if isinstance(item, Maybe):  # an item that may not be there: a branch
+                self.assign(stmt.target, item.value, scope)
+                self._exec_branches([stmt.body], scope, item.reason)
+                continue
             self.assign(stmt.target, item, scope)
             try:
                 self.exec_block(stmt.body, scope)

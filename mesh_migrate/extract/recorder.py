@@ -96,7 +96,9 @@ class Recorder:
     def unresolved_value(self, what: str, value: Any, span: SourceSpan, fallback: str = "") -> None:
         unknown = first_unknown(value)
         if unknown is not None:
-            self.unresolved.append(Unresolved(what, unknown.expression, unknown.reason, span))
+            origin = unknown.origin
+            elsewhere = SourceSpan(origin[0], origin[1]) if origin and origin[0] != self.path else None
+            self.unresolved.append(Unresolved(what, unknown.expression, unknown.reason, span, elsewhere))
         else:
             self.unresolved.append(Unresolved(what, fallback or render_value(value), "not a string", span))
 

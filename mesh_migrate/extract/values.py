@@ -16,12 +16,13 @@ class Unknown:
     """A value known only when the code runs. Its source text is built only when a report
     needs it: unparsing every unknown up front cost a third of the analysis time."""
 
-    __slots__ = ("_source", "reason", "container")
+    __slots__ = ("_source", "reason", "container", "origin")
 
-    def __init__(self, expression: str | ast.AST, reason: str, container: Any = None):
+    def __init__(self, expression: str | ast.AST, reason: str, container: Any = None, origin: tuple[str, int] | None = None):
         self._source = expression
         self.reason = reason
         self.container = container  # the dict or list an unknown key was looked up in
+        self.origin = origin  # (module path, line) where the cause is, for reports
 
     @property
     def expression(self) -> str:
@@ -47,8 +48,18 @@ def unparse(node: ast.AST) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+class _Running:
+    """The module whose code the interpreter runs now (set by the interpreter), so an
+    unknown value knows the file its cause is in without being told at every call."""
+
+    path: str | None = None
+
+
+RUNNING = _Running()
+
+
 def unknown_value(node: ast.AST, reason: str) -> Unknown:
-    return Unknown(node, reason)
+    return Unknown(node, reason, origin=(RUNNING.path, getattr(node, "lineno", 0)) if RUNNING.path else None)
 
 
 @dataclass(frozen=True)
@@ -291,6 +302,15 @@ def first_unknown(value: Any) -> Unknown | None:
             if found:
                 return found
     return None
+
+
+@dataclass(frozen=True)
+class Maybe:
+    """An item a comprehension keeps only under a condition that is not static: a loop over
+    it runs its body as a branch that may not run."""
+
+    value: Any
+    reason: str
 
 
 class ModelValue:

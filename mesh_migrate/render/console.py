@@ -61,9 +61,24 @@ def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = Fals
         f"{sum(1 for s in graph.shared if s.kind == 'module')} shared modules"
     )
     console.print("Ownership sources: " + "; ".join(analysis.ownership.fallbacks), markup=False)
-    _print_items(console, "Unresolved", [(str(u.span), f"{u.what}: {u.expression} ({u.reason})") for u in facts.unresolved], verbose)
+    _print_items(console, "Unresolved", _unresolved_lines(facts, verbose), verbose)
     _print_items(console, "Diagnostics", [(str(d.span), f"{d.severity} {d.code}: {d.message}") for d in facts.diagnostics], verbose)
     console.print(headline(facts))
+
+
+def _unresolved_lines(facts: RepoFacts, verbose: bool) -> list[tuple[str, str]]:
+    """One line per cause: a cause in a library function is shown once, at its origin,
+    with the DAG-file places it reaches; -v lists every place."""
+    if verbose:
+        return [(str(u.span), f"{u.what}: {u.expression} ({u.reason})" + (f" [cause at {u.origin}]" if u.origin else "")) for u in facts.unresolved]
+    by_cause: dict[tuple, list] = {}
+    for item in facts.unresolved:
+        by_cause.setdefault((item.cause, item.reason, item.expression), []).append(item)
+    lines = []
+    for (cause, reason, expression), items in by_cause.items():
+        reach = f"; reached from {len(items)} places in {len({i.span.path for i in items})} DAG files" if items[0].origin else ""
+        lines.append((str(cause), f"{items[0].what}: {expression} ({reason}){reach}"))
+    return lines
 
 
 def headline(facts: RepoFacts) -> str:

@@ -63,7 +63,8 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         ],
         "resources": [{"kind": r.kind, "name": r.name, "dag": r.dag, **_place(r.span)} for r in facts.resources],
         "unresolved": [
-            {"what": u.what, "expression": u.expression, "reason": u.reason, **_place(u.span)} for u in facts.unresolved
+            {"what": u.what, "expression": u.expression, "reason": u.reason, **_place(u.span), "origin": _place(u.origin) if u.origin else None}
+            for u in facts.unresolved
         ],
         "diagnostics": [
             {"severity": d.severity, "code": d.code, "message": d.message, **_place(d.span)} for d in facts.diagnostics

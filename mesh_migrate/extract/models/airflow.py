@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..expressions import attach_together
+from ..values import Instance
 from . import Call, model
 
 
@@ -18,6 +19,13 @@ def chain(call: Call) -> Any:
     return None
 
 
+@model("airflow.utils.dag_parsing_context.get_parsing_context", "airflow.sdk.get_parsing_context", "airflow.sdk.definitions.context.get_parsing_context")
+def get_parsing_context(call: Call) -> Any:
+    """What a full parse of the file sees (the DAG processor's): no DAG or task singled out."""
+    return Instance(None, {"dag_id": None, "task_id": None})
+
+
 VALID = [
+    ("from airflow.sdk import get_parsing_context\nresult = get_parsing_context().dag_id or 'all'", "all"),
     ("d = DAG('d')\nt = EmptyOperator(task_id='t')\nchain(EmptyOperator(task_id='s', dag=d), t)\nresult = t.dag.dag_id", "d"),
 ]
