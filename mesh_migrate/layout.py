@@ -153,15 +153,14 @@ def _dags_folders(tree: _Tree) -> list[Folder]:
     declared = [f for f in _declared(tree, _DAGS_FOLDER_SETTING, "dags_folder") if _has_python(tree, f.path)]
     if declared:
         return _outermost(_unique(declared))
-    conventional = [
-        Folder(d, "a folder named dags") for d in sorted(tree.dirs) if d.rpartition("/")[2] == "dags" and not tree.in_tests(d) and _has_python(tree, d)
-    ]
-    conventional += [
+    named = [Folder(d, "a folder named dags") for d in sorted(tree.dirs) if d.rpartition("/")[2] == "dags" and not tree.in_tests(d) and _has_python(tree, d)]
+    ignoring = [
         Folder(f.rpartition("/")[0], "holds an .airflowignore")
         for f in tree.files
         if f.rpartition("/")[2] == ".airflowignore" and not tree.in_tests(f) and _has_python(tree, f.rpartition("/")[0])
     ]
-    return _outermost(_unique(conventional)) or [WHOLE_REPOSITORY]
+    # A folder named dags is the clearer sign; an .airflowignore decides only without one.
+    return _outermost(_unique(named or ignoring)) or [WHOLE_REPOSITORY]
 
 
 def _declared(tree: _Tree, setting: re.Pattern[bytes], what: str) -> list[Folder]:

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class RulePack:
     rewrites: dict[str, Any] = field(default_factory=dict, compare=False)  # see rules/rewrites.yaml
     rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
+    _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
@@ -78,7 +80,21 @@ class RulePack:
         return None
 
     def is_connection_keyword(self, keyword: str) -> bool:
-        return any(fnmatchcase(keyword, pattern) for pattern in self.connection_keywords)
+        return _matches_any(self.connection_keywords, keyword)
+
+    def is_task_decorator(self, qualname: str) -> bool:
+        """`task` itself or any of its attributes (`task.virtualenv`, `task.bash`)."""
+        known = self._task_decorator_cache.get(qualname)
+        if known is None:
+            parts = qualname.split(".")
+            known = any(".".join(parts[:end]) in self.task_decorators for end in range(len(parts), 0, -1))
+            self._task_decorator_cache[qualname] = known
+        return known
+
+
+@lru_cache(maxsize=4096)
+def _matches_any(patterns: tuple[str, ...], keyword: str) -> bool:
+    return any(fnmatchcase(keyword, pattern) for pattern in patterns)
 
 
 _LIST_KEYS = {

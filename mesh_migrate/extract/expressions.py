@@ -267,7 +267,7 @@ class Evaluator:
             if owner.container is not None and name in _MUTATING:
                 self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
             return owner
-        return unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
+        return unknown_value(node, lambda: f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
 
     def _operator_method(self, value: Any, name: str) -> Any:
         """A repository class's own `__rshift__` and the like, bound to the instance."""
@@ -381,7 +381,7 @@ class Evaluator:
             result = self.eval(value_node, scope)
             truth = self.truth(result)
             if truth is None:
-                return unknown_value(node, f"depends on a condition that is not static: {unparse(node)}")
+                return unknown_value(node, lambda: f"depends on a condition that is not static: {unparse(node)}")
             if isinstance(node.op, ast.And) and not truth:
                 return result
             if isinstance(node.op, ast.Or) and truth:
@@ -411,7 +411,7 @@ class Evaluator:
         body, orelse = self.eval(node.body, scope), self.eval(node.orelse, scope)
         if is_static(body) and body == orelse:
             return body
-        return unknown_value(node, f"depends on a condition that is not static: {unparse(node.test)}")
+        return unknown_value(node, lambda: f"depends on a condition that is not static: {unparse(node.test)}")
 
     def _eval_NamedExpr(self, node: ast.NamedExpr, scope: Scope) -> Any:
         value = self.eval(node.value, scope)

@@ -13,7 +13,7 @@ to a `Recorder`, which turns them into facts. Expressions are evaluated by `Eval
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..facts import Diagnostic, SourceSpan
 from .patterns import assigned_names, is_generator, match_pattern
@@ -113,6 +113,7 @@ class Interpreter(Evaluator):
         self.rec = recorder
         self.rules = workspace.rules
         self._module: ModuleState | None = None
+        self._in_top_file = False
         self.import_depth = 0
         self.call_depth = 0
         self.steps = 0
@@ -124,7 +125,7 @@ class Interpreter(Evaluator):
         self.yields: list[list[Any]] = []  # one list per generator running
         self.tainted: dict[int, tuple[Any, Unknown]] = {}  # see Evaluator.taint
         self.uncertain = 0  # > 0 while running a branch that may not run
-        self.branches: list[tuple[int, int, str]] = []  # (branch point, branch taken, why unsure)
+        self.branches: list[tuple[int, int, Any]] = []  # (branch point, branch taken, why unsure)
         self.branch_points = 0
 
     @property
@@ -134,6 +135,7 @@ class Interpreter(Evaluator):
     @module.setter
     def module(self, state: ModuleState | None) -> None:
         self._module = state
+        self._in_top_file = state is not None and state.path == self.rec.path
         RUNNING.path = state.path if state is not None else None
 
     # ---- modules -------------------------------------------------------------------
@@ -193,7 +195,7 @@ class Interpreter(Evaluator):
         return self.import_depth == 0
 
     def in_top_module(self) -> bool:
-        return self.import_depth == 0 and self.module is not None and self.module.path == self.rec.path
+        return self.import_depth == 0 and self._in_top_file
 
     # ---- statements ----------------------------------------------------------------
     def exec_block(self, body: list[ast.stmt], scope: Scope) -> None:
@@ -347,7 +349,7 @@ class Interpreter(Evaluator):
         return f"{module}.{name}" if module and scope.parent is None else name
 
     def _is_task_decorator(self, qualname: str) -> bool:
-        return any(qualname == d or qualname.startswith(d + ".") for d in self.rules.task_decorators)
+        return self.rules.is_task_decorator(qualname)
 
     def _exec_ClassDef(self, stmt: ast.ClassDef, scope: Scope) -> None:
         bases = [self.eval(b, scope) for b in stmt.bases]
@@ -380,11 +382,13 @@ class Interpreter(Evaluator):
         elif test is False:
             self.exec_block(stmt.orelse, scope)
         else:
-            why = f" ({value.reason})" if isinstance(value, Unknown) else ""
-            reason = f"depends on a condition that is not static: {unparse(stmt.test)}{why}"
+            def reason() -> str:  # written only when a report shows it
+                why = f" ({value.reason})" if isinstance(value, Unknown) else ""
+                return f"depends on a condition that is not static: {unparse(stmt.test)}{why}"
+
             self._exec_branches([stmt.body, stmt.orelse], scope, reason)
 
-    def _exec_branches(self, branches: list[list[ast.stmt]], scope: Scope, reason: str) -> None:
+    def _exec_branches(self, branches: list[list[ast.stmt]], scope: Scope, reason: str | Callable[[], str]) -> None:
         """Run each branch on its own copy of the scope, then keep what they agree on."""
         before = dict(scope.vars)
         results: list[dict[str, Any]] = []

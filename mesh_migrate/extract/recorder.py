@@ -328,7 +328,8 @@ class Recorder:
                 continue  # the same DAG in the other branch of an environment switch
             kept.append(dag)
             if dag.branch:
-                message = f"DAG {dag.dag_id!r} exists only when a branch runs that is not decided statically: {dag.branch[0][2]}"
+                why = dag.branch[0][2]
+                message = f"DAG {dag.dag_id!r} exists only when a branch runs that is not decided statically: {why() if callable(why) else why}"
                 self.diagnostics.append(Diagnostic("info", "conditional-dag", message, span))
             if not _VALID_DAG_ID.match(dag.dag_id):
                 message = f"Airflow refuses dag id {dag.dag_id!r}: only letters, digits, '_', '.' and '-', at most 250 characters"

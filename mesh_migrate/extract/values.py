@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 class Unknown:
     """A value known only when the code runs. Its source text is built only when a report
     needs it: unparsing every unknown up front cost a third of the analysis time."""
 
-    __slots__ = ("_source", "reason", "container", "origin")
+    __slots__ = ("_source", "_reason", "container", "origin")
 
-    def __init__(self, expression: str | ast.AST, reason: str, container: Any = None, origin: tuple[str, int] | None = None):
+    def __init__(self, expression: str | ast.AST, reason: str | Callable[[], str], container: Any = None, origin: tuple[str, int] | None = None):
         self._source = expression
-        self.reason = reason
+        self._reason = reason  # or a function that writes it, when that costs an unparse
         self.container = container  # the dict or list an unknown key was looked up in
         self.origin = origin  # (module path, line) where the cause is, for reports
 
@@ -29,6 +29,12 @@ class Unknown:
         if not isinstance(self._source, str):
             self._source = unparse(self._source)
         return self._source
+
+    @property
+    def reason(self) -> str:
+        if not isinstance(self._reason, str):
+            self._reason = self._reason()
+        return self._reason
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Unknown) and (self.expression, self.reason) == (other.expression, other.reason)
@@ -58,7 +64,7 @@ class _Running:
 RUNNING = _Running()
 
 
-def unknown_value(node: ast.AST, reason: str) -> Unknown:
+def unknown_value(node: ast.AST, reason: str | Callable[[], str]) -> Unknown:
     return Unknown(node, reason, origin=(RUNNING.path, getattr(node, "lineno", 0)) if RUNNING.path else None)
 
 

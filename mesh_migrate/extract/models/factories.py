@@ -86,7 +86,8 @@ def load_yaml_dags(call: Call) -> Any:
     if len(paths) > MAX_FACTORY_FILES:
         return call.unknown(f"more than {MAX_FACTORY_FILES} YAML files")
     if not paths:
-        return call.unknown(f"no YAML file ending in {' or '.join(suffixes)} under {', '.join(map(str, folders))}")
+        shown = ", ".join(RepoFiles.of(call).display(str(f)) for f in folders)
+        return call.unknown(f"no YAML file ending in {' or '.join(suffixes)} under {shown}")
     return _factory_dags(call, sorted(paths))
 
 

@@ -135,6 +135,13 @@ class RepoFiles:
                 return None
         return None
 
+    def display(self, path: str) -> str:
+        """A path as reports show it: relative to the repository when inside it."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
+
     def test(self, path: str, how: str, call: Call) -> Any:
         found = self.locate(path)
         if found is None:
