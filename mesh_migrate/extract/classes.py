@@ -6,7 +6,16 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .values import MISSING, ClassMethod, ClassValue, EnumMember, ExternalRef, Function, Property, StaticMethod
+from .values import (
+    MISSING,
+    ClassMethod,
+    ClassValue,
+    EnumMember,
+    ExternalRef,
+    Function,
+    Property,
+    StaticMethod,
+)
 
 _ENUM_BASES = {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"}
 _MIXIN_BASES = {"enum.IntEnum", "enum.StrEnum", "enum.IntFlag", "builtins.str", "builtins.int"}

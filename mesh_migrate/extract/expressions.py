@@ -10,18 +10,20 @@ modules and calls on top of this class.
 from __future__ import annotations
 
 import ast
-import operator
-import re
 from typing import Any, Callable
 
 from .classes import bind_member
 from .models.paths import PathValue
+from .operators import (
+    BINOPS,
+    COMPARE,
+    WIDE_FIELD,
+    too_large,
+    too_large_call,
+)
 from .values import (
     MISSING,
     BoundBuiltin,
-    ModelValue,
-    MappedPartial,
-    Maybe,
     ClassValue,
     DagObj,
     DatasetCondition,
@@ -30,6 +32,9 @@ from .values import (
     ExternalRef,
     Function,
     Instance,
+    MappedPartial,
+    Maybe,
+    ModelValue,
     ModuleRef,
     Opaque,
     Property,
@@ -46,41 +51,12 @@ from .values import (
 MAX_CALL_DEPTH = 25
 MAX_LOOP_ITEMS = 1000
 MAX_STEPS = 400_000
-# The largest value computed statically: characters or items of a string or collection,
-# bits of an integer, digits of a field width. `9 ** 9 ** 9` or `"a".zfill(10**9)` in a
-# DAG file would otherwise stall the analysis or exhaust its memory.
-MAX_VALUE_SIZE = 1_000_000
-_WIDE_FIELD = re.compile(r"\d{7,}")  # in a format spec
-_WIDE_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\d{7,}")  # in a str.format field
-_NESTED_FORMAT = re.compile(r"\{[^{}]*:[^{}]*\{")  # a str.format width given as an argument
-_WIDE_PERCENT = re.compile(r"%[^a-zA-Z%]*\d{7,}")  # in a %-format conversion
 
 
 class BudgetExceeded(Exception):
     pass
 
 
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-}
-_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
-}
 _STR_METHODS = {
     "format", "upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "replace",
     "split", "rsplit", "join", "startswith", "endswith", "removeprefix", "removesuffix", "zfill",
@@ -153,7 +129,7 @@ class Evaluator:
             elif value.conversion in (ord("s"), ord("a")):
                 inner = str(inner)
             spec = self.eval(value.format_spec, scope) if value.format_spec is not None else ""
-            if isinstance(spec, str) and _WIDE_FIELD.search(spec):
+            if isinstance(spec, str) and WIDE_FIELD.search(spec):
                 return unknown_value(node, "value too large to compute statically")
             try:
                 parts.append(format(inner, spec if isinstance(spec, str) else ""))
@@ -352,14 +328,14 @@ class Evaluator:
         if isinstance(left, PathValue) and op is ast.Div:
             return left.join(right)
         if isinstance(left, Timedelta) and isinstance(right, Timedelta) and op in (ast.Add, ast.Sub):
-            return Timedelta(_BINOPS[op](left.seconds, right.seconds))
+            return Timedelta(BINOPS[op](left.seconds, right.seconds))
         if isinstance(left, Timedelta) and isinstance(right, (int, float)) and op is ast.Mult:
             return Timedelta(left.seconds * right)
-        if op in _BINOPS and is_static(left) and is_static(right):
-            if _too_large(op, left, right):
+        if op in BINOPS and is_static(left) and is_static(right):
+            if too_large(op, left, right):
                 return unknown_value(node, "value too large to compute statically")
             try:
-                return _BINOPS[op](left, right)
+                return BINOPS[op](left, right)
             except Exception:  # noqa: BLE001 - any failure of a pure operator means "not static"
                 return unknown_value(node, "cannot compute statically")
         return unknown_value(node, f"{unparse(node)} is not static")
@@ -395,7 +371,7 @@ class Evaluator:
             if not (is_static(left) and is_static(right)):
                 return left if isinstance(left, Unknown) else right if isinstance(right, Unknown) else unknown_value(node, "not static")
             try:
-                if not _COMPARE[type(op)](left, right):
+                if not COMPARE[type(op)](left, right):
                     return False
             except TypeError:
                 return unknown_value(node, "cannot compare statically")
@@ -575,7 +551,7 @@ class Evaluator:
         if name == "copy":
             return type(target)(target)
         if all(is_static(a) for a in args) and all(is_static(v) for v in kwargs.values()):
-            if _too_large_call(target, name, [*args, *kwargs.values()]):
+            if too_large_call(target, name, [*args, *kwargs.values()]):
                 return unknown_value(node, "value too large to compute statically")
             try:
                 return getattr(target, name)(*args, **kwargs)
@@ -583,51 +559,6 @@ class Evaluator:
                 return unknown_value(node, f"cannot compute {unparse(node)} statically")
         unknown = next((a for a in [*args, *kwargs.values()] if isinstance(a, Unknown)), None)
         return unknown or unknown_value(node, f"{unparse(node)} is not static")
-
-
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, (str, list, tuple)) else 0
-
-
-def _large_int(values: Any) -> bool:
-    items = values if isinstance(values, (list, tuple)) else (values,)
-    return any(isinstance(v, int) and v > MAX_VALUE_SIZE for v in items)
-
-
-def _too_large(op: type, left: Any, right: Any) -> bool:
-    """Whether `left op right` would build a value larger than MAX_VALUE_SIZE."""
-    if op is ast.Mult:
-        if isinstance(left, int) and not isinstance(right, int):
-            left, right = right, left
-        if isinstance(right, int) and not isinstance(left, (int, float)):
-            return right > 10_000 or _size(left) * right > MAX_VALUE_SIZE
-        if isinstance(left, int) and isinstance(right, int):
-            return left.bit_length() + right.bit_length() > MAX_VALUE_SIZE
-    if op is ast.Add:
-        return _size(left) + _size(right) > MAX_VALUE_SIZE
-    if op is ast.Pow and isinstance(left, int) and isinstance(right, int):
-        return abs(left) > 1 and right > 0 and left.bit_length() * right > MAX_VALUE_SIZE
-    if op is ast.Mod and isinstance(left, str):  # "%0999999999d" % 1, "%*d" % (10**9, 1)
-        return bool(_WIDE_PERCENT.search(left)) or ("*" in left and _large_int(right))
-    return False
-
-
-def _too_large_call(target: Any, name: str, args: list[Any]) -> bool:
-    """Whether a str method would build a value larger than MAX_VALUE_SIZE."""
-    if not isinstance(target, str):
-        return False
-    if name == "zfill":
-        return _large_int(args)
-    if name == "format":  # "{:>999999999}".format(1), "{:{}}".format(1, 10**9)
-        return bool(_WIDE_FORMAT.search(target)) or (bool(_NESTED_FORMAT.search(target)) and _large_int(args))
-    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
-        old, new = args[0], args[1]
-        return len(target) + (target.count(old) if old else len(target) + 1) * len(new) > MAX_VALUE_SIZE
-    if name == "join" and args and isinstance(args[0], (str, list, tuple)):
-        items = args[0]
-        joined = len(items) if isinstance(items, str) else sum(_size(v) for v in items)
-        return len(target) * len(items) + joined > MAX_VALUE_SIZE
-    return False
 
 
 def tasks_in(value: Any) -> list[TaskObj]:

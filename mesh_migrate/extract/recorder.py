@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from urllib.parse import urlsplit, urlunsplit
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..facts import (
     DagFact,

@@ -75,4 +75,12 @@ def _load_all() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from . import airflow, containers, datafiles, environment, factories, functional, paths  # noqa: F401 - registering is importing
+        from . import (  # noqa: F401 - registering is importing
+            airflow,
+            containers,
+            datafiles,
+            environment,
+            factories,
+            functional,
+            paths,
+        )
