@@ -212,15 +212,21 @@ class StatementsMixin:
                 self._exec_branches([stmt.body], scope, item.reason)
                 continue
             self.assign(stmt.target, item, scope)
-            try:
-                self.exec_block(stmt.body, scope)
-            except BreakSignal:
+            if not self._loop_body(stmt.body, scope):
                 return
-            except ContinueSignal:
-                continue
         self.exec_block(stmt.orelse, scope)
 
     _exec_AsyncFor = _exec_For
+
+    def _loop_body(self, body: list[ast.stmt], scope: Scope) -> bool:
+        """One pass of a loop's body; False when it breaks out of the loop."""
+        try:
+            self.exec_block(body, scope)
+        except BreakSignal:
+            return False
+        except ContinueSignal:
+            pass
+        return True
 
     def _exec_While(self, stmt: ast.While, scope: Scope) -> None:
         for _ in range(MAX_LOOP_ITEMS):
@@ -231,12 +237,8 @@ class StatementsMixin:
             if not test:
                 self.exec_block(stmt.orelse, scope)
                 return
-            try:
-                self.exec_block(stmt.body, scope)
-            except BreakSignal:
+            if not self._loop_body(stmt.body, scope):
                 return
-            except ContinueSignal:
-                continue
         self._exec_branches([stmt.body], scope, f"loops more than {MAX_LOOP_ITEMS} times")
 
     def _exec_Match(self, stmt: ast.Match, scope: Scope) -> None:
