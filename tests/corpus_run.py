@@ -149,11 +149,21 @@ def print_table(rows: list[dict]) -> None:
             print(f"  silent DAG file: {path}")
 
 
+def print_markdown(rows: list[dict]) -> None:
+    print("| repository | DAG files | DAG ids found / expected | extra | sites accounted | silent files | unresolved | analyze s | floor s | x floor |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        share = f"{r['dags_found']}/{r['dags_expected']} ({100 * r['dags_found'] / r['dags_expected']:.0f}%)" if r["dags_expected"] else "0/0"
+        print(f"| {r['repo']} | {r['dag_files']} | {share} | {len(r['dags_extra'])} | {r['sites_accounted']}/{r['sites_expected']} | "
+              f"{len(r['silent_files'])} | {r['unresolved']} | {r['seconds']:.2f} | {r['floor']:.2f} | {r['seconds'] / r['floor']:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=Path)
     parser.add_argument("names", nargs="*", help="only these <owner>_<name> trees")
     parser.add_argument("--json", type=Path, help="also write every measure to this file")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
     args = parser.parse_args()
     rows = []
     for spec in sorted(EXPECTATIONS.glob("*.yaml")):
@@ -166,7 +176,7 @@ def main() -> None:
         rows.append(measure(tree, yaml.safe_load(spec.read_text())))
     if not rows:
         raise SystemExit(f"no corpus trees found in {args.corpus}")
-    print_table(rows)
+    print_markdown(rows) if args.markdown else print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=list))
 
