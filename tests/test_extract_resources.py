@@ -33,8 +33,7 @@ def test_connections_from_kwargs_getters_hooks_and_templates(repo):
         ("aws_default", "orders"),
         ("bookings_db", "orders"),
         ("dwh", "orders"),
-        ("partner_api", "orders"),
-        ("partner_api", "orders"),
+        ("partner_api", "orders"),  # once per DAG, though read in a callable and a template
         ("redshift", "orders"),
     ]
     assert uses(facts, "pool") == [("dwh_pool", "orders")]

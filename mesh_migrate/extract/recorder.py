@@ -83,6 +83,7 @@ class Recorder:
         self.executed: set[int] = set()  # function definitions the interpreter ran
         self.unknown_dag_calls: list[tuple[SourceSpan, Unknown]] = []
         self.detached: list[Any] = []  # tasks created without a DAG, recorded by finish()
+        self.unfollowed: set[str] = set()  # statement kinds already reported as not followed
 
     # ---- places --------------------------------------------------------------------
     def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
@@ -375,7 +376,7 @@ class Recorder:
             for holder in holders or [None]:
                 dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
                 use = ResourceUse(kind, name, dag_id, span)
-                out.setdefault((kind, name, dag_id, span.line), use)
+                out.setdefault((kind, name, dag_id), use)  # once per (DAG, resource), at its first use
         return list(out.values())
 
 

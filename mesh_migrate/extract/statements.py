@@ -62,6 +62,7 @@ class StatementsMixin:
             self.top_line, self.top_col = stmt.lineno, stmt.col_offset
         handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
         if handler is None:
+            self.not_followed(stmt)
             return
         try:
             handler(stmt, scope)
@@ -70,6 +71,31 @@ class StatementsMixin:
                 raise  # in another module's code: reported where this file calls it
             # Deeper than Python's stack allows: skip this statement, follow the rest.
             self.too_deep(stmt)
+
+    def not_followed(self, stmt: ast.stmt) -> None:
+        """A statement this interpreter does not run: said once per kind and file, never
+        skipped in silence."""
+        kind = type(stmt).__name__
+        if self.in_top_module() and kind not in self.rec.unfollowed:
+            self.rec.unfollowed.add(kind)
+            message = f"{kind} statements are not followed statically; what they change is not seen"
+            self.rec.diagnostics.append(Diagnostic("warning", "not-followed", message, SourceSpan(self.rec.path, stmt.lineno, stmt.col_offset)))
+
+    def _exec_Pass(self, stmt: ast.Pass, scope: Scope) -> None:
+        pass
+
+    def _exec_Global(self, stmt: ast.Global, scope: Scope) -> None:
+        pass  # assignments then land in the function's scope: what the module sees is not changed
+
+    _exec_Nonlocal = _exec_Global
+
+    def _exec_Assert(self, stmt: ast.Assert, scope: Scope) -> None:
+        self.eval(stmt.test, scope)
+
+    def _exec_Delete(self, stmt: ast.Delete, scope: Scope) -> None:
+        for target in stmt.targets:
+            if isinstance(target, ast.Name):
+                scope.vars.pop(target.id, None)
 
     def too_deep(self, stmt: ast.stmt) -> None:
         span = SourceSpan(self.rec.path, stmt.lineno, stmt.col_offset)

@@ -35,6 +35,7 @@ def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = Fals
     print_counts(console, facts, len(analysis.ownership.teams), one_line=quiet)
     if quiet:
         return
+    _print_layout(console, analysis, verbose)
     table = _table(console, "team", "DAGs", "inbound", "outbound", "manual", "wave", title="Teams")
     for plan in analysis.plans:
         wave = str(plan.wave or "-") + (" (cycle)" if plan.moves_with else "")
@@ -64,6 +65,23 @@ def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = Fals
     _print_items(console, "Unresolved", _unresolved_lines(facts, verbose), verbose)
     _print_items(console, "Diagnostics", [(str(d.span), f"{d.severity} {d.code}: {d.message}") for d in facts.diagnostics], verbose)
     console.print(headline(facts))
+
+
+def _print_layout(console: Console, analysis: Analysis, verbose: bool) -> None:
+    """Where DAG files were looked for and where imports resolve; -v says why for each."""
+    layout = analysis.layout
+    if layout is None:
+        return
+    if verbose:
+        for title, folders in (("DAGs folder", layout.dags_folders), ("import root", layout.import_roots)):
+            for folder in folders:
+                console.print(f"{title}: {folder} ({folder.reason})", markup=False)
+        return
+    console.print(
+        f"DAGs folders: {', '.join(map(str, layout.dags_folders))}; import roots: {', '.join(map(str, layout.import_roots))}"
+        f"; {len(analysis.facts.modules)} repository modules followed",
+        markup=False,
+    )
 
 
 def _unresolved_lines(facts: RepoFacts, verbose: bool) -> list[tuple[str, str]]:
