@@ -530,3 +530,23 @@ def test_each_mesh_yaml_fault_is_reported_once_with_exit_2(tmp_path, lock_unread
     for problem in problems:
         assert sum(line.startswith(problem) for line in reported) == 1, (problem, result.output)
     assert not list(tmp_path.glob("sentinel*"))
+
+
+MESH_NOT_A_FILE = {
+    "a folder": (lambda path: path.mkdir(), "mesh.yaml:0: must be a file, not a folder"),
+    "a dangling symlink": (lambda path: path.symlink_to("moved.yaml"), "mesh.yaml:0: must be a file, not a symbolic link to moved.yaml, which does not exist"),
+    "a named pipe": (os.mkfifo, "mesh.yaml:0: must be a file, not a named pipe"),
+}
+
+
+@pytest.mark.parametrize("name", list(MESH_NOT_A_FILE))
+def test_a_mesh_yaml_that_is_not_a_file_is_an_error_not_absent(tmp_path, lock_unreadable, name):
+    make, problem = MESH_NOT_A_FILE[name]
+    root = build_repo(tmp_path / "repo", [], lock_unreadable)
+    (root / "mesh.yaml").unlink()
+    make(root / "mesh.yaml")
+    # In a process of its own: reading a named pipe would block forever.
+    done = subprocess.run([sys.executable, "-m", "mesh_migrate.cli", "analyze", str(root), "--no-cache"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert [line.strip() for line in done.stderr.splitlines()] == ["error: 1 configuration problem(s):", problem]

@@ -83,7 +83,83 @@ def one_line_error(result, *names: str) -> str:
     return errors[0]
 
 
-# ---- check ----------------------------------------------------------------------------
+# ---- analyze --out -----------------------------------------------------------------------
+
+
+def test_out_into_a_read_only_folder(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    with read_only_folder(tmp_path / "ro") as folder:
+        one_line_error(run("analyze", root, "--no-cache", "--out", folder / "report"), str(folder / "report"))
+
+
+def test_out_under_a_file(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    (tmp_path / "a-file").write_text("not a folder")
+    one_line_error(run("analyze", root, "--no-cache", "--out", tmp_path / "a-file" / "report"), "a-file")
+
+
+def test_out_through_a_dangling_symlink(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    (tmp_path / "report").symlink_to(tmp_path / "nowhere")
+    one_line_error(run("analyze", root, "--no-cache", "--out", tmp_path / "report"), str(tmp_path / "report"))
+
+
+def test_out_on_a_full_disk_keeps_nothing_half_written(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    with full_disk(tmp_path / "disk") as disk:
+        one_line_error(run("analyze", root, "--no-cache", "--out", disk / "report"), str(disk / "report"))
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+
+
+def test_a_dot_that_cannot_be_run_is_a_hint(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text("#!/bin/sh\nexit 0\n")  # not executable
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    from click.testing import CliRunner
+
+    from mesh_migrate.cli import main
+
+    result = CliRunner().invoke(main, ["analyze", str(root), "--no-cache", "--out", str(tmp_path / "report")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "hint: " in result.output and "dot" in result.output
+    assert (tmp_path / "report" / "graph.dot").is_file()
+    assert not (tmp_path / "report" / "graph.svg").exists()
+
+
+# ---- graph -o, check -o, --write-baseline, --baseline -------------------------------------
+
+
+def test_graph_output_into_a_read_only_folder(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    with read_only_folder(tmp_path / "ro") as folder:
+        one_line_error(run("graph", root, "--no-cache", "-o", folder / "teams.dot"), str(folder / "teams.dot"))
+
+
+@pytest.mark.parametrize("option", ["-o", "--write-baseline"])
+def test_check_writes_on_a_full_disk(tmp_path, option):
+    root = fault_repo(tmp_path / "repo")
+    with full_disk(tmp_path / "disk") as disk:
+        target = disk / "out.json"
+        one_line_error(run("check", root, "--no-cache", option, target), str(target), "No space left")
+        assert not target.exists()
+
+
+def test_check_output_into_a_fifo_writes_into_it(tmp_path):
+    """`-o /dev/stdout` or a named pipe is written to, never replaced by a regular file."""
+    root = fault_repo(tmp_path / "repo")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run("check", root, "--no-cache", "--format", "json", "-o", fifo)
+    reader.join(timeout=60)
+    assert result.exit_code == 1, result.output
+    assert fifo.is_fifo()
+    assert json.loads(received[0])["summary"]["failing"] == 1
 
 
 def test_a_baseline_nested_too_deep_is_a_clear_error(tmp_path):
@@ -91,6 +167,9 @@ def test_a_baseline_nested_too_deep_is_a_clear_error(tmp_path):
     baseline = tmp_path / "baseline.json"
     baseline.write_text("[" * 100_000 + "]" * 100_000)
     one_line_error(run("check", root, "--no-cache", "--baseline", baseline), str(baseline))
+
+
+# ---- text output -------------------------------------------------------------------------
 
 
 def test_check_text_escapes_control_characters_in_file_names(tmp_path):
@@ -104,3 +183,60 @@ def test_check_text_escapes_control_characters_in_file_names(tmp_path):
     assert not [line for line in lines if line.startswith("::") or "\x1b" in line or "\r" in line]
     [finding] = [line for line in lines if ": MM401 " in line]
     assert finding.startswith(f"{root}/dags/evil\\n::error file=x.py::pwned\\r\\x1b[2J.py:5: MM401 ")
+
+
+# ---- analyze --out, interrupted --------------------------------------------------------------
+
+FAKE_DOT = """#!/bin/sh
+# Stands in for graphviz: renders at once, or (with DOT_BLOCK set) says so and hangs.
+if [ -n "$DOT_BLOCK" ]; then touch "$DOT_BLOCK"; exec sleep 120; fi
+cat > /dev/null
+echo '<svg xmlns="http://www.w3.org/2000/svg"/>'
+"""
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def mesh_migrate(*args, env: dict[str, str], **options) -> subprocess.Popen:
+    command = [sys.executable, "-m", "mesh_migrate.cli", *map(str, args)]
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, **options)
+
+
+def wait_for(path: Path, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_out_interrupted_by_sigterm_keeps_the_previous_report_whole(tmp_path):
+    root = fault_repo(tmp_path / "repo")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text(FAKE_DOT)
+    (bin_dir / "dot").chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    out = tmp_path / "report"
+    first = mesh_migrate("analyze", root, "--no-cache", "--out", out, env=env)
+    assert first.wait(timeout=120) == 0, first.stderr.read().decode()
+    before = tree(out)
+    assert "graph.svg" in before and "plans/faults.md" in before
+
+    (root / "dags/more.py").write_text('from airflow import DAG\nDAG("faults_more")\n')
+    marker = tmp_path / "rendering"
+    second = mesh_migrate("analyze", root, "--no-cache", "--out", out, env={**env, "DOT_BLOCK": str(marker)})
+    try:
+        wait_for(marker, second)  # the new report is being rendered: every other file is written
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        os.killpg(second.pid, signal.SIGKILL)  # the hanging `dot`, if it is left
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "rendering", "repo", "report"]
+
+    third = mesh_migrate("analyze", root, "--no-cache", "--out", out, env=env)
+    assert third.wait(timeout=120) == 0
+    assert b"faults_more" in tree(out)["analysis.json"]
