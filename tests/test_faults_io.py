@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import yaml
+
+from mesh_migrate.names import branch_name, file_name
 
 from .test_faults import copy, run
 
@@ -240,3 +243,36 @@ def test_out_interrupted_by_sigterm_keeps_the_previous_report_whole(tmp_path):
     third = mesh_migrate("analyze", root, "--no-cache", "--out", out, env=env)
     assert third.wait(timeout=120) == 0
     assert b"faults_more" in tree(out)["analysis.json"]
+
+
+# ---- team names that slug alike -------------------------------------------------------------
+
+CLASHING_TEAMS = ["a b", "a-b", "a/b", "A-B", "データ", "日本", "..", "x.lock", "x", "t" * 300]
+
+
+def test_every_team_gets_its_own_plan_files_and_the_count_is_real(tmp_path):
+    teams = "".join(f"  {json.dumps(team)}:\n    dag_ids: [{json.dumps(f'dag_{index}')}]\n" for index, team in enumerate(CLASHING_TEAMS))
+    files = {f"dags/dag_{index}.py": f'from airflow import DAG\nDAG("dag_{index}")\n' for index in range(len(CLASHING_TEAMS))}
+    root = tmp_path / "repo"
+    for name, text in {"mesh.yaml": f"version: 1\nteams:\n{teams}", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "report"
+    result = run("analyze", root, "--no-cache", "--out", out)
+    assert result.exit_code == 0, result.output
+    plans = sorted((out / "plans").glob("*.yaml"))
+    assert len(plans) == len(CLASHING_TEAMS)
+    assert sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["team"] for p in plans) == sorted(CLASHING_TEAMS)
+    written = sum(1 for p in out.rglob("*") if p.is_file())
+    assert f"wrote {written} files to {out} ({len(CLASHING_TEAMS)} team plans)" in result.output
+
+
+def test_file_and_branch_names_are_stable_and_shared():
+    # A name that is already safe is kept; any other gets a digest of the exact name, so
+    # adding a team never renames another one's files or branch.
+    assert file_name("flights") == "flights" and branch_name("flights") == "mesh/flights"
+    assert file_name("a b").startswith("a-b-") and file_name("a b") != file_name("a-b")
+    for team in CLASHING_TEAMS:
+        assert branch_name(team) == f"mesh/{file_name(team)}"
+        assert len(file_name(team).encode()) <= 100
+    assert len({file_name(team).lower() for team in CLASHING_TEAMS}) == len(CLASHING_TEAMS)
