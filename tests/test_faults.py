@@ -264,6 +264,16 @@ FAULT_CASES = [
     ),
     Fault("unreadable file", write("dags/unreadable.py", b'from airflow import DAG\nDAG("faults_unreadable")\n'), (("unreadable", "dags/unreadable.py", 1),)),
     Fault(
+        "unreadable imported module",
+        together(
+            write("dags/uses_locked_module.py", b'from airflow import DAG\n\nfrom locked.unreadable import DAG_ID, OTHER\n\nDAG(DAG_ID)\nDAG(OTHER)\n'),
+            write("plugins/locked/unreadable.py", b'DAG_ID = "faults_locked"\nOTHER = "faults_locked_other"\n'),
+        ),
+        # Once, at the import that needs it: plugins/ holds no DAG files, so nothing else reports it.
+        (("unreadable-import", "dags/uses_locked_module.py", 3),),
+        unresolved=(("dag_id", "dags/uses_locked_module.py", 5), ("dag_id", "dags/uses_locked_module.py", 6)),
+    ),
+    Fault(
         "symlink loops",
         symlink_loops,
         skipped=(("dags/loop_a.py", "symlink loop"), ("dags/loop_b.py", "symlink loop"), ("dags/up", "symlink loop")),
