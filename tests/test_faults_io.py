@@ -24,7 +24,7 @@ import yaml
 
 from mesh_migrate.names import branch_name, file_name
 
-from .test_faults import copy, run
+from .test_faults import copy, fillers, huge_dag, run, write
 
 
 def fault_repo(root: Path) -> Path:
@@ -276,3 +276,62 @@ def test_file_and_branch_names_are_stable_and_shared():
         assert branch_name(team) == f"mesh/{file_name(team)}"
         assert len(file_name(team).encode()) <= 100
     assert len({file_name(team).lower() for team in CLASHING_TEAMS}) == len(CLASHING_TEAMS)
+
+
+# ---- worker processes of a killed run --------------------------------------------------------
+
+
+def children(pid: int) -> set[int]:
+    """Processes whose parent is PID (Linux /proc)."""
+    found = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat_file.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds worker processes through /proc")
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_workers_end_with_a_killed_run_and_release_its_output(tmp_path, signum):
+    """`mesh-migrate analyze ... | wc -c` ends when the run is killed: no worker keeps the pipe."""
+    root = fault_repo(tmp_path / "repo")
+    fillers(120)(root)
+    for index in range(4):  # seconds of work, so that the run is killed while its workers run
+        write(f"dags/huge_{index}.py", huge_dag().replace(b"faults_huge", f"faults_huge_{index}".encode()))(root)
+    command = [sys.executable, "-m", "mesh_migrate.cli", "analyze", str(root), "--no-cache", "--jobs", "2", "--format", "json"]
+    run_ = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:
+            assert run_.poll() is None and time.monotonic() < deadline, "no worker processes seen"
+            workers = children(run_.pid)
+            time.sleep(0.02)
+        run_.send_signal(signum)
+        output = threading.Thread(target=run_.stdout.read, daemon=True)
+        output.start()
+        output.join(timeout=60)
+        assert not output.is_alive(), "the output pipe is still held open"
+        deadline = time.monotonic() + 60
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)]
+        assert run_.wait(timeout=60) == -signum
+    finally:
+        for pid in workers | {run_.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -11,8 +11,10 @@ from __future__ import annotations
 import gc
 import os
 import re
+import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,7 +168,7 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
 
     modules: dict[str, str] = {}
     context = multiprocessing.get_context(_start_method())
-    start = (root, rules, list(python_paths))
+    start = (root, rules, list(python_paths), os.getpid())
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
         return _pool_round(context, size, start, chunks, collect, modules)
@@ -253,10 +255,45 @@ def _chunks(work: list[Work], processes: int) -> Iterator[list[Work]]:
 _worker: tuple[Workspace, _RecordingFinder] | None = None
 
 
-def _start_worker(root: Path, rules: RulePack, python_paths: list[str]) -> None:
+def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
     global _worker
+    die_with_parent(parent)
     gc.enable()  # extraction makes cycles; a forked worker starts with collection paused
     _worker = _workspace(root, rules, python_paths)
+
+
+# A worker blocks on its task queue, whose other end it holds too: when the run is killed
+# (SIGKILL, SIGTERM) nothing wakes it, and it would keep the run's stdout open forever.
+_PR_SET_PDEATHSIG = 1
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when PARENT, the process that started it, ends."""
+    if not _kernel_kills_on_parent_death():
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    if os.getppid() != parent:  # it ended before the line above took effect
+        os._exit(1)
+
+
+def _kernel_kills_on_parent_death() -> bool:
+    """Linux: ask for SIGKILL when the parent ends (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere: an orphan is adopted by another process, so its parent id changes."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
