@@ -8,8 +8,10 @@ mounted, read-only or filled up; without the right to mount, those cases are ski
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,8 +24,12 @@ from typing import Iterator
 import pytest
 import yaml
 
+from mesh_migrate.cache import CACHE_DIR_NAME, FACTS_FILE
+from mesh_migrate.facts import FileFacts
+from mesh_migrate.fsutil import read_regular_file
 from mesh_migrate.names import branch_name, file_name
 
+from .conftest import SKYFLOW
 from .test_faults import copy, fillers, huge_dag, run, write
 
 
@@ -335,3 +341,85 @@ def test_workers_end_with_a_killed_run_and_release_its_output(tmp_path, signum):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+# ---- a fact cache edited by hand or by another tool ---------------------------------------
+
+
+def edit_cache(document_path: Path, edit) -> None:
+    """Change the JSON document of the cache as an editor would, leaving anything before
+    it (a first line that is not JSON) as it is."""
+    data = document_path.read_bytes()
+    head, body = (b"", data) if data.startswith(b"{") else data.split(b"\n", 1)
+    document = json.loads(body)
+    edit(document)
+    document_path.write_bytes(head + (b"\n" if head else b"") + json.dumps(document).encode())
+
+
+DEPENDENCIES = [f.name for f in dataclasses.fields(FileFacts)].index("dependencies")
+
+
+def test_a_cache_with_its_dependency_records_emptied_changes_no_verdict(tmp_path):
+    root = tmp_path / "skyflow"
+    shutil.copytree(SKYFLOW, root, ignore=shutil.ignore_patterns(CACHE_DIR_NAME))
+    honest = run("check", root, "--jobs", "1")
+    assert honest.exit_code == 1 and "MM101" in honest.output
+
+    def forget_dependencies(document: dict) -> None:
+        for entry in document["files"].values():
+            entry[2][DEPENDENCIES] = []  # content hashes kept
+
+    edit_cache(root / CACHE_DIR_NAME / FACTS_FILE, forget_dependencies)
+    again = run("check", root, "--jobs", "1")
+    assert (again.exit_code, again.output) == (honest.exit_code, honest.output)
+
+
+@pytest.mark.parametrize("planted", ["../fifo", "/dev/zero", "dags/../../fifo"])
+def test_cache_paths_to_a_fifo_or_a_device_are_never_read(tmp_path, planted):
+    root = fault_repo(tmp_path / "repo")
+    os.mkfifo(tmp_path / "fifo")
+    expected = analyze_in_process(root)
+    analyze_in_process(root)  # writes the cache
+
+    def plant(document: dict) -> None:
+        for entry in document["files"].values():
+            entry[1][planted] = "0" * 64
+
+    edit_cache(root / CACHE_DIR_NAME / FACTS_FILE, plant)
+    done = subprocess.run([sys.executable, "-m", "mesh_migrate.cli", "analyze", str(root), "--format", "json"], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "garbage"])
+def test_a_cache_document_that_is_not_a_plain_file_is_ignored(tmp_path, kind):
+    root = fault_repo(tmp_path / "repo")
+    expected = analyze_in_process(root)
+    document = root / CACHE_DIR_NAME / FACTS_FILE
+    document.unlink()
+    if kind == "fifo":
+        os.mkfifo(document)
+    elif kind == "device":
+        document.symlink_to("/dev/zero")
+    else:
+        document.write_bytes(b"\n" * 10)
+    done = subprocess.run([sys.executable, "-m", "mesh_migrate.cli", "analyze", str(root), "--format", "json"], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == expected
+
+
+def analyze_in_process(root: Path) -> dict:
+    result = run("analyze", root, "--format", "json", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, lambda path: path.symlink_to("/dev/zero"), lambda path: path.write_bytes(b"x" * 101)], ids=["fifo", "device", "too-large"])
+def test_read_regular_file_refuses_what_would_block_or_never_end(tmp_path, make):
+    target = tmp_path / "target"
+    make(target)
+    with pytest.raises(OSError) as raised:
+        read_regular_file(target, 100)
+    assert raised.value.filename == str(target)
+    (tmp_path / "plain").write_bytes(b"x" * 100)
+    assert read_regular_file(tmp_path / "plain", 100) == b"x" * 100
