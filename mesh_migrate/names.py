@@ -9,7 +9,7 @@ import re
 MAX_SLUG = 64
 
 
-def _slug(team: str) -> str:
+def plain_slug(team: str) -> str:
     """Letters, digits, `_`, `.` and `-` only; no `..`, no runs of `-`, no leading or
     trailing `.`/`-`, no `.lock` ending (git refuses it)."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", team)
@@ -29,7 +29,7 @@ def team_slug(team: str) -> str:
     branch, not even on a file system that ignores case, and the name never depends on the
     other teams, so adding a team renames nothing.
     """
-    slug = _slug(team)
+    slug = plain_slug(team)
     if slug and slug == team and team == team.lower():
         return slug
     digest = hashlib.sha256(team.encode("utf-8", "surrogatepass")).hexdigest()[:8]
