@@ -1,6 +1,7 @@
 """The fact cache: the FileFacts of files unchanged since the last run, reused unparsed.
 
-One JSON document per analyzed repository, ``ROOT/.mesh-migrate-cache/facts.json``:
+One document per analyzed repository, ``ROOT/.mesh-migrate-cache/facts.json``: a line
+``mesh-migrate-facts hmac-sha256 <hex digest>``, then JSON:
 
     {"header": {format, tool, code, rules, python_paths},
      "modules": {dotted name: how it resolved},
@@ -13,16 +14,29 @@ during extraction resolves (a new ``common/foo.py`` can turn an external name in
 repository module). One document, not a file per entry: a warm run needs every entry,
 and one read and one ``json.loads`` beat thousands of small ones.
 
-The cache is a folder of the analyzed repository, so its content is never trusted:
-JSON only (nothing is unpickled), every entry is type-checked while it is decoded, and a
-corrupt, partial or mismatched document or entry is ignored and rewritten. Writes go to a
+The cache is a folder of the analyzed repository, so its content is never trusted. The
+document's first line is an HMAC-SHA256 of the rest, keyed with a secret of this user on
+this machine, kept outside the cache folder and outside the repository
+(``$XDG_CACHE_HOME/mesh-migrate/cache-key``, mode 0600). A digest of the content alone
+would not do: whoever edits the document (by hand, another tool, a cache restored from
+another CI job or committed by mistake) can recompute it, and an edited document can
+silence findings (empty a file's dependencies, keep its content hash). Without the key
+nobody can make a document that verifies, so an edited or foreign document is ignored
+whole and rewritten. What the key does not stop is a process of the same user that reads
+it, which could as well edit the repository or this tool.
+
+Past the check, still: JSON only (nothing is unpickled), every entry is type-checked while
+it is decoded, and the paths it names are read only inside the repository and only when
+they are regular files of bounded size (never a FIFO or a device). Writes go to a
 temporary file in the same folder, then ``os.replace``: concurrent runs never see half a
 document, the last one to finish wins.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import hmac
 import json
 import os
 import types
@@ -33,10 +47,14 @@ from typing import Any, Callable, Mapping, Sequence, Union, get_args, get_origin
 
 from . import __version__
 from .facts import FileFacts, SourceSpan
+from .fsutil import read_regular_file
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
-FORMAT = 1
+FORMAT = 2
+MAX_DOCUMENT_BYTES = 1 << 30
+_SIGNATURE = b"mesh-migrate-facts hmac-sha256 "
+_KEY_BYTES = 32
 
 # The code whose output is cached: a change to any of it makes every stored fact stale,
 # even when the version number was not bumped (as while developing). Hashing it costs
@@ -84,9 +102,72 @@ class Snapshot:
     files: Mapping[str, Any] = field(default_factory=dict)
 
 
-def load(directory: Path, header: Mapping[str, Any]) -> Snapshot:
+def key_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mesh-migrate" / "cache-key"
+
+
+def machine_key(path: Path | None = None) -> bytes:
+    """This user's secret for signing caches, made on first use; OSError when it can be
+    neither read nor made."""
+    path = path or key_path()
     try:
-        document = json.loads((directory / FACTS_FILE).read_bytes())
+        return _read_key(path)
+    except FileNotFoundError:
+        _make_key(path, replace=False)
+    except ValueError:  # not a key (edited, truncated): a new one, and every cache is rebuilt
+        _make_key(path, replace=True)
+    try:
+        return _read_key(path)
+    except ValueError:
+        raise OSError(errno.EINVAL, "not a mesh-migrate cache key", str(path)) from None
+
+
+def _read_key(path: Path) -> bytes:
+    key = bytes.fromhex(read_regular_file(path, 2 * _KEY_BYTES).decode("ascii"))
+    if len(key) != _KEY_BYTES:
+        raise ValueError("short key")
+    return key
+
+
+def _make_key(path: Path, replace: bool) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(os.urandom(_KEY_BYTES).hex().encode())
+    try:
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # never replaces: concurrent first runs agree on one key
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _signature(key: bytes, body: bytes) -> bytes:
+    return _SIGNATURE + hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n"
+
+
+def signed(body: bytes, key: bytes) -> bytes:
+    """The document file: its signature line, then BODY."""
+    return _signature(key, body) + body
+
+
+def document_body(data: bytes) -> bytes:
+    """The JSON of a document file, unverified."""
+    return data.partition(b"\n")[2]
+
+
+def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
+    try:
+        data = read_regular_file(directory / FACTS_FILE, MAX_DOCUMENT_BYTES)
+        body = document_body(data)
+        if not hmac.compare_digest(signed(body, key), data):
+            return Snapshot()
+        document = json.loads(body)
     except (OSError, ValueError, RecursionError):
         return Snapshot()
     if not isinstance(document, dict) or document.get("header") != header:
@@ -120,15 +201,16 @@ def new_entry(facts: FileFacts, content: str, dependency_hash: DependencyHash) -
     return [content, {path: dependency_hash(path) for path in facts.depends_on}, to_row(facts, facts.path)]
 
 
-def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], files: Mapping[str, Any]) -> str | None:
+def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], files: Mapping[str, Any], key: bytes) -> str | None:
     """Write the document atomically; a warning instead of an exception when that fails."""
     document = {"header": dict(header), "modules": dict(modules), "files": dict(files)}
+    body = json.dumps(document, separators=(",", ":")).encode()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if not (directory / ".gitignore").exists():
             # Everything in here, this file included: the cache is never committed.
             _write_atomically(directory / ".gitignore", b"*\n")
-        _write_atomically(directory / FACTS_FILE, json.dumps(document, separators=(",", ":")).encode())
+        _write_atomically(directory / FACTS_FILE, signed(body, key))
     except OSError as exc:
         return f"fact cache not written to {directory}: {exc.strerror or exc}"
     return None

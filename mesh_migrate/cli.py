@@ -37,6 +37,15 @@ def fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
+@contextmanager
+def output_errors() -> Iterator[None]:
+    """An output that cannot be written ends the run with one line naming it, exit 2."""
+    try:
+        yield
+    except OSError as error:
+        fail(f"cannot write {error.filename or 'the output'}: {error.strerror or error}")
+
+
 def config_failure(error: ConfigError) -> None:
     console = make_console(stderr=True)
     console.print(f"error: {len(error.problems)} configuration problem(s):", markup=False)
@@ -117,7 +126,8 @@ def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: in
     else:
         print_analysis(make_console(), result, verbose=obj.verbose, quiet=obj.quiet)
     if out:
-        report = write_report(result, Path(out))
+        with output_errors():
+            report = write_report(result, Path(out))
         console = make_console(stderr=fmt == "json")
         if not obj.quiet:
             console.print(f"wrote {len(report.written)} files to {out} ({len(result.plans)} team plans)", markup=False)
@@ -161,7 +171,8 @@ def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: s
             fail(f"cannot render {fmt}: {missing}; use --format dot")
             return
     if output:
-        write_atomic(Path(output), data)
+        with output_errors():
+            write_atomic(Path(output), data)
     else:
         click.echo(data.decode(), nl=False)
 
@@ -224,7 +235,6 @@ def check_command(
     analysis still reads the whole repository under PATH. Exit 0 clean, 1 findings, 2 errors.
     """
     from .check import EVERYTHING, BaselineError, baseline_text, read_baseline, render, run_check, scope_of
-    from .fsutil import write_atomic
 
     root = _repo_path(path)
     if write_baseline and files:
@@ -240,13 +250,15 @@ def check_command(
         scope = scope_of(root, files) if files else EVERYTHING
         checked = run_check(result, scope=scope, baseline=None if write_baseline else baseline, repo=path)
         if write_baseline:
-            write_atomic(Path(write_baseline), baseline_text(checked.findings))
+            with output_errors():
+                write_atomic(Path(write_baseline), baseline_text(checked.findings))
             accepted = sum(not f.suppressed for f in checked.findings)
             make_console(stderr=True).print(f"wrote {accepted} accepted findings to {write_baseline}", markup=False)
             return
         report = render(checked, fmt, path, verbose=obj.verbose, quiet=obj.quiet)
         if output:
-            write_atomic(Path(output), report)
+            with output_errors():
+                write_atomic(Path(output), report)
         else:
             click.echo(report, nl=False)
     except Exception as error:  # a crash must not pass for findings (exit 1) in a CI gate

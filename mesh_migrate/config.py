@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .fsutil import describe
 from .globs import glob_problem
 from .yamlio import ConfigError, ConfigProblem, Located, read_yaml
 
@@ -71,10 +72,14 @@ _INSTANCE = {"url", "http_conn_id", "api_version"}
 
 
 def load_config(root: Path) -> MeshConfig:
-    """Read ROOT/mesh.yaml; a missing file gives the defaults (import roots guessed)."""
+    """Read ROOT/mesh.yaml; a missing file gives the defaults (import roots guessed),
+    anything else that is not a file (a folder, a dangling symlink) is a ConfigError."""
     path = root / CONFIG_NAME
-    if not path.is_file():
+    kind = describe(path)
+    if kind == "missing":
         return MeshConfig()
+    if kind != "a file":  # never read as absent: its excludes and rules would be dropped
+        raise ConfigError([ConfigProblem(CONFIG_NAME, 0, f"must be a file, not {kind}")])
     data = read_yaml(path, CONFIG_NAME)
     problems: list[ConfigProblem] = []
     config = _build(data, root, problems)

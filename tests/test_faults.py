@@ -264,6 +264,16 @@ FAULT_CASES = [
     ),
     Fault("unreadable file", write("dags/unreadable.py", b'from airflow import DAG\nDAG("faults_unreadable")\n'), (("unreadable", "dags/unreadable.py", 1),)),
     Fault(
+        "unreadable imported module",
+        together(
+            write("dags/uses_locked_module.py", b'from airflow import DAG\n\nfrom locked.unreadable import DAG_ID, OTHER\n\nDAG(DAG_ID)\nDAG(OTHER)\n'),
+            write("plugins/locked/unreadable.py", b'DAG_ID = "faults_locked"\nOTHER = "faults_locked_other"\n'),
+        ),
+        # Once, at the import that needs it: plugins/ holds no DAG files, so nothing else reports it.
+        (("unreadable-import", "dags/uses_locked_module.py", 3),),
+        unresolved=(("dag_id", "dags/uses_locked_module.py", 5), ("dag_id", "dags/uses_locked_module.py", 6)),
+    ),
+    Fault(
         "symlink loops",
         symlink_loops,
         skipped=(("dags/loop_a.py", "symlink loop"), ("dags/loop_b.py", "symlink loop"), ("dags/up", "symlink loop")),
@@ -530,3 +540,23 @@ def test_each_mesh_yaml_fault_is_reported_once_with_exit_2(tmp_path, lock_unread
     for problem in problems:
         assert sum(line.startswith(problem) for line in reported) == 1, (problem, result.output)
     assert not list(tmp_path.glob("sentinel*"))
+
+
+MESH_NOT_A_FILE = {
+    "a folder": (lambda path: path.mkdir(), "mesh.yaml:0: must be a file, not a folder"),
+    "a dangling symlink": (lambda path: path.symlink_to("moved.yaml"), "mesh.yaml:0: must be a file, not a symbolic link to moved.yaml, which does not exist"),
+    "a named pipe": (os.mkfifo, "mesh.yaml:0: must be a file, not a named pipe"),
+}
+
+
+@pytest.mark.parametrize("name", list(MESH_NOT_A_FILE))
+def test_a_mesh_yaml_that_is_not_a_file_is_an_error_not_absent(tmp_path, lock_unreadable, name):
+    make, problem = MESH_NOT_A_FILE[name]
+    root = build_repo(tmp_path / "repo", [], lock_unreadable)
+    (root / "mesh.yaml").unlink()
+    make(root / "mesh.yaml")
+    # In a process of its own: reading a named pipe would block forever.
+    done = subprocess.run([sys.executable, "-m", "mesh_migrate.cli", "analyze", str(root), "--no-cache"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert [line.strip() for line in done.stderr.splitlines()] == ["error: 1 configuration problem(s):", problem]

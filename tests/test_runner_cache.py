@@ -239,7 +239,7 @@ def test_a_truncated_document_is_ignored_and_rewritten(skyflow_copy: Path) -> No
     again = run(skyflow_copy)
     assert again.facts == cold.facts
     assert again.stats.cached == 0
-    json.loads(document.read_bytes())  # whole again
+    json.loads(cache.document_body(document.read_bytes()))  # whole again
     assert run(skyflow_copy).stats.extracted == 0
 
 
@@ -257,14 +257,40 @@ def test_a_truncated_document_is_ignored_and_rewritten(skyflow_copy: Path) -> No
 def test_a_corrupt_entry_is_ignored_and_rewritten(skyflow_copy: Path, damage) -> None:
     cold = run(skyflow_copy)
     document_path = skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE
-    document = json.loads(document_path.read_bytes())
+    document = json.loads(cache.document_body(document_path.read_bytes()))
     victim = "dags/hotels/hotels_availability.py"
     document["files"][victim] = damage(document["files"][victim])
-    document_path.write_text(json.dumps(document))
+    # Signed, as a bug of this tool could write it: every entry is still checked.
+    document_path.write_bytes(cache.signed(json.dumps(document).encode(), cache.machine_key()))
     again = run(skyflow_copy)
     assert again.stats.extracted == 1
     assert again.facts == cold.facts
     assert run(skyflow_copy).stats.extracted == 0
+
+
+@pytest.mark.parametrize("key", [None, b"k" * 32], ids=["edited", "signed-elsewhere"])
+def test_a_document_this_user_did_not_sign_is_not_trusted_at_all(skyflow_copy: Path, key: bytes | None) -> None:
+    """Edited by hand or by another tool, or made on another machine (a CI cache restored,
+    a folder copied): no entry is reused, whatever it holds."""
+    cold = run(skyflow_copy)
+    document_path = skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE
+    data = document_path.read_bytes()
+    body = cache.document_body(data)
+    if key is None:
+        document_path.write_bytes(data[: len(data) - len(body)] + body.replace(b'"', b' "', 1))
+    else:
+        document_path.write_bytes(cache.signed(body, key))
+    again = run(skyflow_copy)
+    assert again.stats.cached == 0
+    assert again.facts == cold.facts
+
+
+def test_the_key_is_private_and_outside_the_cache_folder(skyflow_copy: Path) -> None:
+    run(skyflow_copy)
+    key = cache.key_path()
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert skyflow_copy not in key.parents
+    assert cache.machine_key() == cache.machine_key()
 
 
 def test_changed_rules_invalidate_every_entry(skyflow_copy: Path) -> None:

@@ -54,6 +54,8 @@ def parse_baseline(text: str, name: str) -> tuple[BaselineEntry, ...]:
         data = json.loads(text)
     except ValueError as error:
         raise BaselineError(f"{name}: not a JSON document ({error})") from None
+    except RecursionError:
+        raise BaselineError(f"{name}: not a baseline (nested too deeply to read)") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise BaselineError(f"{name}: not a mesh-migrate baseline (expected \"schema\": \"{SCHEMA}\"); write one with --write-baseline")
     items = data.get("findings")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -53,7 +54,26 @@ def _stale_text(entry: BaselineEntry) -> str:
     return f"stale baseline entry {entry.code} ({entry.message or entry.fingerprint}): no longer found; rewrite the baseline with --write-baseline"
 
 
+# Control characters, line separators and bidirectional overrides: in a file name (or a
+# dag id) they would break a line in two, and a CI log reads a line that starts with
+# "::" as a workflow command.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """TEXT with every unprintable character escaped as Python would write it."""
+    return _UNPRINTABLE.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
 def text_report(result: CheckResult, repo: str, *, verbose: bool = False, quiet: bool = False) -> str:
+    """One line per finding and per stale entry, then the summary; nothing in them can
+    start another line."""
     lines = []
     if not quiet:
         for finding in result.findings:
@@ -62,7 +82,7 @@ def text_report(result: CheckResult, repo: str, *, verbose: bool = False, quiet:
                 lines.append(f"{shown(repo, finding.file)}:{finding.line}: {finding.code} {finding.message}{note}")
         lines += [f"{shown(repo, entry.file)}: {_stale_text(entry)}" for entry in result.stale]
     lines.append(summary_line(result))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def finding_record(finding: Finding) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Workspace:
         self.rules = rules
         self.finder = ModuleFinder(root, python_paths)
         self._states: dict[str, ModuleState | None] = {}
+        self._read_errors: dict[str, str] = {}  # module path -> why it could not be read
 
     def module_state(self, ref: ModuleRef) -> ModuleState | None:
         if ref.name not in self._states:
@@ -38,13 +39,22 @@ class Workspace:
             return state
         try:
             data = (self.root / ref.path).read_bytes()
-        except OSError:
+        except OSError as exc:
+            self._read_errors[ref.path] = exc.strerror or str(exc)
             return None
         parsed = parse_source(data, ref.path) if len(data) <= MAX_FILE_BYTES else None
         state = ModuleState(ref.name, ref.path, parsed.tree if parsed else None, module_file(self.root, ref.path))
         if state.tree is None:
             state.done = True
         return state
+
+    def unreadable_import(self, ref: ModuleRef, recorder: Recorder, line: int) -> None:
+        """Report, once per analyzed file, an imported module that could not be read:
+        what the file takes from it is unknown, and that must never pass silently."""
+        why = self._read_errors.get(ref.path or "", "unreadable")
+        message = f"cannot read imported module {ref.path}: {why}; what this file uses from it is unknown"
+        if not any(d.code == "unreadable-import" and d.message == message for d in recorder.diagnostics):
+            recorder.diagnostics.append(Diagnostic("error", "unreadable-import", message, SourceSpan(recorder.path, max(line, 1))))
 
     def depends_on(self, direct: set[str]) -> tuple[str, ...]:
         """Every repository module reachable through imports from `direct` (paths)."""

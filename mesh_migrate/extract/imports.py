@@ -30,6 +30,8 @@ class ImportsMixin:
         if self.module is not None and ref.path:
             # Whatever module the code reaches (star import, `pkg.sub.name`) is a dependency.
             self.module.imports.add(ref.path)
+        if state is None:
+            self.ws.unreadable_import(ref, self.rec, self.top_line)
         if state is None or state.done or state.tree is None:
             return state
         if state.running:  # an import cycle: Python sees the partial module too

@@ -11,15 +11,18 @@ from __future__ import annotations
 import gc
 import os
 import re
+import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
 from .. import cache
 from ..facts import Diagnostic, FileFacts, SourceSpan
+from ..fsutil import read_regular_file
 from ..rulepack import RulePack
 from .extractor import MAX_FILE_BYTES, Workspace
 from .modules import ModuleFinder
@@ -76,11 +79,11 @@ def extract(
                 found[index] = FileFacts(path=files[index])
                 inert_count += 1
 
-    store = None
+    store, warnings = _open_store(root, rules, python_paths, files, sources, options)
     hits: set[int] = set()
-    if options.use_cache:
+    if store is not None:
         with paused_garbage_collection():  # decoding builds tens of thousands of acyclic objects
-            store = _Store.open(root, rules, python_paths, files, sources, options)
+            store.load()
             for index, path in enumerate(files):
                 if found[index] is None:
                     found[index] = store.get(path)
@@ -104,13 +107,12 @@ def extract(
     run = _run_in_pool if processes > 1 else _run_here
     modules = run(root, rules, python_paths, work, processes, collect)
 
-    warnings: tuple[str, ...] = ()
     if store is not None:
         with paused_garbage_collection():
             # A crash may not happen again (memory is freed): never remember one.
             extracted = {i for i, _, _ in work if not any(d.code == CRASHED for d in found[i].diagnostics)}  # type: ignore[union-attr]
             warning = store.save(found, hits, extracted, modules)  # type: ignore[arg-type]
-        warnings = (warning,) if warning else ()
+        warnings += (warning,) if warning else ()
     stats = ExtractStats(len(files), inert_count, len(hits), len(work), processes)
     return Extraction(tuple(found), stats, warnings)  # type: ignore[arg-type]
 
@@ -166,7 +168,7 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
 
     modules: dict[str, str] = {}
     context = multiprocessing.get_context(_start_method())
-    start = (root, rules, list(python_paths))
+    start = (root, rules, list(python_paths), os.getpid())
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
         return _pool_round(context, size, start, chunks, collect, modules)
@@ -253,10 +255,45 @@ def _chunks(work: list[Work], processes: int) -> Iterator[list[Work]]:
 _worker: tuple[Workspace, _RecordingFinder] | None = None
 
 
-def _start_worker(root: Path, rules: RulePack, python_paths: list[str]) -> None:
+def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
     global _worker
+    die_with_parent(parent)
     gc.enable()  # extraction makes cycles; a forked worker starts with collection paused
     _worker = _workspace(root, rules, python_paths)
+
+
+# A worker blocks on its task queue, whose other end it holds too: when the run is killed
+# (SIGKILL, SIGTERM) nothing wakes it, and it would keep the run's stdout open forever.
+_PR_SET_PDEATHSIG = 1
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when PARENT, the process that started it, ends."""
+    if not _kernel_kills_on_parent_death():
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    if os.getppid() != parent:  # it ended before the line above took effect
+        os._exit(1)
+
+
+def _kernel_kills_on_parent_death() -> bool:
+    """Linux: ask for SIGKILL when the parent ends (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere: an orphan is adopted by another process, so its parent id changes."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
@@ -322,31 +359,44 @@ def paused_garbage_collection():
 # ---- the cache, as this run sees it ----------------------------------------------------
 
 
+def _open_store(root: Path, rules: RulePack, python_paths: Sequence[str], files: Sequence[str], sources: list[bytes | None], options: ExtractOptions) -> tuple[_Store | None, tuple[str, ...]]:
+    """The cache of this run, or None and why not (no key to verify it with)."""
+    if not options.use_cache:
+        return None, ()
+    try:
+        key = cache.machine_key()
+    except OSError as error:
+        return None, (f"fact cache not used: no key to verify it ({error.filename}: {error.strerror or error})",)
+    header = cache.cache_header(rules.fingerprint, python_paths)
+    hashes = {path: cache.content_hash(data) if data is not None else None for path, data in zip(files, sources)}
+    return _Store(cache.cache_dir(root, options.cache_dir), header, key, hashes, root, list(python_paths)), ()
+
+
 class _Store:
     """The cache entries of one run: looked up before extraction, written back after."""
 
-    def __init__(self, directory: Path, header: dict, snapshot: cache.Snapshot, hashes: dict[str, str | None], root: Path):
+    def __init__(self, directory: Path, header: dict, key: bytes, hashes: dict[str, str | None], root: Path, python_paths: list[str]):
         self.directory = directory
         self.header = header
-        self.snapshot = snapshot
+        self.key = key
+        self.snapshot = cache.Snapshot()
         self.hashes = hashes  # path -> content hash (None: unreadable), files and dependencies
         self.root = root
+        self.python_paths = python_paths
 
-    @classmethod
-    def open(cls, root: Path, rules: RulePack, python_paths: Sequence[str], files: Sequence[str], sources: list[bytes | None], options: ExtractOptions) -> _Store:
-        header = cache.cache_header(rules.fingerprint, python_paths)
-        directory = cache.cache_dir(root, options.cache_dir)
-        hashes = {path: cache.content_hash(data) if data is not None else None for path, data in zip(files, sources)}
-        snapshot = cache.load(directory, header)
+    def load(self) -> None:
+        snapshot = cache.load(self.directory, self.header, self.key)
         if snapshot.modules:
-            finder = ModuleFinder(root, list(python_paths))
+            finder = ModuleFinder(self.root, self.python_paths)
             if cache.stale_modules(snapshot, lambda name: resolution(finder.find(name))):
                 snapshot = cache.Snapshot()
-        return cls(directory, header, snapshot, hashes, root)
+        self.snapshot = snapshot
 
     def dependency_hash(self, path: str) -> str | None:
+        """The content hash of a repository file named in an entry; None for a file that
+        cannot be read, and for any path that is not a regular file inside the repository."""
         if path not in self.hashes:
-            data = _read(self.root / path)
+            data = _read_inside(self.root, path)
             self.hashes[path] = cache.content_hash(data) if data is not None else None
         return self.hashes[path]
 
@@ -370,7 +420,19 @@ class _Store:
                 files[facts.path] = cache.new_entry(facts, content, self.dependency_hash)
         if not extracted and files.keys() == self.snapshot.files.keys():
             return None
-        return cache.save(self.directory, self.header, {**self.snapshot.modules, **modules}, files)
+        return cache.save(self.directory, self.header, {**self.snapshot.modules, **modules}, files, self.key)
+
+
+def _read_inside(root: Path, path: str) -> bytes | None:
+    relative = PurePosixPath(path)
+    if relative.is_absolute() or ".." in relative.parts:
+        return None
+    full = root / relative
+    try:
+        full.resolve().relative_to(root.resolve())
+        return read_regular_file(full, MAX_FILE_BYTES)
+    except (OSError, ValueError):
+        return None
 
 
 def _read(path: Path) -> bytes | None:

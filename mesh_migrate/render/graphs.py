@@ -84,6 +84,8 @@ def render(dot: graphviz.Digraph, fmt: str) -> bytes:
         return dot.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise RenderUnavailable(RENDER_HINT) from None
+    except OSError as error:  # a `dot` on PATH that cannot be run
+        raise RenderUnavailable(f"graphviz's `dot` program cannot be run ({error.strerror or error}): wrote the .dot files only") from None
     except graphviz.CalledProcessError as failed:
         detail = (failed.stderr or b"").decode(errors="replace").strip().splitlines()
         raise RenderUnavailable(f"`dot` failed to lay out the graph ({detail[0] if detail else 'no message'}); the .dot file is still written") from None

@@ -1,14 +1,15 @@
-"""`analyze --out DIR`: plans per team, the summary, the graphs and the review site, written atomically."""
+"""`analyze --out DIR`: plans per team, the summary, the graphs and the review site, swapped in as a whole."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis import Analysis
-from ..fsutil import write_atomic
+from ..fsutil import describe, naming, staged_folder, write_atomic
 from ..names import file_name
 from .document import analysis_document
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
@@ -17,8 +18,13 @@ from .plan_yaml import plan_yaml
 from .site import write_site
 
 
+# What a report folder holds: it is replaced as a whole, so nothing else may be in it.
+REPORT_ENTRIES = frozenset({"plans", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg"})
+
+
 @dataclass(frozen=True)
 class Report:
+    folder: Path  # where the report is, symlinks resolved
     written: tuple[Path, ...]
     hint: str | None  # why SVGs were not rendered, if they were not
     site: Path  # the review site's front page
@@ -31,20 +37,47 @@ def _relative_root(root: Path | None, folder: Path) -> str:
     return Path(os.path.relpath(root.resolve(), folder.resolve())).as_posix().rstrip("/") + "/"
 
 
+def report_folder(out: Path) -> Path:
+    """The folder OUT names, symlinks followed; OSError naming OUT when it cannot hold a
+    report: a dangling symlink, a file, or a folder with files that are not a report's
+    (replacing it whole would delete them)."""
+    target = Path(os.path.realpath(out))
+    kind = describe(out)
+    if kind not in ("missing", "a folder"):
+        raise OSError(errno.ENOTDIR, f"not a folder but {kind}", str(out))
+    foreign = sorted(set(os.listdir(target)) - REPORT_ENTRIES) if target.is_dir() else []
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise OSError(errno.EEXIST, f"holds files that are not part of a report ({shown}); give a new or empty folder", str(out))
+    return target
+
+
 def write_report(analysis: Analysis, out: Path) -> Report:
-    written: list[Path] = []
+    """Write the whole report beside OUT, then swap it in: an interrupted run leaves the
+    previous report as it was. OSError, naming OUT, when it cannot be written."""
+    target = report_folder(out)
+    with staged_folder(target) as staging:
+        written, hint = _write_files(analysis, staging, target)
+    return Report(target, tuple(target / name for name in written), hint, target / "site" / "index.html")
+
+
+def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[str], str | None]:
+    """The report's files in STAGING, linking to the repository as seen from TARGET."""
+    written: list[str] = []
 
     def put(relative: str, data: str | bytes) -> None:
-        path = out / relative
-        write_atomic(path, data)
-        written.append(path)
+        try:
+            write_atomic(staging / relative, data)
+        except OSError as error:
+            raise naming(error, target / relative) from error
+        written.append(relative)
 
-    base = _relative_root(analysis.root, out / "plans")
+    base = _relative_root(analysis.root, target / "plans")
     for plan in analysis.plans:
         name = file_name(plan.team)
         put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base)))
         put(f"plans/{name}.yaml", plan_yaml(plan))
-    put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, out))))
+    put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, target))))
     put("analysis.json", json.dumps(analysis_document(analysis), indent=2))
     put("graph.json", node_link_json(analysis.graph.dags))
     dags = dag_dot(analysis.graph.dags, "DAG dependencies by team")
@@ -58,5 +91,9 @@ def write_report(analysis: Analysis, out: Path) -> Report:
         except RenderUnavailable as missing:
             if str(missing) not in hints:
                 hints.append(str(missing))
-    written += write_site(analysis, out / "site")
-    return Report(tuple(written), "; ".join(hints) or None, out / "site" / "index.html")
+    try:
+        site = write_site(analysis, staging / "site")
+    except OSError as error:
+        raise naming(error, target / "site") from error
+    written += [path.relative_to(staging).as_posix() for path in site]
+    return written, "; ".join(hints) or None

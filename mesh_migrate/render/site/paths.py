@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ...names import file_name
+from ...names import file_name, plain_slug
 
 MAX_SLUG = 60
 
@@ -18,7 +18,7 @@ def short_hash(text: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return file_name(text)[:MAX_SLUG].rstrip(".-") or "x"
+    return plain_slug(text)[:MAX_SLUG].rstrip(".-") or "x"
 
 
 def unique_slugs(names: tuple[str, ...] | list[str]) -> dict[str, str]:
