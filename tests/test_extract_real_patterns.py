@@ -374,3 +374,31 @@ def test_a_cause_inside_a_library_function_is_reported_at_its_origin(tmp_path):
     })
     assert {(u.origin.path, u.origin.line) for u in facts.unresolved} == {("plugins/ids.py", 4)}
     assert len({u.span.line for u in facts.unresolved}) == 2  # each call site in the DAG file
+
+
+def test_python_312_fstrings_are_read_on_311(tmp_path):
+    facts = run(tmp_path, {"dags/a.py": """
+        CONF = {"name": "orders", "sep": "_"}
+        with DAG(f"{CONF["name"]}{CONF["sep"]}daily"):
+            print(f"tables:{"\\n".join(["a", "b"])}")
+        with DAG(f"{CONF['name']}_hourly"):
+            pass
+    """})
+    assert ids(facts) == ["orders_daily", "orders_hourly"]
+    assert not [d for d in facts.diagnostics if d.code == "parse-error"]
+
+
+def test_paths_built_with_os_constants(tmp_path):
+    facts = run(tmp_path, {
+        "dags/a.py": """
+            from os import pardir
+            conf = os.path.normpath(os.path.join(os.path.dirname(__file__), pardir, "conf"))
+            for name in sorted(os.listdir(conf)):
+                if os.path.isdir(os.path.join(conf, name)):
+                    DAG(f"stream_{name}")
+        """,
+        "conf/alpha/x.ini": "",
+        "conf/beta/x.ini": "",
+        "conf/readme.txt": "",
+    })
+    assert ids(facts) == ["stream_alpha", "stream_beta"]

@@ -13,6 +13,7 @@ import ast
 from typing import Any, Callable
 
 from .classes import bind_member
+from .models import external
 from .models.paths import PathValue
 from .operators import (
     BINOPS,
@@ -72,7 +73,7 @@ _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
     "dict": dict, "set": set, "sorted": sorted, "reversed": lambda x: list(reversed(x)),
     "range": lambda *a: list(range(*a)), "enumerate": lambda x, start=0: list(enumerate(x, start)),
     "zip": lambda *a: list(zip(*a)), "min": min, "max": max, "sum": sum, "any": any, "all": all,
-    "abs": abs, "round": round, "repr": repr,
+    "abs": abs, "round": round, "repr": repr, "chr": chr, "ord": ord,
 }
 
 
@@ -189,7 +190,7 @@ class Evaluator:
 
     def attribute(self, owner: Any, name: str, node: ast.AST) -> Any:
         if isinstance(owner, ExternalRef):
-            return owner.attr(name)
+            return external(f"{owner.qualname}.{name}")
         if isinstance(owner, ModelValue):
             value = owner.get_attribute(name)
             return value if value is not MISSING else unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not modelled")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .expressions import (
     unknown_value,
 )
+from .models import external
 from .values import (
     ExternalRef,
     ModuleRef,
@@ -78,7 +79,7 @@ class ImportsMixin:
                 continue
             name = alias.asname or alias.name
             if ref is None:
-                scope.vars[name] = ExternalRef(f"{base}.{alias.name}")
+                scope.vars[name] = external(f"{base}.{alias.name}")
                 continue
             sub = self.ws.finder.find(f"{ref.name}.{alias.name}")
             value = self.module_attribute(ref, alias.name, stmt)

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .newer_syntax import as_python_311
 from .values import ModuleRef
 
 # Python finds these in the standard library or site-packages before any folder Airflow adds
@@ -45,6 +46,12 @@ def parse_source(data: bytes, path: str) -> ParseResult:
     try:
         return ParseResult(ast.parse(text, filename=path), lines=source_lines(text))
     except SyntaxError as exc:
+        rewritten = as_python_311(text) if "f-string" in (exc.msg or "") else None
+        if rewritten is not None:
+            try:
+                return ParseResult(ast.parse(rewritten, filename=path), lines=source_lines(text))
+            except SyntaxError:
+                pass
         return ParseResult(None, f"syntax error: {exc.msg}", exc.lineno or 1)
     except RecursionError:  # `1 + 1 + ... + 1` thousands of times, `- - - ... 1`
         return ParseResult(None, "nested too deeply for Python's parser", 1)

@@ -68,6 +68,22 @@ class Call:
         return self.interp.call(function, list(args), {}, self.node)
 
 
+# Module constants a DAG file may build paths or ids with (`os.path.join(here, os.pardir)`).
+CONSTANTS: dict[str, Any] = {
+    "os.pardir": "..", "os.curdir": ".", "os.sep": "/", "os.path.sep": "/", "os.extsep": ".",
+    "os.linesep": "\n", "os.pathsep": ":", "string.ascii_lowercase": "abcdefghijklmnopqrstuvwxyz",
+    "string.ascii_uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "string.digits": "0123456789",
+}
+
+
+def external(qualname: str) -> Any:
+    """What a name from outside the repository stands for: a known constant's value, or
+    the qualified name itself."""
+    from ..values import ExternalRef
+
+    return CONSTANTS[qualname] if qualname in CONSTANTS else ExternalRef(qualname)
+
+
 _loaded = False
 
 
