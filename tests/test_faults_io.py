@@ -227,7 +227,7 @@ def test_out_interrupted_by_sigterm_keeps_the_previous_report_whole(tmp_path):
     bin_dir.mkdir()
     (bin_dir / "dot").write_text(FAKE_DOT)
     (bin_dir / "dot").chmod(0o755)
-    env = {"PATH": str(bin_dir)}  # alone: a runnable `dot` further on PATH would be used instead
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     out = tmp_path / "report"
     first = mesh_migrate("analyze", root, "--no-cache", "--out", out, env=env)
     assert first.wait(timeout=120) == 0, first.stderr.read().decode()
