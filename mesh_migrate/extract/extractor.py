@@ -25,6 +25,7 @@ class Workspace:
         self.rules = rules
         self.finder = ModuleFinder(root, python_paths)
         self._states: dict[str, ModuleState | None] = {}
+        self.repo_files: Any = None  # the repository listing models read paths through, made on first use
         self._read_errors: dict[str, str] = {}  # module path -> why it could not be read
 
     def module_state(self, ref: ModuleRef) -> ModuleState | None:

@@ -103,21 +103,33 @@ def _ancestors(path: str) -> list[str]:
 
 
 class RepoFiles:
-    """The repository's files as the analyzed code sees them: read-only, never outside."""
+    """The repository's files as the analyzed code sees them: read-only, never outside.
+    One per extraction run (kept on its workspace), so deployment paths are matched
+    against one listing of the repository."""
 
     def __init__(self, root: Path):
         self.root = root.resolve()
+        self._by_name: dict[str, list[str]] | None = None  # last part -> repository paths
+        self._located: dict[str, Path | None] = {}
 
     @classmethod
     def of(cls, call: Call) -> RepoFiles:
-        return cls(call.interp.ws.root)
+        workspace = call.interp.ws
+        if getattr(workspace, "repo_files", None) is None:
+            workspace.repo_files = cls(workspace.root)
+        return workspace.repo_files
 
     def locate(self, path: str) -> Path | None:
         """The repository path for a path the code names; None when it is outside, or
         relative (it then depends on the folder Airflow runs in)."""
         if not path.startswith("/"):
             return None
-        candidate = Path(posixpath.normpath(path))
+        if path not in self._located:
+            self._located[path] = self._locate(posixpath.normpath(path))
+        return self._located[path]
+
+    def _locate(self, path: str) -> Path | None:
+        candidate = Path(path)
         try:
             resolved = candidate.resolve()
             resolved.relative_to(self.root)
@@ -126,14 +138,27 @@ class RepoFiles:
             pass
         # A deployment path: the repository file or folder whose trailing parts match it.
         parts = candidate.parts[1:]
+        if not parts:
+            return None
+        named = self._names().get(parts[-1], [])
         for depth in range(len(parts) - 1, 1, -1):
-            tail = self.root.joinpath(*parts[-depth:])
-            matches = sorted(self.root.glob("**/" + "/".join(parts[-depth:]))) if not tail.exists() else [tail]
+            tail = "/".join(parts[-depth:])
+            matches = [p for p in named if p == tail or p.endswith("/" + tail)]
             if len(matches) == 1:
-                return matches[0]
+                return self.root / matches[0]
             if matches:
                 return None
         return None
+
+    def _names(self) -> dict[str, list[str]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for current, dirs, files in os.walk(self.root):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                rel = os.path.relpath(current, self.root)
+                for name in dirs + files:
+                    self._by_name.setdefault(name, []).append(name if rel == "." else f"{rel}/{name}")
+        return self._by_name
 
     def display(self, path: str) -> str:
         """A path as reports show it: relative to the repository when inside it."""
