@@ -4,9 +4,11 @@ callables handed to the recorder, library callables answered by their models."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .base import InterpreterBase
 from .classes import AutoValue, enum_call
+from .control import BreakSignal, ContinueSignal, ReturnSignal
 from .expressions import (
     MAX_CALL_DEPTH,
     datasets_of,
@@ -42,12 +44,6 @@ from .values import (
     Unknown,
 )
 
-if TYPE_CHECKING:
-    pass
-
-
-from .control import BreakSignal, ContinueSignal, ReturnSignal
-
 
 def _looks_like_a_dag(node: ast.Call) -> bool:
     """A call a reader takes for a DAG definition: `DAG(...)`, `create_dag(...)`, `dag_id=`."""
@@ -55,9 +51,7 @@ def _looks_like_a_dag(node: ast.Call) -> bool:
     return name.lower().endswith(("dag", "dags")) or any(k.arg == "dag_id" for k in node.keywords)
 
 
-
-
-class CallsMixin:
+class CallsMixin(InterpreterBase):
     """Calls, for the Interpreter."""
 
     # ---- calls ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Callable
 
+from .base import InterpreterBase
 from .classes import bind_member
 from .models import external
 from .models.paths import PathValue
@@ -80,9 +81,8 @@ _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
 _OTHER_BUILTINS = {"open", "print", "isinstance", "getattr", "globals", "locals", "map", "filter", "property", "classmethod", "staticmethod", "hasattr"}
 
 
-class Evaluator:
-    """Expressions; the subclass provides `rec`, `module`, `steps`, `in_top_module()`,
-    `module_attribute()` and `call()`."""
+class Evaluator(InterpreterBase):
+    """Expressions; `Interpreter` provides the rest (see InterpreterBase)."""
 
     # ---- expressions ---------------------------------------------------------------
     def eval(self, node: ast.expr | None, scope: Scope) -> Any:
@@ -208,7 +208,8 @@ class Evaluator:
                     pass
                 else:
                     if isinstance(member, Property):
-                        return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")
+                        # A repository function: call() reads a Call node only for library callables.
+                        return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")  # type: ignore[arg-type]
                     return bind_member(member, owner, owner.cls)
             return unknown_value(node, f"attribute {name!r} is not set statically")
         if isinstance(owner, ClassValue):
@@ -282,6 +283,7 @@ class Evaluator:
                 from .models import Call
                 from .models.environment import environment_variable
 
+                # environment_variable() uses the node only to place what it cannot know.
                 return environment_variable(Call(self, "os.environ", [key], {}, node), key)  # type: ignore[arg-type]
             return Opaque(unparse(node))
         try:
@@ -314,8 +316,8 @@ class Evaluator:
     def binop(self, op: type, left: Any, right: Any, node: ast.AST) -> Any:
         if op in (ast.RShift, ast.LShift):
             method = self._operator_method(left, "__rshift__" if op is ast.RShift else "__lshift__")
-            if method is not None:
-                return self.call(method, [right], {}, node)
+            if method is not None:  # a repository method: call() reads a Call node only for library callables
+                return self.call(method, [right], {}, node)  # type: ignore[arg-type]
             attach_together([left, right])  # `a >> b` puts b in a's DAG, and the reverse
             return right
         if op in (ast.BitAnd, ast.BitOr) and _is_dataset_like(left) and _is_dataset_like(right):
@@ -499,7 +501,7 @@ class Evaluator:
         if isinstance(func.target, ModelValue):
             from .models import Call
 
-            value = func.target.call_method(func.name, Call(self, func.name, args, kwargs, node, arg_nodes))  # type: ignore[arg-type]
+            value = func.target.call_method(func.name, Call(self, func.name, args, kwargs, node, arg_nodes))
             return value if value is not MISSING else unknown_value(node, f"{unparse(node.func)}() is not modelled")
         if isinstance(func.target, TaskObj):  # set_downstream / set_upstream
             attach_together([func.target, *args])

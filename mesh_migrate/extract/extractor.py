@@ -15,6 +15,7 @@ from .recorder import Recorder, jinja_uses
 from .values import ExternalRef, ModuleRef, Unknown, is_static
 
 MAX_FILE_BYTES = 10_000_000
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 class Workspace:
@@ -136,7 +137,7 @@ def _failed(path: str, line: int, code: str, message: str) -> FileFacts:
 def _module_uses(recorder: Recorder, dags: list[DagFact]) -> list[ResourceUse]:
     uses = []
     seen: set[tuple[str, str | None]] = set()
-    holders = [d.dag_id for d in dags] or [None]
+    holders: list[str | None] = [d.dag_id for d in dags] or [None]
     for module, line in recorder.imports:
         for dag_id in holders:
             if (module, dag_id) not in seen:
@@ -162,7 +163,7 @@ def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, reco
             recorder.diagnostics.append(Diagnostic("warning", "too-deep", "stopped scanning this function: code nested too deeply", span))
 
 
-def _scan_function(function: ast.AST, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+def _scan_function(function: FunctionNode, scope: Any, recorder: Recorder, rules: RulePack) -> None:
     for node in _nodes(function):
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str) and "{{" in node.value:
@@ -187,9 +188,9 @@ def _nodes(root: ast.AST):
                 stack.append(value)
 
 
-def _unexecuted_functions(body: list[ast.stmt], executed: set[int]) -> list[ast.AST]:
+def _unexecuted_functions(body: list[ast.stmt], executed: set[int]) -> list[FunctionNode]:
     """Function definitions whose bodies the interpreter never ran, outermost first."""
-    found: list[ast.AST] = []
+    found: list[FunctionNode] = []
     todo = list(body)
     while todo:
         stmt = todo.pop()
@@ -245,8 +246,10 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         if node.id in scope.vars and is_static(scope.vars[node.id]):
             return scope.vars[node.id]
         return Unknown(node.id, f"{node.id} is known only at run time")
-    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
-        return "".join(str(v.value) for v in node.values)
+    if isinstance(node, ast.JoinedStr):
+        constants = [v for v in node.values if isinstance(v, ast.Constant)]
+        if len(constants) == len(node.values):
+            return "".join(str(v.value) for v in constants)
     return Unknown(ast.unparse(node), "known only at run time")
 
 

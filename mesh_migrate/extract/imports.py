@@ -6,9 +6,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any
 
-from .expressions import (
-    unknown_value,
-)
+from .base import InterpreterBase
+from .expressions import unknown_value
 from .models import external
 from .values import (
     ExternalRef,
@@ -19,11 +18,9 @@ from .values import (
 
 if TYPE_CHECKING:
     from .interpreter import ModuleState
-    pass
 
 
-
-class ImportsMixin:
+class ImportsMixin(InterpreterBase):
     """Import statements and module attributes, for the Interpreter."""
 
     def import_module(self, ref: ModuleRef) -> ModuleState | None:
@@ -50,7 +47,6 @@ class ImportsMixin:
             self.dag_stack, self.group_stack, self.call_depth = saved
             state.running = False
         return state
-
 
     def _exec_Import(self, stmt: ast.Import, scope: Scope) -> None:
         for alias in stmt.names:

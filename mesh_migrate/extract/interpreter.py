@@ -91,6 +91,7 @@ class Interpreter(StatementsMixin, CallsMixin, ImportsMixin, Evaluator):
 
     # ---- modules -------------------------------------------------------------------
     def run_module(self, state: ModuleState) -> None:
+        assert state.tree is not None, "only parsed modules are run"
         previous, self.module = self.module, state
         try:
             for stmt in state.tree.body:

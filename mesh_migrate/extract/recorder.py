@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..facts import (
@@ -31,7 +31,7 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .interpreter import Interpreter
+    from .base import InterpreterBase
 
 _VALID_DAG_ID = re.compile(r"^[\w.-]{1,250}$")  # Airflow's KEY_REGEX and ID length
 _JINJA_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -86,7 +86,7 @@ class Recorder:
         self.unfollowed: set[str] = set()  # statement kinds already reported as not followed
 
     # ---- places --------------------------------------------------------------------
-    def place(self, interp: Interpreter, node: ast.AST) -> tuple[SourceSpan, SourceSpan | None]:
+    def place(self, interp: InterpreterBase, node: ast.expr) -> tuple[SourceSpan, SourceSpan | None]:
         """Where a fact shows in the analyzed file, and where a helper built it (if elsewhere)."""
         if interp.in_top_module():
             return SourceSpan(self.path, node.lineno, node.col_offset), None
@@ -112,7 +112,7 @@ class Recorder:
         recorded at the same line (a factory that also returns something unknown)."""
         self.unknown_dag_calls.append((SourceSpan(self.path, node.lineno, node.col_offset), value))
 
-    def template(self, interp: Interpreter, text: str, node: ast.AST) -> None:
+    def template(self, interp: InterpreterBase, text: str, node: ast.expr) -> None:
         """Connections and variables a Jinja template reads, in code that runs at parse time."""
         dag = interp.dag_stack[-1] if interp.dag_stack else None
         span = SourceSpan(self.path, node.lineno, node.col_offset)
@@ -122,7 +122,7 @@ class Recorder:
     def module_import(self, module: str, stmt: ast.stmt) -> None:
         self.imports.append((module, stmt.lineno))
 
-    def dag(self, interp: Interpreter, args: list[Any], kwargs: dict[str, Any], node: ast.AST, defined_by: str, line: int | None = None) -> DagObj:
+    def dag(self, interp: InterpreterBase, args: list[Any], kwargs: dict[str, Any], node: ast.expr, defined_by: str, line: int | None = None) -> DagObj:
         dag_id = args[0] if args else kwargs.get("dag_id", Unknown("DAG()", "no dag_id given"))
         span, via = self.place(interp, node)
         if via is not None and defined_by == "assignment":
@@ -165,7 +165,7 @@ class Recorder:
             return Unknown(ast.unparse(node), "dataset URI is not static")
         return DatasetObj(normalize_uri(uri), name if name != uri else None)
 
-    def getter(self, interp: Interpreter, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> None:
+    def getter(self, interp: InterpreterBase, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.expr) -> None:
         if not interp.recording:
             return
         kind = "connection" if qualname in self.rules.connection_getters else "variable"
@@ -173,7 +173,7 @@ class Recorder:
         span, _ = self.place(interp, node)
         self._resource(kind, value, interp.dag_stack[-1] if interp.dag_stack else None, span)
 
-    def keywords(self, interp: Interpreter, kwargs: dict[str, Any], node: ast.AST, dag: DagObj | None = None) -> None:
+    def keywords(self, interp: InterpreterBase, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None) -> None:
         if not interp.recording:
             return
         if dag is None and interp.dag_stack:
@@ -197,7 +197,7 @@ class Recorder:
         else:
             self.unresolved_value(kind, value, span)
 
-    def task(self, interp: Interpreter, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.AST, arg_nodes: dict[str, ast.AST], args: list[Any] = (), rule: DependencyRule | None = None, direct: bool = True) -> TaskObj:
+    def task(self, interp: InterpreterBase, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.expr, arg_nodes: dict[str, ast.AST], args: Sequence[Any] = (), rule: DependencyRule | None = None, direct: bool = True) -> TaskObj:
         dag = kwargs.get("dag")
         if isinstance(dag, Instance) and isinstance(dag.attrs.get("dag"), DagObj):
             dag = dag.attrs["dag"]
@@ -372,7 +372,7 @@ class Recorder:
         named_dags = [d for d in self.dags if isinstance(d.dag_id, str)]
         out: dict[tuple, ResourceUse] = {}
         for kind, name, dag, span in self.resource_uses:
-            holders = [dag] if dag is not None else _enclosing(named_dags, span.line)
+            holders: Sequence[DagObj | None] = [dag] if dag is not None else _enclosing(named_dags, span.line)
             for holder in holders or [None]:
                 dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
                 use = ResourceUse(kind, name, dag_id, span)

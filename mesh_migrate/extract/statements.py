@@ -4,10 +4,12 @@ the condition is not static), loops (unrolled over static collections), with, tr
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ..facts import Diagnostic, SourceSpan
+from .base import InterpreterBase
 from .classes import DESCRIPTORS, finish_class, rebind_methods
+from .control import BreakSignal, ContinueSignal, ReturnSignal
 from .expressions import (
     MAX_LOOP_ITEMS,
     MAX_STEPS,
@@ -39,14 +41,8 @@ from .values import (
     is_static,
 )
 
-if TYPE_CHECKING:
-    pass
 
-
-from .control import BreakSignal, ContinueSignal, ReturnSignal
-
-
-class StatementsMixin:
+class StatementsMixin(InterpreterBase):
     """Statements, for the Interpreter."""
 
     # ---- statements ----------------------------------------------------------------
@@ -127,7 +123,7 @@ class StatementsMixin:
 
     _exec_AsyncFunctionDef = _exec_FunctionDef
 
-    def decorate(self, decorator: Any, value: Any, stmt: ast.AST) -> Any:
+    def decorate(self, decorator: Any, value: Any, stmt: ast.stmt) -> Any:
         if isinstance(decorator, BoundBuiltin) and isinstance(decorator.target, Property) and decorator.name == "setter":
             return Property(decorator.target.fget, value)
         if not isinstance(value, Function):

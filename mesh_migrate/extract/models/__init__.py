@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..values import Unknown, unknown_value
 
 if TYPE_CHECKING:
-    from ..interpreter import Interpreter
+    from ..base import InterpreterBase
 
 Model = Callable[["Call"], Any]
 _MODELS: dict[str, Model] = {}
@@ -45,7 +45,7 @@ def find_model(qualname: str) -> Model | None:
 class Call:
     """One call of a modelled callable: its evaluated arguments and where it is."""
 
-    interp: Interpreter
+    interp: InterpreterBase
     qualname: str
     args: list[Any]
     kwargs: dict[str, Any]

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -160,7 +160,8 @@ class ConfigValue(ModelValue):
             fallback = call.kwargs.get("fallback", MISSING)
             return fallback if fallback is not MISSING else call.unknown(f"option {option!r} is not in the config file")
         value = section[option]
-        convert = {"getint": int, "getfloat": float, "getboolean": _boolean}.get(name, str)
+        converters: dict[str, Callable[[str], Any]] = {"getint": int, "getfloat": float, "getboolean": _boolean}
+        convert = converters.get(name, str)
         try:
             return convert(value)
         except ValueError:

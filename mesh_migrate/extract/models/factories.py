@@ -70,7 +70,9 @@ def load_yaml_dags(call: Call) -> Any:
     folder = call.kwargs.get("dags_folder")
     suffixes = call.kwargs.get("suffix", [".yaml", ".yml"])
     if folder is None:
-        folders = [posixpath.dirname(call.interp.module.scope.vars.get("__file__", "/"))]
+        module = call.interp.module
+        assert module is not None, "models run inside a module"
+        folders = [posixpath.dirname(module.scope.vars.get("__file__", "/"))]
     elif isinstance(folder, (str, PathValue)):
         folders = [str(folder)]
     else:

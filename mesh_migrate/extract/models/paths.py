@@ -12,7 +12,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..values import MISSING, BoundBuiltin, ModelValue, Unknown
 from . import Call, model
@@ -186,7 +186,7 @@ class RepoFiles:
         found = self.locate(base)
         if found is None or not found.is_dir():
             return call.unknown(f"globs {posixpath.join(base, pattern)}, which is not in the repository")
-        matches = []
+        matches: list[Any] = []
         for match in sorted(found.glob(pattern)):
             if len(matches) > MAX_LISTING:
                 return call.unknown(f"globs more than {MAX_LISTING} entries")
@@ -208,8 +208,9 @@ class RepoFiles:
 
 
 def _strings(call: Call) -> list[str] | Unknown:
-    if call.first_unknown():
-        return call.first_unknown()  # type: ignore[return-value]
+    unknown = call.first_unknown()
+    if unknown:
+        return unknown
     if not all(isinstance(a, (str, PathValue)) for a in call.args):
         return call.unknown("path is not static")
     return [str(a) for a in call.args]
@@ -221,11 +222,14 @@ def os_path(call: Call) -> Any:
     if isinstance(args, Unknown):
         return args
     name = call.qualname.rpartition(".")[2]
-    function = {
+    functions: dict[str, Callable[..., Any]] = {
         "basename": posixpath.basename, "dirname": posixpath.dirname, "abspath": posixpath.normpath,
         "realpath": posixpath.normpath, "normpath": posixpath.normpath, "splitext": posixpath.splitext,
         "split": posixpath.split, "join": posixpath.join, "relpath": posixpath.relpath, "expanduser": lambda p: p,
-    }.get(name)
+    }
+    function = functions.get(name)
+    if function is None:
+        return call.unknown("cannot compute this path statically")
     try:
         return function(*args)
     except (TypeError, ValueError):
