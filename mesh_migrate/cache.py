@@ -245,7 +245,7 @@ def from_plain(cls: type, data: Any) -> Any:
 
 
 def to_row(value: Any, path: str) -> Any:
-    kind = type(value)
+    kind: type = type(value)
     if kind in _PLAIN:
         return value
     if kind is tuple or kind is list:
@@ -306,7 +306,7 @@ def _span_row(row: Any, path: str) -> SourceSpan:
 
 
 def _converter(hint: Any, rows: bool) -> Convert:
-    if is_dataclass(hint):
+    if isinstance(hint, type) and is_dataclass(hint):
         return _decoder(hint, rows)
     origin, args = get_origin(hint), get_args(hint)
     if origin in (Union, types.UnionType):

@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,7 +32,7 @@ class Context:
         self.quiet = quiet
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     make_console(stderr=True).print(f"error: {message}", markup=False)
     sys.exit(EXIT_ERROR)
 

@@ -89,7 +89,8 @@ class _Tree:
 
     @classmethod
     def scan(cls, root: Path) -> _Tree:
-        dirs, files = {""}, []
+        dirs: set[str] = {""}
+        files: list[str] = []
         for current, subdirs, names in os.walk(root):
             rel = os.path.relpath(current, root).replace(os.sep, "/")
             rel = "" if rel == "." else rel
@@ -320,8 +321,9 @@ class _PathEvaluator:
             return self.file if node.id == "__file__" else self.names.get(node.id)
         if isinstance(node, ast.Call):
             name = ast.unparse(node.func)
-            args = [self.value(a) if not (isinstance(a, ast.Constant) and isinstance(a.value, str)) else a.value for a in node.args]
-            if any(a is None for a in args):
+            values = [self.value(a) if not (isinstance(a, ast.Constant) and isinstance(a.value, str)) else a.value for a in node.args]
+            args = [a for a in values if a is not None]
+            if len(args) != len(values):
                 return None
             if name in ("os.path.dirname",) and len(args) == 1:
                 return os.path.dirname(args[0])
@@ -357,8 +359,8 @@ def _with_searched_packages(tree: _Tree, roots: list[Folder], dags: list[Folder]
     packages: dict[str, list[str]] = {}
     for path in tree.files:
         if path.endswith("/__init__.py"):
-            folder = path.rpartition("/")[0]
-            parent, _, name = folder.rpartition("/")
+            package_dir = path.rpartition("/")[0]
+            parent, _, name = package_dir.rpartition("/")
             if f"{parent}/__init__.py" not in tree.file_set:
                 packages.setdefault(name, []).append(parent)
     wanted: set[str] = set()

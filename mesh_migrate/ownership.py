@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
+from typing import TypeGuard
 
 from .codeowners import CodeOwners
 from .config import MeshConfig
@@ -95,7 +96,7 @@ class _Resolver:
                 except ValueError:
                     pass  # reported by config validation
 
-    def accepts(self, team: str | None) -> bool:
+    def accepts(self, team: str | None) -> TypeGuard[str]:
         return bool(team) and (not self.known or team in self.known)
 
     def claims(self, dag: DagFact) -> list[Claim]:
@@ -109,7 +110,9 @@ class _Resolver:
                     out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({line})"))
         for name, pattern, matches in self.path_specs:
             if matches(dag.span.path):
-                out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{self.config.team(name).line})"))
+                declared = self.config.team(name)
+                assert declared is not None, "path specs are made from the configured teams"
+                out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{declared.line})"))
         for team in self.config.teams:
             line = f"{where}:{team.line}"
             for owner in dag.owners:
@@ -122,19 +125,19 @@ class _Resolver:
             rule = self.codeowners.owners_of(dag.span.path)
             if rule is not None:
                 for handle in rule.owners:
-                    team = codeowner_team(handle, self.config)
-                    if self.accepts(team):
-                        out.append(Claim(team, "CODEOWNERS", f"{rule.pattern} {handle} ({self.codeowners.path}:{rule.line})"))
+                    named = codeowner_team(handle, self.config)
+                    if self.accepts(named):
+                        out.append(Claim(named, "CODEOWNERS", f"{rule.pattern} {handle} ({self.codeowners.path}:{rule.line})"))
                         break
         for owner in dag.owners:
-            team = self.config.people.get(owner) or (owner if owner in self.known else None)
-            if self.accepts(team):
+            named = self.config.people.get(owner) or (owner if owner in self.known else None)
+            if self.accepts(named):
                 how = "mapped in people" if owner in self.config.people else "names the team"
-                out.append(Claim(team, "owner", f"owner {owner!r} {how}"))
+                out.append(Claim(named, "owner", f"owner {owner!r} {how}"))
         for tag in dag.tags:
-            team = tag_team(tag) or (tag if tag in self.known else None)
-            if self.accepts(team):
-                out.append(Claim(team, "tag", f"tag {tag!r}"))
+            named = tag_team(tag) or (tag if tag in self.known else None)
+            if self.accepts(named):
+                out.append(Claim(named, "tag", f"tag {tag!r}"))
         folder = self.folder_team(dag.span.path)
         if self.accepts(folder):
             out.append(Claim(folder, "folder", f"folder {self.folder_root()}/{folder}/"))

@@ -107,7 +107,7 @@ class _Index:
 
     dags: dict[str, list[DagFact]]
     files: dict[str, set[str]]
-    holding: dict[str, list[TeamLink]]  # links whose dependency a team's code holds
+    holding: dict[str | None, list[TeamLink]]  # links whose dependency a team's code holds (None: no team)
     named: dict[str, list[TeamLink]]  # cross-team links that name a team's DAGs
     uses: dict[str, dict[tuple[str, str], set[str]]]  # team -> resource -> its DAGs using it
     users: dict[tuple[str, str], set[str]]  # resource -> teams using it
@@ -122,10 +122,12 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
             index.files[team].add(dag.span.path)
     for link in graph.links:
         index.holding[link.holder_team].append(link)
-        if link.cross_team:
+        if link.cross_team and link.other_team is not None:  # a cross-team link has both teams
             index.named[link.other_team].append(link)
     for use in facts.resources:
-        team = ownership.team_of_id(use.dag) if use.dag else None
+        if not use.dag:
+            continue
+        team = ownership.team_of_id(use.dag)
         if team:
             index.uses[team][(use.kind, use.name)].add(use.dag)
             index.users[(use.kind, use.name)].add(team)

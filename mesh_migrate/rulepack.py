@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .yamlio import ConfigError, ConfigProblem, Located, parse_yaml
 
@@ -125,7 +125,7 @@ def shipped_rule_files() -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def load_rule_pack(extra_files: list[tuple[str, Path]] = ()) -> RulePack:
+def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
     """The shipped pack merged with a repository's own rule files; ConfigError on any problem."""
     sources = shipped_rule_files()
     problems: list[ConfigProblem] = []
@@ -159,12 +159,12 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
     for key in _LIST_KEYS:
         if key in data:
             out[key] = _names(data[key], display, data.line_of(key), key, problems)
-    datasets = data.get("datasets") or {}
+    datasets: Any = data.get("datasets") or {}  # YAML: checked by _check_keys
     if datasets:
         _check_keys(datasets, _DATASET_KEYS, display, problems, "datasets")
         out["dataset_callables"] = _names(datasets.get("callables", []), display, datasets.line, "callables", problems)
         out["dataset_conditions"] = _names(datasets.get("conditions", []), display, datasets.line, "conditions", problems)
-    res = data.get("resources") or {}
+    res: Any = data.get("resources") or {}
     if res:
         _check_keys(res, _RESOURCE_KEYS, display, problems, "resources")
         for key in _RESOURCE_KEYS:

@@ -109,7 +109,7 @@ class _StrictLoader(yaml.SafeLoader):
         super().__init__(text)
         self.aliases: list[tuple[int, str]] = []
 
-    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.get_event()
             line = event.start_mark.line + 1
@@ -119,7 +119,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-_COLLECTION_TAGS = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
+_COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 
 def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem]) -> Any:
@@ -135,8 +135,8 @@ def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem]) -> An
         problems.append(ConfigProblem(display, line, f"YAML tag {node.tag!r} is not supported"))
         return None
     if isinstance(node, yaml.SequenceNode):
-        items = [_convert(child, display, problems) for child in node.value]
-        return LocatedList(items, [c.start_mark.line + 1 for c in node.value], line)
+        elements = [_convert(child, display, problems) for child in node.value]
+        return LocatedList(elements, [c.start_mark.line + 1 for c in node.value], line)
     items: dict[Any, Any] = {}
     lines: dict[Any, int] = {}
     for key_node, value_node in node.value:

@@ -80,8 +80,8 @@ def run_check(
     in_scope = [path for path in analysis.facts.files if path in scope]
     found = [f for f in collect(analysis, repo) if f.file in scope]
     found += missing_helper_module(analysis, in_scope, repo)
-    found = apply_suppressions(found, read_suppressions(analysis.root, in_scope))
-    findings = tuple(sorted(found, key=sort_key))
+    kept = apply_suppressions(found, read_suppressions(analysis.root, in_scope))
+    findings = tuple(sorted(kept, key=sort_key))
     stale: tuple[BaselineEntry, ...] = ()
     if baseline is not None:
         findings, stale = apply_baseline(findings, [entry for entry in baseline if entry.file in scope])

@@ -59,9 +59,10 @@ def _translate(node: ast.expr, name: str, base: str) -> str:
         sign = "-" if isinstance(node.op, ast.Sub) else "+"
         return f"({_translate(node.left, name, base)} {sign} macros.timedelta(seconds={static_seconds(node.right):g}))"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in DATE_METHODS:
-        if node.args or not all(isinstance(k.value, ast.Constant) for k in node.keywords):
+        literals = [(k.arg, k.value) for k in node.keywords if isinstance(k.value, ast.Constant)]
+        if node.args or len(literals) != len(node.keywords):
             raise Untranslatable(f"{ast.unparse(node)} has arguments that are not literal keywords")
-        arguments = ", ".join(f"{k.arg}={k.value.value!r}" for k in node.keywords)
+        arguments = ", ".join(f"{arg}={value.value!r}" for arg, value in literals)
         return f"{_translate(node.func.value, name, base)}.{node.func.attr}({arguments})"
     raise Untranslatable(f"{ast.unparse(node)} cannot be written as a template")
 

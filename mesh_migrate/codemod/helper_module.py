@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, TypeGuard
 
 from ..facts import SourceSpan
 from ..layout import Layout
@@ -33,7 +33,7 @@ def import_line(data: bytes, module: str) -> int | None:
     return min(lines, default=None)
 
 
-def _imports(node: ast.AST, module: str) -> bool:
+def _imports(node: ast.AST, module: str) -> TypeGuard[ast.Import | ast.ImportFrom]:
     def within(name: str) -> bool:
         return name == module or name.startswith(module + ".")
 

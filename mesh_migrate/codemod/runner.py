@@ -93,7 +93,7 @@ class _FileOutcome:
 def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -> CodemodResult:
     """What the codemod would change for TEAMS: pure, writes nothing."""
     teams = tuple(dict.fromkeys(teams))
-    templates = load_templates(analysis.rules, analysis.root)
+    templates = load_templates(analysis.rules, _repository(analysis))
     by_file: dict[str, list[Site]] = defaultdict(list)
     manual: list[Manual] = []
     for team in teams:
@@ -114,9 +114,16 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
     return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
 
 
+def _repository(analysis: Analysis) -> Path:
+    """The analyzed folder, whose files the codemod reads and rewrites."""
+    if analysis.root is None:
+        raise ValueError("an analysis built from facts alone has no files to rewrite")
+    return analysis.root
+
+
 def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: Templates, remove_markers: bool) -> _FileOutcome:
     try:
-        before = (analysis.root / path).read_bytes().decode("utf-8")
+        before = (_repository(analysis) / path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"cannot read: {exc}"))
     try:
@@ -144,11 +151,12 @@ def _named(dep) -> str:
 def _helper_change(analysis: Analysis, templates: Templates, changes: list[FileChange]) -> FileChange | None:
     """The module the rewritten calls import, when it is missing (a customised one is kept):
     for new rewrites, and for files that import it already (a rerun repairs a lost one)."""
+    root = _repository(analysis)
     path = helper_path(analysis.layout, templates.helper_module)
-    if (analysis.root / path).exists():
+    if (root / path).exists():
         return None
     rewritten = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
-    if rewritten or importers(analysis.root, analysis.facts.files, templates.helper_module):
+    if rewritten or importers(root, analysis.facts.files, templates.helper_module):
         return FileChange(path, "", templates.helper_source, ())
     return None
 
@@ -165,7 +173,7 @@ def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:
         if change.before and _current(target, change.path) != change.before:
             raise WriteRefused(f"{change.path} changed since it was analyzed; nothing written")
         targets.append((resolved, change))
-    written = []
+    written: list[Path] = []
     for resolved, change in targets:
         try:
             write_atomic(resolved, change.after)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from string import Template
+from typing import TypeGuard
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
@@ -71,7 +72,9 @@ def interpolate(template: str, values: dict[str, cst.BaseExpression | str]) -> s
         if isinstance(value, str):
             pieces.append((True, value))
         elif isinstance(value, cst.SimpleString) and "\\" not in value.value:
-            pieces.append((True, value.evaluated_value))
+            text = value.evaluated_value
+            assert isinstance(text, str), "sites are chosen for DAG ids that are strings, never bytes"
+            pieces.append((True, text))
         else:
             inner = code(value)
             simple = isinstance(value, (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.FormattedString, cst.SimpleString))
@@ -153,7 +156,7 @@ class CallRewriter(VisitorBasedCodemodCommand):
             raise Refused(f"no sensor template for API version {site.instance.api_version}")
         dep = site.first
         date = t.date_expression(shifted_date(t.date_base, dep.argument("execution_delta"), dep.argument("execution_date_fn")))
-        states = {k: code(args[k].value) for k in ("allowed_states", "failed_states", "skipped_states") if k in args}
+        states: dict[str, str] = {k: code(args[k].value) for k in ("allowed_states", "failed_states", "skipped_states") if k in args}
         params = {api.date_from: literal(date), api.date_to: literal(date)}
         task_level = [k for k in ("external_task_id", "external_task_ids", "external_task_group_id") if k in args and code(args[k].value) != "None"]
         if task_level:
@@ -272,7 +275,7 @@ def _rebuild(call: cst.Call, name: str, removed: set[str], new_args: dict[str, s
     commas = {key: separator for key in new_args}
     for index in dropped:  # a comment after a removed argument moves to the one replacing it
         old = args[index]
-        successor = SUCCESSORS.get(old.keyword.value)
+        successor = SUCCESSORS.get(old.keyword.value) if old.keyword is not None else None  # dropped: keyword arguments
         if successor in commas and commas[successor] is separator and _has_comment(old.comma):
             commas[successor] = old.comma
     fresh = [
@@ -290,7 +293,7 @@ def _rebuild(call: cst.Call, name: str, removed: set[str], new_args: dict[str, s
     return call.with_changes(func=cst.Name(name), args=result)
 
 
-def _has_comment(comma: cst.Comma | cst.MaybeSentinel) -> bool:
+def _has_comment(comma: cst.Comma | cst.MaybeSentinel) -> TypeGuard[cst.Comma]:
     return (
         isinstance(comma, cst.Comma)
         and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace)

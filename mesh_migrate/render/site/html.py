@@ -7,7 +7,7 @@ so building pages from `el()` calls means a value can never become markup by acc
 from __future__ import annotations
 
 import html
-from typing import Iterable, Union
+from typing import Iterable, Mapping, Union
 
 
 class Markup(str):
@@ -41,7 +41,7 @@ def join(*children: Child) -> Markup:
 VOID = {"br", "hr", "img", "input", "link", "meta", "source"}
 
 
-def el(tag: str, attrs: dict[str, object] | None = None, *children: Child) -> Markup:
+def el(tag: str, attrs: Mapping[str, object] | None = None, *children: Child) -> Markup:
     """<tag attr="value">children</tag>; a None or False attribute is left out, True is bare."""
     rendered = []
     for name, value in (attrs or {}).items():

@@ -4,6 +4,7 @@ pages are made of: links to teams and to places in the analyzed code, tables, co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from ... import __version__
 from ...facts import SourceSpan
@@ -24,7 +25,7 @@ class Links:
     def root(self, page: str) -> str:
         return self.up + page
 
-    def team(self, team: str | None, text: object = None) -> Markup:
+    def team(self, team: str | None, text: Child = None) -> Markup:
         page = self.paths.team(team)
         label = text if text is not None else (team or "no team")
         return el("a", {"href": self.up + page}, label) if page else el("span", {"class": "muted"}, label)
@@ -38,7 +39,7 @@ class Links:
         return el("a", {"href": self.up + page, "class": "place"}, el("code", {}, label)) if page else el("code", {}, label)
 
 
-def table(headers: list[str], rows: list[list[Child]], caption: str | None = None, **attrs: object) -> Markup:
+def table(headers: list[str], rows: Sequence[Sequence[Child]], caption: str | None = None, **attrs: object) -> Markup:
     if not rows:
         return el("p", {"class": "none"}, "None.")
     head = el("thead", {}, el("tr", {}, [el("th", {"scope": "col"}, h) for h in headers]))
@@ -50,11 +51,11 @@ def section(id_: str, title: str, *children: Child, level: str = "h2") -> Markup
     return el("section", {"id": id_, "aria-labelledby": f"{id_}-title"}, el(level, {"id": f"{id_}-title"}, title), *children)
 
 
-def counts(items: list[tuple[str, object]]) -> Markup:
+def counts(items: Sequence[tuple[str, Child]]) -> Markup:
     return el("dl", {"class": "counts"}, [el("div", {}, el("dt", {}, label), el("dd", {}, value)) for label, value in items])
 
 
-def code(text: object) -> Markup:
+def code(text: Child) -> Markup:
     return el("code", {}, text)
 
 
@@ -65,7 +66,7 @@ def names(values: tuple[str, ...] | list[str], shown: int = 8) -> Markup:
     return join(", ".join(values[:shown]), f" and {rest} more" if rest > 0 else None)
 
 
-def page(title: str, links: Links, body: Child, *, crumbs: list[Child] = (), query: str = "") -> str:
+def page(title: str, links: Links, body: Child, *, crumbs: Sequence[Child] = (), query: str = "") -> str:
     """A whole HTML document."""
     head = el(
         "head",

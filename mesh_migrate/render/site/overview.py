@@ -8,7 +8,7 @@ from collections import Counter
 from ...analysis import Analysis
 from ..markdown import WAVE_POLICY
 from .graph_svg import team_graph_svg
-from .html import Markup, el, join
+from .html import Child, Markup, el, join
 from .layout import Links, code, counts, names, page, section, table
 
 
@@ -84,7 +84,7 @@ def _team_list(links: Links, teams: list[str]) -> Markup:
 
 
 def _teams_table(analysis: Analysis, links: Links, plans: dict) -> Markup:
-    rows = []
+    rows: list[list[Child]] = []
     for team in analysis.ownership.teams:
         plan = plans.get(team)
         if plan is None:
