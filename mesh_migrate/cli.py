@@ -213,7 +213,8 @@ def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: 
     root = _repo_path(path)
     if bool(teams) == all_teams:
         fail("give --team T (repeatable) or --all-teams")
-    sys.exit(run_codemod_command(root, teams, all_teams, action, allow_dirty, remove_markers, lambda r: run_analysis(r, jobs, cache_dir, no_cache), obj.quiet))
+    out, err = make_console(), make_console(stderr=True)
+    sys.exit(run_codemod_command(root, teams, all_teams, action, allow_dirty, remove_markers, lambda r: run_analysis(r, jobs, cache_dir, no_cache), obj.quiet, out, err))
 
 
 @main.command(name="check")

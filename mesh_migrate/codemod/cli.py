@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
+from rich.console import Console
 from rich.syntax import Syntax
 
 from ..analysis import Analysis
 from ..fsutil import terminate_as_interrupt
-from ..render.console import make_console
 from ..yamlio import ConfigError
 from .branches import GitError, is_dirty, make_branch, matches_head, repository_of, untracked_among
 from .runner import CodemodResult, FileChange, WriteFailed, WriteRefused, apply_changes, run_codemod
@@ -27,8 +27,10 @@ def run_codemod_command(
     remove_markers: bool,
     analyze: Callable[[Path], Analysis],
     quiet: bool,
+    out: Console,
+    err: Console,
 ) -> int:
-    out, err = make_console(), make_console(stderr=True)
+    """Diffs go to OUT, errors and the report to ERR (the consoles cli.py makes)."""
     analysis = analyze(root)
     chosen = list(analysis.ownership.teams) if all_teams else list(teams)
     unknown = [t for t in chosen if t not in analysis.ownership.teams]
@@ -90,7 +92,7 @@ def _guard_in_place(root: Path, changes: tuple[FileChange, ...]) -> None:
         raise Unsafe(f"git does not track {', '.join(untracked)}, so its original could not be restored; commit it, or pass --allow-dirty")
 
 
-def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out, dirty: bool, seed: Analysis | None) -> int:
+def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Callable[[Path], Analysis], out: Console, dirty: bool, seed: Analysis | None) -> int:
     analyses: list[Analysis] = [seed] if seed is not None else []
 
     def rewrite(tree_root: Path, team: str) -> CodemodResult:
