@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test site-test bench clean
+.PHONY: install demo test lint site-test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,15 @@ demo: install
 # TEST_ARGS narrows the run, e.g. TEST_ARGS='-m "not browser"' (CI runs those in site-test).
 test: install
 	$(BIN)/python -m pytest -q $(TEST_ARGS)
+
+# Types (mypy, settings in setup.cfg [mypy]) and the import contracts between layers
+# (lint-imports, setup.cfg [importlinter]). The tools come with the test extras; a venv
+# made before they were added gets them here.
+LINT_TOOLS := mypy import-linter types-PyYAML
+lint: install
+	@$(BIN)/python -c "import importlib.metadata as m; [m.version(p) for p in '$(LINT_TOOLS)'.split()]" 2>/dev/null || $(BIN)/pip install --quiet $(LINT_TOOLS)
+	$(BIN)/mypy mesh_migrate
+	$(BIN)/lint-imports
 
 # The review site in headless Chromium; fails (never skips) when the browser is missing.
 # Screenshots: build/site-shots/.
