@@ -11,6 +11,7 @@ from .discover import discover
 from .extract.runner import ExtractOptions, Progress, extract
 from .facts import RepoFacts
 from .graph import MeshGraph, build_graph
+from .identity import IdentityPlan, build_identities
 from .layout import Layout, find_layout
 from .link import link
 from .ownership import OwnershipResult, assign_teams
@@ -28,6 +29,7 @@ class Analysis:
     ownership: OwnershipResult
     graph: MeshGraph
     plans: tuple[SplitPlan, ...]
+    identities: tuple[IdentityPlan, ...] = ()  # one per team: what its instance may reach
     warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
     layout: Layout | None = None  # None when built from facts alone
 
@@ -59,4 +61,5 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)
     plans = tuple(build_plans(facts, config, ownership, graph))
-    return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans)
+    identities = tuple(build_identities(facts, config, ownership))
+    return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans, identities)

@@ -48,6 +48,19 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """What each team's own instance runs as (mesh.yaml `identity`)."""
+
+    service_account: str = "airflow-{team}@{project}.iam.gserviceaccount.com"
+    project: str = "PROJECT"  # a placeholder until mesh.yaml names it
+    configured: bool = False
+
+    def account(self, slug: str) -> str:
+        """The team's account; `_` and `.` become `-`, the only separator account ids allow."""
+        return self.service_account.format(team=slug.replace("_", "-").replace(".", "-"), project=self.project)
+
+
+@dataclass(frozen=True)
 class MeshConfig:
     path: str | None = None  # None when the repository has no mesh.yaml
     python_paths: tuple[str, ...] | None = None  # None: found from the repository's layout
@@ -59,12 +72,14 @@ class MeshConfig:
     folders_are_teams: str | None = None
     people: dict[str, str] = field(default_factory=dict)
     teams: tuple[Team, ...] = ()
+    identity: Identity = field(default_factory=Identity)
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
 
 
-_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams"}
+_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams", "identity"}
+_IDENTITY = {"service_account", "project"}
 _OWNERSHIP = {"folders_are_teams"}
 _ENVIRONMENT = {"variables", "airflow_variables"}
 _TEAM = {"description", "paths", "owners", "codeowners", "tags", "dag_ids", "instance"}
@@ -174,7 +189,34 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         folders_are_teams=folders,
         people={str(k): v for k, v in people.items() if isinstance(v, str)},
         teams=teams,
+        identity=_identity(check, data),
     )
+
+
+def _identity(check: _Checker, data: Located) -> Identity:
+    if "identity" not in data:
+        return Identity()
+    section = check.mapping(data, "identity")
+    check.keys(section, _IDENTITY, "identity")
+    values = {}
+    for key in _IDENTITY:
+        value = section.get(key, getattr(Identity, key))
+        if not isinstance(value, str) or not value:
+            check.error(section.line_of(key), f"identity.{key} must be a string")
+            continue
+        values[key] = value
+    template = values.get("service_account")
+    if template is not None:
+        try:
+            account = template.format(team="team", project="project")
+        except (KeyError, IndexError, ValueError) as exc:
+            check.error(section.line_of("service_account"), f"identity.service_account may use only {{team}} and {{project}}: {exc}")
+            values.pop("service_account")
+        else:
+            if "{team}" not in template or "@" not in account:
+                check.error(section.line_of("service_account"), "identity.service_account must be an email address with {team} in it")
+                values.pop("service_account")
+    return Identity(**values, configured=True)
 
 
 def _environment(check: _Checker, section: Located) -> Environment:

@@ -84,10 +84,22 @@ class DependencyFact:
 
 @dataclass(frozen=True)
 class ResourceUse:
-    kind: str  # "connection" | "variable" | "pool" | "module"
+    kind: str  # "connection" | "variable" | "pool" | "module" | a cloud kind of the rule pack
     name: str
     dag: str | None  # None when the use is in a file that defines no DAG
     span: SourceSpan
+    # Cloud resources only: "read" | "write" | None (the operator does not say); for a
+    # service account its place in an impersonation chain, "impersonate" | "delegate".
+    access: str | None = None
+    identity: str | None = None  # the service account the call impersonates, if any
+
+
+AIRFLOW_RESOURCES = frozenset({"connection", "variable", "pool", "module"})
+
+
+def is_cloud(kind: str) -> bool:
+    """A cloud resource (a bucket, dataset, account...) rather than one of Airflow's own."""
+    return kind not in AIRFLOW_RESOURCES
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .config import Instance, MeshConfig
-from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan
+from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
 from .ownership import OwnershipResult
 
@@ -46,6 +46,7 @@ class ResourceNeed:
     name: str
     dags: tuple[str, ...]
     shared_with: tuple[str, ...]  # other teams using it too
+    access: str = ""  # cloud resources: "read", "write", "read/write" or "unknown"; accounts: "impersonate"
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,11 @@ class _Index:
     named: dict[str, list[TeamLink]]  # cross-team links that name a team's DAGs
     uses: dict[str, dict[tuple[str, str], set[str]]]  # team -> resource -> its DAGs using it
     users: dict[tuple[str, str], set[str]]  # resource -> teams using it
+    access: dict[str, dict[tuple[str, str], set[str]]]  # team -> cloud resource -> how its DAGs use it
 
 
 def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _Index:
-    index = _Index(defaultdict(list), defaultdict(set), defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(set)), defaultdict(set))
+    index = _Index(defaultdict(list), defaultdict(set), defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(set)), defaultdict(set), defaultdict(lambda: defaultdict(set)))
     for dag in facts.dags:
         team = ownership.of(dag).team
         if team:
@@ -131,6 +133,8 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
         if team:
             index.uses[team][(use.kind, use.name)].add(use.dag)
             index.users[(use.kind, use.name)].add(team)
+            if is_cloud(use.kind):
+                index.access[team][(use.kind, use.name)].add(use.access or "unknown")
     return index
 
 
@@ -155,7 +159,7 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
                 inbound=tuple(_planned(link, inbound=True) for link in index.named[team]),
                 outbound=tuple(_planned(link, inbound=False) for link in index.holding[team] if link.cross_team),
-                resources=_needs(index, team, kinds=("connection", "variable", "pool")),
+                resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
                 manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
             )
@@ -183,6 +187,21 @@ def _needs(index: _Index, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNe
         for (kind, name), dags in sorted(index.uses[team].items())
         if kind in kinds
     )
+
+
+def _cloud_needs(index: _Index, team: str) -> tuple[ResourceNeed, ...]:
+    """Cloud resources the team's instance must reach, with how (see identity.py for the grants)."""
+    needs = []
+    for (kind, name), accesses in sorted(index.access[team].items()):
+        if accesses & {"impersonate", "delegate"}:
+            if "impersonate" not in accesses:
+                continue  # reached through another account of the chain, not by the instance itself
+            access = "impersonate"
+        else:
+            access = "/".join(a for a in ("read", "write") if a in accesses) or "unknown"
+        dags = tuple(sorted(index.uses[team][(kind, name)]))
+        needs.append(ResourceNeed(kind, name, dags, tuple(sorted(index.users[(kind, name)] - {team})), access))
+    return tuple(needs)
 
 
 def _manual(index: _Index, graph: MeshGraph, team: str, unresolved: list) -> tuple[ManualItem, ...]:

@@ -39,6 +39,40 @@ class DependencyRule:
     dag_pattern: re.Pattern | None = None
 
 
+ACCESSES = ("read", "write")
+
+
+@dataclass(frozen=True)
+class CloudKeywordRule:
+    """Keywords naming a cloud resource of `kind`, on `callables` (fnmatch; empty: any call)."""
+
+    kind: str
+    keywords: tuple[str, ...]
+    callables: tuple[str, ...] = ()
+    project_keywords: tuple[str, ...] = ()  # their value qualifies the name: project.dataset
+    origin: str = ""
+
+    def applies(self, keyword: str, qualname: str | None) -> bool:
+        if not _matches_any(self.keywords, keyword):
+            return False
+        return not self.callables or (qualname is not None and _matches_any(self.callables, qualname))
+
+
+@dataclass(frozen=True)
+class CloudAccessRule:
+    """Resources named by `keywords` (fnmatch) of `callables` (fnmatch) are read or written."""
+
+    access: str
+    keywords: tuple[str, ...] = ()
+    callables: tuple[str, ...] = ()
+    origin: str = ""
+
+    def applies(self, keyword: str, qualname: str | None) -> bool:
+        if self.keywords and not _matches_any(self.keywords, keyword):
+            return False
+        return not self.callables or (qualname is not None and _matches_any(self.callables, qualname))
+
+
 @dataclass(frozen=True)
 class RulePack:
     dag_constructors: frozenset[str] = frozenset()
@@ -54,6 +88,9 @@ class RulePack:
     variable_getters: frozenset[str] = frozenset()
     pool_keywords: tuple[str, ...] = ()
     parse_time_sources: tuple[tuple[str, str], ...] = ()  # (callable, reason)
+    cloud_keywords: tuple[CloudKeywordRule, ...] = ()
+    cloud_uri_schemes: tuple[tuple[str, str], ...] = ()  # (scheme, kind): gs -> gcs_bucket
+    cloud_access: tuple[CloudAccessRule, ...] = ()  # the first that applies decides
     # The deployment analyzed (mesh.yaml `environment`): what parse-time reads of environment
     # and Airflow Variables give. Part of the fingerprint, so cached facts follow it.
     environment: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
@@ -104,10 +141,13 @@ _LIST_KEYS = {
     "task_groups",
     "task_group_decorators",
 }
-_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites"}
+_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites", "cloud_resources"}
 _RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
 _DATASET_KEYS = {"callables", "conditions"}
 _RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
+_CLOUD_KEYS = {"keywords", "uris", "access"}
+_CLOUD_KEYWORD_KEYS = {"kind", "keywords", "callables", "project_keywords"}
+_CLOUD_ACCESS_KEYS = {"access", "keywords", "callables"}
 
 
 def shipped_folder():
@@ -176,6 +216,8 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
             continue
         for name in _names(entry.get("callables", []), display, entry.line, "callables", problems):
             out.setdefault("parse_time_sources", []).append((name, entry["reason"]))
+    if data.get("cloud_resources") is not None:
+        _check_cloud(data["cloud_resources"], display, data.line_of("cloud_resources"), out, problems)
     if "rewrites" in data:
         if isinstance(data["rewrites"], Located):
             out["rewrites"] = (dict(data["rewrites"]), display)
@@ -190,6 +232,56 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
         if rule:
             out["rules"].append(rule)
     return out
+
+
+def _check_cloud(section: Any, display: str, line: int, out: dict[str, Any], problems: list[ConfigProblem]) -> None:
+    """`cloud_resources`: keywords naming cloud resources, URI schemes, read and write rules."""
+    if not isinstance(section, Located):
+        problems.append(ConfigProblem(display, line, "cloud_resources must be a mapping"))
+        return
+    _check_keys(section, _CLOUD_KEYS, display, problems, "cloud_resources")
+    for entry in _entries(section, "keywords", display, problems):
+        before = len(problems)
+        _check_keys(entry, _CLOUD_KEYWORD_KEYS, display, problems, "a cloud_resources keyword rule")
+        kind = entry.get("kind")
+        if not isinstance(kind, str) or not kind:
+            problems.append(ConfigProblem(display, entry.line, "a cloud_resources keyword rule needs a kind"))
+        names = {key: tuple(_names(entry.get(key, []), display, entry.line_of(key), key, problems)) for key in ("keywords", "callables", "project_keywords")}
+        if "keywords" not in entry:
+            problems.append(ConfigProblem(display, entry.line, "a cloud_resources keyword rule needs keywords"))
+        if len(problems) == before:
+            out.setdefault("cloud_keywords", []).append(CloudKeywordRule(str(kind), names["keywords"], names["callables"], names["project_keywords"], f"{display}:{entry.line}"))
+    uris = section.get("uris") or Located({}, {}, section.line)
+    if not isinstance(uris, Located):
+        problems.append(ConfigProblem(display, section.line_of("uris"), "uris must map a URI scheme to a resource kind"))
+        uris = Located({}, {}, section.line)
+    for scheme, kind in uris.items():
+        if not isinstance(scheme, str) or not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) or not isinstance(kind, str) or not kind:
+            problems.append(ConfigProblem(display, uris.line_of(scheme), f"uris: {scheme!r} must be a lowercase URI scheme mapped to a resource kind"))
+            continue
+        out.setdefault("cloud_uri_schemes", []).append((scheme, kind))
+    for entry in _entries(section, "access", display, problems):
+        before = len(problems)
+        _check_keys(entry, _CLOUD_ACCESS_KEYS, display, problems, "a cloud_resources access rule")
+        if entry.get("access") not in ACCESSES:
+            problems.append(ConfigProblem(display, entry.line_of("access") if "access" in entry else entry.line, f"access must be one of {', '.join(ACCESSES)}"))
+        names = {key: tuple(_names(entry.get(key, []), display, entry.line_of(key), key, problems)) for key in ("keywords", "callables")}
+        if not names["keywords"] and not names["callables"] and len(problems) == before:
+            problems.append(ConfigProblem(display, entry.line, "an access rule needs keywords or callables"))
+        if len(problems) == before:
+            out.setdefault("cloud_access", []).append(CloudAccessRule(entry["access"], names["keywords"], names["callables"], f"{display}:{entry.line}"))
+
+
+def _entries(section: Located, key: str, display: str, problems: list[ConfigProblem]) -> list[Located]:
+    """The mappings of a list under KEY; a problem for anything else."""
+    value = section.get(key) or []
+    if not isinstance(value, list):
+        problems.append(ConfigProblem(display, section.line_of(key), f"{key} must be a list"))
+        return []
+    good = [entry for entry in value if isinstance(entry, Located)]
+    if len(good) < len(value):
+        problems.append(ConfigProblem(display, section.line_of(key), f"each entry of {key} must be a mapping"))
+    return good
 
 
 def _check_rule(entry: Any, display: str, problems: list[ConfigProblem]) -> DependencyRule | None:
@@ -289,6 +381,10 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         variable_getters=union("variable_getters"),
         pool_keywords=ordered("pool_keywords"),
         parse_time_sources=ordered("parse_time_sources"),
+        # A repository's own rules come first: they refine the shipped ones.
+        cloud_keywords=tuple(rule for part in reversed(parts) for rule in part.get("cloud_keywords", ())),
+        cloud_uri_schemes=ordered("cloud_uri_schemes"),
+        cloud_access=tuple(rule for part in reversed(parts) for rule in part.get("cloud_access", ())),
         fingerprint=digest,
         rewrites=rewrites,
         rewrites_origin=origin,

@@ -29,6 +29,8 @@ CODES: dict[str, Code] = {
              "Datasets do not cross instances: poll the producer's REST API, or have the producer post an asset event over HTTP."),
         Code("MM105", "cross-team-custom-dependency", "cross-team custom dependency", "error",
              "A company sensor from a rule pack: replace it by an HTTP check on the other team's instance."),
+        Code("MM106", "cross-team-cloud-resource", "cross-team cloud resource", "error",
+             "Another team's DAGs write this resource: agree the grant for our instance's service account with them (see iam/<team>.yaml), or reach it through an account they own (impersonation_chain)."),
         Code("MM201", "unowned-dag", "unowned DAG", "error",
              "Give the DAG a team: add its folder to a team's paths (or a dag_ids pattern) in mesh.yaml, or a CODEOWNERS entry."),
         Code("MM301", "team-cycle", "team cycle", "error",

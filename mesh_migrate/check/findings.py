@@ -14,7 +14,9 @@ from ..analysis import Analysis
 from ..codemod.helper_module import helper_path, importers
 from ..codemod.templates import helper_module_name
 from ..facts import DependencyFact
+from ..facts import is_cloud
 from ..graph import TeamLink
+from ..identity import SERVICE_ACCOUNT, writers
 from ..plan import is_automatic, is_migrated
 from ..yamlio import ConfigError
 from .codes import CODES
@@ -68,6 +70,7 @@ def collect(analysis: Analysis, repo: str = ".") -> tuple[Finding, ...]:
         *_cycles(analysis),
         *_dangling(analysis),
         *_duplicates(analysis),
+        *_cloud_resources(analysis),
     ]
     return tuple(sorted(found, key=sort_key))
 
@@ -163,6 +166,27 @@ def _duplicates(analysis: Analysis) -> Iterator[Finding]:
         others = ", ".join(str(d.span) for d in analysis.facts.dags if d.dag_id == dag.dag_id and d is not dag)
         message = f"dag_id {dag.dag_id!r} is also defined at {others}; Airflow loads only one of them"
         yield Finding("MM402", dag.span.path, dag.span.line, message, analysis.ownership.of(dag).team, fingerprint(dag.dag_id))
+
+
+def _cloud_resources(analysis: Analysis) -> Iterator[Finding]:
+    """A DAG reaching, with the monolith's own identity, a cloud resource another team's DAGs write."""
+    owners = writers(analysis.facts, analysis.ownership)
+    seen: set[tuple[str, str, str]] = set()
+    for use in sorted(analysis.facts.resources, key=lambda u: u.span):
+        if not is_cloud(use.kind) or use.kind == SERVICE_ACCOUNT or use.identity or not use.dag:
+            continue
+        team = analysis.ownership.team_of_id(use.dag)
+        owning = owners.get((use.kind, use.name), ())
+        if team is None or not owning or team in owning or (use.dag, use.kind, use.name) in seen:
+            continue
+        seen.add((use.dag, use.kind, use.name))
+        verb = {"write": "writes", "read": "reads"}.get(use.access or "", "uses")
+        owned = f"owned by {owning[0]} (its DAGs write it)" if len(owning) == 1 else f"written by teams {', '.join(owning)} (ownership to settle)"
+        message = (
+            f"DAG {use.dag!r} ({team}) {verb} {use.kind} {use.name!r}, {owned}, with the monolith's identity; "
+            f"in the mesh, {team}'s service account needs a grant from {', '.join(owning)}"
+        )
+        yield Finding("MM106", use.span.path, use.span.line, message, team, fingerprint(use.kind, use.name, use.dag))
 
 
 def missing_helper_module(analysis: Analysis, paths: Iterable[str], repo: str = ".") -> Iterator[Finding]:

@@ -11,6 +11,7 @@ from ..rulepack import RulePack
 from .interpreter import BudgetExceeded, Interpreter, ModuleState
 from .models.paths import module_file
 from .modules import ModuleFinder, parse_source
+from .cloud import SERVICE_ACCOUNT, cloud_uses, qualname_of, text_uses
 from .recorder import Recorder, jinja_uses
 from .values import ExternalRef, ModuleRef, Unknown, is_static
 
@@ -146,16 +147,23 @@ def _module_uses(recorder: Recorder, dags: list[DagFact]) -> list[ResourceUse]:
     return uses
 
 
-_RESOURCE_MARKERS = ("conn", "pool", "Variable", "{{", "get_connection")
+_RESOURCE_MARKERS = ("conn", "pool", "Variable", "{{", "get_connection", "://")
+
+
+def _markers(rules: RulePack) -> tuple[str, ...]:
+    """Text without which a function names no resource: the cheap test before scanning it."""
+    cloud = (k.strip("*") for rule in rules.cloud_keywords for k in rule.keywords)
+    return _RESOURCE_MARKERS + tuple(sorted({k for k in cloud if len(k) > 2}))
 
 
 def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, recorder: Recorder, rules: RulePack) -> None:
     """Resources used in functions that never run at parse time (task callables, helpers)."""
     scope = state.scope
+    markers = _markers(rules)
     for function in _unexecuted_functions(tree.body, recorder.executed):
         body = "\n".join(lines[function.lineno - 1 : function.end_lineno])
-        if not any(marker in body for marker in _RESOURCE_MARKERS):
-            continue  # cheap: most callables use no connection, variable, pool or template
+        if not any(marker in body for marker in markers):
+            continue  # cheap: most callables use no connection, variable, pool, template or cloud resource
         try:
             _scan_function(function, scope, recorder, rules)
         except RecursionError:
@@ -164,14 +172,32 @@ def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, reco
 
 
 def _scan_function(function: FunctionNode, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+    made: dict[str, str] = {}  # local names bound to objects of known classes: s3 = S3Hook(...)
+    accounts: dict[str, str] = {}  # ... and those made with an impersonation chain: its last account
+    for node in _nodes(function):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # imports inside the callable
+            made.update({(alias.asname or alias.name): f"{node.module}.{alias.name}" for alias in node.names})
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+            qualname = qualname_of(node.value.func, scope, made)
+            if qualname:
+                made[node.targets[0].id] = qualname
+                account = _account(node.value, scope, rules, qualname)
+                if account:
+                    accounts[node.targets[0].id] = account
     for node in _nodes(function):
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str) and "{{" in node.value:
                 span = SourceSpan(recorder.path, node.lineno, node.col_offset)
                 for kind, name in jinja_uses(node.value):
                     recorder.resource_uses.append((kind, name, None, span))
+            if isinstance(node.value, str) and "://" in node.value:
+                recorder.cloud(*text_uses(rules, node.value), None, SourceSpan(recorder.path, node.lineno, node.col_offset))
+        elif isinstance(node, ast.JoinedStr):
+            value = _plain_value(node, scope)
+            if isinstance(value, str) and "://" in value:
+                recorder.cloud(*text_uses(rules, value), None, SourceSpan(recorder.path, node.lineno, node.col_offset))
         elif isinstance(node, ast.Call) and id(node) not in recorder.seen_calls:
-            _scan_call(node, scope, recorder, rules)
+            _scan_call(node, scope, recorder, rules, made, accounts)
 
 
 def _nodes(root: ast.AST):
@@ -207,8 +233,26 @@ def _unexecuted_functions(body: list[ast.stmt], executed: set[int]) -> list[Func
     return found
 
 
-def _scan_call(node: ast.Call, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+def _account(call: ast.Call, scope: Any, rules: RulePack, qualname: str | None) -> str | None:
+    """The account a call impersonates: the last of its impersonation chain."""
+    kwargs = {k.arg: _plain_value(k.value, scope) for k in call.keywords if k.arg is not None}
+    uses, _ = cloud_uses(rules, qualname, kwargs)
+    chain = [u.name for u in uses if u.kind == SERVICE_ACCOUNT]
+    return chain[-1] if chain else None
+
+
+def _scan_call(node: ast.Call, scope: Any, recorder: Recorder, rules: RulePack, made: dict[str, str], accounts: dict[str, str]) -> None:
     span = SourceSpan(recorder.path, node.lineno, node.col_offset)
+    kwargs = {k.arg: _plain_value(k.value, scope) for k in node.keywords if k.arg is not None}
+    qualname = qualname_of(node.func, scope, made)
+    owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if isinstance(owner, ast.Name):
+        account = accounts.get(owner.id)
+    elif isinstance(owner, ast.Call):  # GCSHook(impersonation_chain=...).upload(...)
+        account = _account(owner, scope, rules, qualname_of(owner.func, scope, made))
+    else:
+        account = None
+    recorder.cloud(*cloud_uses(rules, qualname, kwargs, account), None, span)
     for keyword in node.keywords:
         if keyword.arg is None:
             continue
@@ -219,7 +263,7 @@ def _scan_call(node: ast.Call, scope: Any, recorder: Recorder, rules: RulePack) 
         else:
             continue
         _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
-    qualname = _plain_qualname(node.func, scope)
+    qualname = qualname_of(node.func, scope)
     if qualname in rules.connection_getters or qualname in rules.variable_getters:
         kind = "connection" if qualname in rules.connection_getters else "variable"
         argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
@@ -247,17 +291,11 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
             return scope.vars[node.id]
         return Unknown(node.id, f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
-        constants = [v for v in node.values if isinstance(v, ast.Constant)]
-        if len(constants) == len(node.values):
-            return "".join(str(v.value) for v in constants)
+        parts = [_plain_value(v.value if isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1 else v, scope) for v in node.values]
+        if all(isinstance(p, (str, int)) for p in parts):
+            return "".join(str(p) for p in parts)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_plain_value(item, scope) for item in node.elts]
+        if all(isinstance(item, str) for item in items):
+            return items
     return Unknown(ast.unparse(node), "known only at run time")
-
-
-def _plain_qualname(node: ast.expr, scope: Any) -> str | None:
-    if isinstance(node, ast.Name):
-        value = scope.vars.get(node.id)
-        return value.qualname if isinstance(value, ExternalRef) else None
-    if isinstance(node, ast.Attribute):
-        base = _plain_qualname(node.value, scope)
-        return f"{base}.{node.attr}" if base else None
-    return None

@@ -17,6 +17,7 @@ from ..facts import (
     Unresolved,
 )
 from ..rulepack import DependencyRule, RulePack
+from .cloud import CloudGap, CloudUse, cloud_uses, qualname_of
 from .values import (
     DagObj,
     DatasetCondition,
@@ -76,6 +77,7 @@ class Recorder:
         self.dependencies: list[tuple[DagObj, dict[str, Any]]] = []
         self.dataset_uses: list[tuple[str, str, DagObj, str | None, SourceSpan]] = []
         self.resource_uses: list[tuple[str, str, DagObj | None, SourceSpan]] = []
+        self.cloud_uses: list[tuple[CloudUse, DagObj | None, SourceSpan]] = []
         self.unresolved: list[Unresolved] = []
         self.diagnostics: list[Diagnostic] = []
         self.imports: list[tuple[str, int]] = []
@@ -173,7 +175,7 @@ class Recorder:
         span, _ = self.place(interp, node)
         self._resource(kind, value, interp.dag_stack[-1] if interp.dag_stack else None, span)
 
-    def keywords(self, interp: InterpreterBase, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None) -> None:
+    def keywords(self, interp: InterpreterBase, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None) -> None:
         if not interp.recording:
             return
         if dag is None and interp.dag_stack:
@@ -184,6 +186,18 @@ class Recorder:
                 self._resource("connection", value, dag, span)
             elif key in self.rules.pool_keywords:
                 self._resource("pool", value, dag, span)
+        if operator is None and isinstance(node, ast.Call) and interp.module is not None:
+            operator = qualname_of(node.func, interp.module.scope)
+        self.cloud(*cloud_uses(self.rules, operator, kwargs), dag, span)
+
+    def cloud(self, uses: list[CloudUse], gaps: list[CloudGap], dag: DagObj | None, span: SourceSpan) -> None:
+        """Cloud resources a call names (see extract/cloud.py), and the values not known statically."""
+        self.cloud_uses.extend((use, dag, span) for use in uses)
+        for gap in gaps:
+            if isinstance(gap.value, str):
+                self.unresolved.append(Unresolved(gap.what, gap.value, "Jinja template, rendered only at run time", span))
+            else:
+                self.unresolved_value(gap.what, gap.value, span)
 
     def _resource(self, kind: str, value: Any, dag: DagObj | None, span: SourceSpan) -> None:
         if value is None:
@@ -208,7 +222,7 @@ class Recorder:
         task = TaskObj(task_id, dag, operator)
         if not interp.recording:
             return task
-        self.keywords(interp, kwargs, node, dag)
+        self.keywords(interp, kwargs, node, dag, operator)
         span, via = self.place(interp, node)
 
         def attached() -> None:
@@ -377,7 +391,15 @@ class Recorder:
                 dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
                 use = ResourceUse(kind, name, dag_id, span)
                 out.setdefault((kind, name, dag_id), use)  # once per (DAG, resource), at its first use
-        return list(out.values())
+        for cloud, dag, span in self.cloud_uses:
+            holders = [dag] if dag is not None else _enclosing(named_dags, span.line)
+            for holder in holders or [None]:
+                dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
+                use = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
+                out.setdefault((cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity), use)
+        # A URI seen as text, and again as an argument that says read or write: the latter.
+        stated = {(u.kind, u.name, u.dag, u.identity) for u in out.values() if u.access is not None}
+        return [u for key, u in out.items() if not (len(key) == 5 and u.access is None and (u.kind, u.name, u.dag, u.identity) in stated)]
 
 
 def _enclosing(dags: list[DagObj], line: int) -> list[DagObj]:

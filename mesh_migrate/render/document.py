@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..facts import RepoFacts, SourceSpan
+from ..facts import RepoFacts, SourceSpan, is_cloud
 from ..graph import other_end
 
 SCHEMA = "mesh-migrate/analysis@1"
@@ -61,7 +61,10 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
             }
             for d in facts.dependencies
         ],
-        "resources": [{"kind": r.kind, "name": r.name, "dag": r.dag, **_place(r.span)} for r in facts.resources],
+        "resources": [
+            {"kind": r.kind, "name": r.name, "dag": r.dag, **_place(r.span), **({"access": r.access, "identity": r.identity} if is_cloud(r.kind) else {})}
+            for r in facts.resources
+        ],
         "unresolved": [
             {"what": u.what, "expression": u.expression, "reason": u.reason, **_place(u.span), "origin": _place(u.origin) if u.origin else None}
             for u in facts.unresolved

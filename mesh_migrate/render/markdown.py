@@ -72,9 +72,14 @@ def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
     out += _dependency_table(plan.inbound, base, ours_first=False) if plan.inbound else ["None."]
     out += ["", "## To provision on our instance", ""]
     if plan.resources:
-        rows = [[r.kind, f"`{r.name}`", _names(r.dags), _names(r.shared_with)] for r in plan.resources]
+        rows = [[r.kind, f"`{r.name}`" + (f" ({r.access})" if r.access else ""), _names(r.dags), _names(r.shared_with)] for r in plan.resources]
         out += _table(["kind", "name", "used by", "also used by teams"], rows)
         out += ["", "A connection or variable other teams use too is a secret to duplicate or an ownership to settle."]
+        if any(r.access for r in plan.resources):
+            out += [
+                f"Cloud resources are granted to the instance's own service account: see `iam/{file_name(plan.team)}.yaml` "
+                f"and `iam/{file_name(plan.team)}.tf`. One another team uses too has an owner to agree on."
+            ]
     else:
         out += ["None."]
     out += ["", "## Shared modules to bring along", ""]
@@ -161,10 +166,31 @@ def summary_markdown(analysis: Analysis, base: str = "../") -> list[str]:
     out += [f"  - {s.kind} `{s.name}`: {len(s.teams)} teams ({', '.join(s.teams)})" for s in secrets]
     out += [f"- Shared modules imported by several teams (package or vendor them): {len(modules)}"]
     out += [f"  - `{s.name}`: {len(s.teams)} teams" for s in modules]
+    out += _identity_findings(analysis)
     unowned = [o for o in ownership.by_dag.values() if o.team is None]
     out += [f"- Unowned DAGs: {len(unowned)}"]
     out += [f"  - `{o.dag_id}` ({o.file})" + (f": suggested {o.suggested} ({o.suggestion_reason})" if o.suggested else "") for o in unowned]
     out.append("")
+    return out
+
+
+def _identity_findings(analysis: Analysis) -> list[str]:
+    """Each team's service account, and the cloud resources several teams use."""
+    shared: dict[tuple[str, str], tuple[set[str], tuple[str, ...]]] = {}
+    for plan in analysis.identities:
+        for need in plan.shared:
+            teams, _ = shared.setdefault((need.kind, need.name), (set(), need.owners))
+            teams.add(plan.team)
+    used = [p for p in analysis.identities if p.impersonate or p.resources]
+    out = [f"- Cloud identities: {len(used)} teams reach cloud resources (`iam/<team>.yaml` and `.tf`)"]
+    out += [
+        f"  - {p.team}: `{p.service_account}`, impersonates {len(p.impersonate)} accounts, {len(p.resources)} resources"
+        for p in used
+    ]
+    out += [f"- Cloud resources shared by several teams (ownership to settle): {len(shared)}"]
+    for (kind, name), (teams, owners) in sorted(shared.items()):
+        owner = f"written by {', '.join(owners)}" if owners else "written by no team"
+        out.append(f"  - {kind} `{name}`: {len(teams)} teams ({', '.join(sorted(teams))}); {owner}")
     return out
 
 

@@ -50,7 +50,10 @@ def plan_document(plan: SplitPlan) -> dict[str, Any]:
         "dags": [{"dag_id": d.dag_id, "file": _place(d.span), "team_source": d.source, "reason": d.reason} for d in plan.dags],
         "outbound": [_dependency(i) for i in plan.outbound],
         "inbound": [_dependency(i) for i in plan.inbound],
-        "provision": [{"kind": r.kind, "name": r.name, "dags": list(r.dags), "shared_with": list(r.shared_with)} for r in plan.resources],
+        "provision": [
+            {"kind": r.kind, "name": r.name, **({"access": r.access} if r.access else {}), "dags": list(r.dags), "shared_with": list(r.shared_with)}
+            for r in plan.resources
+        ],
         "modules": [{"name": m.name, "dags": list(m.dags), "shared_with": list(m.shared_with)} for m in plan.modules],
         "manual": [{"what": m.what, "where": _place(m.span), "why": m.why} for m in plan.manual],
     }

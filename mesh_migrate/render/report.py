@@ -12,6 +12,7 @@ from ..analysis import Analysis
 from ..fsutil import describe, naming, staged_folder, write_atomic
 from ..names import file_name
 from .document import analysis_document
+from .iam import iam_terraform, iam_yaml
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
 from .markdown import plan_markdown, summary_markdown
 from .plan_yaml import plan_yaml
@@ -19,7 +20,7 @@ from .site import write_site
 
 
 # What a report folder holds: it is replaced as a whole, so nothing else may be in it.
-REPORT_ENTRIES = frozenset({"plans", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg"})
+REPORT_ENTRIES = frozenset({"plans", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
         name = file_name(plan.team)
         put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base)))
         put(f"plans/{name}.yaml", plan_yaml(plan))
+    for identity in analysis.identities:
+        put(f"iam/{identity.slug}.yaml", iam_yaml(identity))
+        put(f"iam/{identity.slug}.tf", iam_terraform(identity))
     put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, target))))
     put("analysis.json", json.dumps(analysis_document(analysis), indent=2))
     put("graph.json", node_link_json(analysis.graph.dags))
