@@ -135,3 +135,21 @@ def test_bad_globs_in_mesh_yaml_are_reported_with_lines(tmp_path):
     assert "mesh.yaml:2: glob '../outside/**' leaves the repository (..)" in result.output
     assert "mesh.yaml:2: glob 'dags/[abc/*.py' has an unclosed [ ]" in result.output
     assert "mesh.yaml:7: team 'flights': glob 'dags/flights/[x' has an unclosed [ ]" in result.output
+
+
+def test_one_cause_reaching_many_places_is_one_line(tmp_path):
+    callable_source = (
+        "def load_{i}():\n"
+        "    bucket = Variable.get('LANDING_BUCKET')\n"
+        "    S3Hook(aws_conn_id='aws').load_string('x', key='k', bucket_name=bucket)\n"
+    )
+    files = {
+        f"dags/d{i}.py": "from airflow import DAG\nfrom airflow.models import Variable\n"
+        "from airflow.providers.amazon.aws.hooks.s3 import S3Hook\nfrom airflow.operators.python import PythonOperator\n"
+        + callable_source.format(i=i) + f"with DAG('d{i}'):\n    PythonOperator(task_id='t', python_callable=load_{i})\n"
+        for i in range(12)
+    }
+    write_repo(tmp_path, files)
+    output = " ".join(run("analyze", tmp_path, "--no-cache").output.split())  # the table wraps lines
+    assert output.count("read from Airflow Variable LANDING_BUCKET when the task runs") == 1
+    assert "12 places in 12 files" in output

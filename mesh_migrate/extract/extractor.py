@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -171,14 +172,30 @@ def scan_unexecuted(tree: ast.Module, lines: list[str], state: ModuleState, reco
             recorder.diagnostics.append(Diagnostic("warning", "too-deep", "stopped scanning this function: code nested too deeply", span))
 
 
-def _scan_function(function: FunctionNode, scope: Any, recorder: Recorder, rules: RulePack) -> None:
+@dataclass
+class _CallableScope:
+    """What a task callable's code sees: the module's static names, and the local names it
+    reads from Airflow Variables or the environment when the task runs (for the reason)."""
+
+    vars: dict[str, Any]
+    reads: dict[str, str] = field(default_factory=dict)
+
+
+def _scan_function(function: FunctionNode, module_scope: Any, recorder: Recorder, rules: RulePack) -> None:
     made: dict[str, str] = {}  # local names bound to objects of known classes: s3 = S3Hook(...)
     accounts: dict[str, str] = {}  # ... and those made with an impersonation chain: its last account
+    scope = _CallableScope(module_scope.vars)
     for node in _nodes(function):
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # imports inside the callable
             made.update({(alias.asname or alias.name): f"{node.module}.{alias.name}" for alias in node.names})
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
             qualname = qualname_of(node.value.func, scope, made)
+            key = node.value.args[0] if node.value.args else None
+            if qualname and isinstance(key, ast.Constant) and isinstance(key.value, str):
+                if qualname in rules.variable_getters:
+                    scope.reads[node.targets[0].id] = f"read from Airflow Variable {key.value} when the task runs"
+                elif qualname in ("os.environ.get", "os.getenv"):
+                    scope.reads[node.targets[0].id] = f"read from environment variable {key.value} when the task runs"
             if qualname:
                 made[node.targets[0].id] = qualname
                 account = _account(node.value, scope, rules, qualname)
@@ -289,7 +306,8 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
     if isinstance(node, ast.Name):
         if node.id in scope.vars and is_static(scope.vars[node.id]):
             return scope.vars[node.id]
-        return Unknown(node.id, f"{node.id} is known only at run time")
+        read = getattr(scope, "reads", {}).get(node.id)
+        return Unknown(node.id, read or f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
         parts = [_plain_value(v.value if isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1 else v, scope) for v in node.values]
         if all(isinstance(p, (str, int)) for p in parts):

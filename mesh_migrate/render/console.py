@@ -85,17 +85,19 @@ def _print_layout(console: Console, analysis: Analysis, verbose: bool) -> None:
 
 
 def _unresolved_lines(facts: RepoFacts, verbose: bool) -> list[tuple[str, str]]:
-    """One line per cause: a cause in a library function is shown once, at its origin,
-    with the DAG-file places it reaches; -v lists every place."""
+    """One line per cause: the same reason for the same expression is shown once, at its
+    first place (its origin when inside a library function), with how many places it
+    reaches; -v lists every place."""
     if verbose:
         return [(str(u.span), f"{u.what}: {u.expression} ({u.reason})" + (f" [cause at {u.origin}]" if u.origin else "")) for u in facts.unresolved]
     by_cause: dict[tuple, list] = {}
     for item in facts.unresolved:
-        by_cause.setdefault((item.cause, item.reason, item.expression), []).append(item)
+        by_cause.setdefault((item.reason, item.expression), []).append(item)
     lines = []
-    for (cause, reason, expression), items in by_cause.items():
-        reach = f"; reached from {len(items)} places in {len({i.span.path for i in items})} DAG files" if items[0].origin else ""
-        lines.append((str(cause), f"{items[0].what}: {expression} ({reason}){reach}"))
+    for (reason, expression), items in by_cause.items():
+        files = len({i.span.path for i in items})
+        reach = f"; {len(items)} places in {files} files" if len(items) > 1 else ""
+        lines.append((str(items[0].cause), f"{items[0].what}: {expression} ({reason}){reach}"))
     return lines
 
 
