@@ -84,6 +84,7 @@ def measure(tree: Path, expected: dict) -> dict:
         d["file"] for d in document["diagnostics"] if d["severity"] == "error"
     }
     silent = [path for path in dag_files if path not in yielding]
+    past_end = _places_past_the_end(tree, document)
     return {
         "repo": expected.get("repo", tree.name),
         "dag_files": document["summary"]["files"],
@@ -96,12 +97,32 @@ def measure(tree: Path, expected: dict) -> dict:
         "sites_accounted": len(sites) - len(missed_sites),
         "sites_missed": missed_sites,
         "silent_files": silent,
+        "past_end": past_end,
         "unresolved": len(document["unresolved"]),
         "unresolved_by_reason": Counter(reason_kind(u["reason"]) for u in document["unresolved"]).most_common(),
         "seconds": seconds,
         "floor": floor,
         "layout": document.get("layout", {}),
     }
+
+
+def _places_past_the_end(tree: Path, document: dict) -> list[str]:
+    """Places reported beyond the last line of their file: there must be none."""
+    lengths: dict[str, int] = {}
+    bad = []
+    items = [*document["dags"], *document["dependencies"], *document["resources"], *document["unresolved"], *document["diagnostics"]]
+    for item in items:
+        path, line = item.get("file"), item.get("line")
+        if not path or not line:
+            continue
+        if path not in lengths:
+            try:
+                lengths[path] = (tree / path).read_bytes().count(b"\n") + 1
+            except OSError:
+                lengths[path] = 0
+        if line > lengths[path]:
+            bad.append(f"{path}:{line}")
+    return bad
 
 
 def _read_files(tree: Path, document: dict) -> list[str]:
@@ -147,6 +168,8 @@ def print_table(rows: list[dict]) -> None:
             print(f"  site not accounted for: {site['path']}:{site['line']} {site.get('kind', '')} {site.get('target') or site.get('targets') or ''}")
         for path in r["silent_files"][:8]:
             print(f"  silent DAG file: {path}")
+        for place in r["past_end"][:8]:
+            print(f"  place past the end of its file: {place}")
 
 
 def print_markdown(rows: list[dict]) -> None:
