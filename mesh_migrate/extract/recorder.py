@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..facts import (
@@ -32,7 +32,7 @@ from .values import (
 )
 
 if TYPE_CHECKING:
-    from .base import InterpreterBase
+    from .interpreter import ModuleState
 
 _VALID_DAG_ID = re.compile(r"^[\w.-]{1,250}$")  # Airflow's KEY_REGEX and ID length
 _JINJA_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -67,6 +67,25 @@ def render_value(value: Any) -> str:
     return f"<{type(value).__name__}>"
 
 
+class Context(Protocol):
+    """What the recorder reads of the interpreter: where the analysis is and what is open
+    there (the DAG and task-group stacks, the branches that may not run)."""
+
+    dag_stack: list[DagObj]
+    group_stack: list[str]
+    top_line: int
+    top_col: int
+    branches: list[tuple[int, int, Any]]
+
+    @property
+    def module(self) -> ModuleState | None: ...
+
+    @property
+    def recording(self) -> bool: ...
+
+    def in_top_module(self) -> bool: ...
+
+
 class Recorder:
     """Collects the facts of the one file being analyzed (the "top" file)."""
 
@@ -88,12 +107,12 @@ class Recorder:
         self.unfollowed: set[str] = set()  # statement kinds already reported as not followed
 
     # ---- places --------------------------------------------------------------------
-    def place(self, interp: InterpreterBase, node: ast.expr) -> tuple[SourceSpan, SourceSpan | None]:
+    def place(self, ctx: Context, node: ast.expr) -> tuple[SourceSpan, SourceSpan | None]:
         """Where a fact shows in the analyzed file, and where a helper built it (if elsewhere)."""
-        if interp.in_top_module():
+        if ctx.in_top_module():
             return SourceSpan(self.path, node.lineno, node.col_offset), None
-        here = SourceSpan(self.path, interp.top_line, interp.top_col)
-        module = interp.module.path if interp.module is not None else self.path
+        here = SourceSpan(self.path, ctx.top_line, ctx.top_col)
+        module = ctx.module.path if ctx.module is not None else self.path
         return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
     def unresolved_value(self, what: str, value: Any, span: SourceSpan, fallback: str = "") -> None:
@@ -114,9 +133,9 @@ class Recorder:
         recorded at the same line (a factory that also returns something unknown)."""
         self.unknown_dag_calls.append((SourceSpan(self.path, node.lineno, node.col_offset), value))
 
-    def template(self, interp: InterpreterBase, text: str, node: ast.expr) -> None:
+    def template(self, ctx: Context, text: str, node: ast.expr) -> None:
         """Connections and variables a Jinja template reads, in code that runs at parse time."""
-        dag = interp.dag_stack[-1] if interp.dag_stack else None
+        dag = ctx.dag_stack[-1] if ctx.dag_stack else None
         span = SourceSpan(self.path, node.lineno, node.col_offset)
         for kind, name in jinja_uses(text):
             self.resource_uses.append((kind, name, dag, span))
@@ -124,16 +143,16 @@ class Recorder:
     def module_import(self, module: str, stmt: ast.stmt) -> None:
         self.imports.append((module, stmt.lineno))
 
-    def dag(self, interp: InterpreterBase, args: list[Any], kwargs: dict[str, Any], node: ast.expr, defined_by: str, line: int | None = None) -> DagObj:
+    def dag(self, ctx: Context, args: list[Any], kwargs: dict[str, Any], node: ast.expr, defined_by: str, line: int | None = None) -> DagObj:
         dag_id = args[0] if args else kwargs.get("dag_id", Unknown("DAG()", "no dag_id given"))
-        span, via = self.place(interp, node)
+        span, via = self.place(ctx, node)
         if via is not None and defined_by == "assignment":
             defined_by = "factory"
-        dag = DagObj(dag_id, line or span.line, defined_by, branch=tuple(interp.branches))
+        dag = DagObj(dag_id, line or span.line, defined_by, branch=tuple(ctx.branches))
         dag.default_args = kwargs.get("default_args")
         tags = kwargs.get("tags") or []
         dag.tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, (list, tuple, set)) else []
-        if not interp.recording:
+        if not ctx.recording:
             return dag
         dag.recorded = True
         self.dags.append(dag)
@@ -167,27 +186,27 @@ class Recorder:
             return Unknown(ast.unparse(node), "dataset URI is not static")
         return DatasetObj(normalize_uri(uri), name if name != uri else None)
 
-    def getter(self, interp: InterpreterBase, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.expr) -> None:
-        if not interp.recording:
+    def getter(self, ctx: Context, qualname: str, args: list[Any], kwargs: dict[str, Any], node: ast.expr) -> None:
+        if not ctx.recording:
             return
         kind = "connection" if qualname in self.rules.connection_getters else "variable"
         value = args[0] if args else kwargs.get("conn_id", kwargs.get("key"))
-        span, _ = self.place(interp, node)
-        self._resource(kind, value, interp.dag_stack[-1] if interp.dag_stack else None, span)
+        span, _ = self.place(ctx, node)
+        self._resource(kind, value, ctx.dag_stack[-1] if ctx.dag_stack else None, span)
 
-    def keywords(self, interp: InterpreterBase, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None) -> None:
-        if not interp.recording:
+    def keywords(self, ctx: Context, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None) -> None:
+        if not ctx.recording:
             return
-        if dag is None and interp.dag_stack:
-            dag = interp.dag_stack[-1]
-        span, _ = self.place(interp, node)
+        if dag is None and ctx.dag_stack:
+            dag = ctx.dag_stack[-1]
+        span, _ = self.place(ctx, node)
         for key, value in kwargs.items():
             if self.rules.is_connection_keyword(key):
                 self._resource("connection", value, dag, span)
             elif key in self.rules.pool_keywords:
                 self._resource("pool", value, dag, span)
-        if operator is None and isinstance(node, ast.Call) and interp.module is not None:
-            operator = qualname_of(node.func, interp.module.scope)
+        if operator is None and isinstance(node, ast.Call) and ctx.module is not None:
+            operator = qualname_of(node.func, ctx.module.scope)
         self.cloud(*cloud_uses(self.rules, operator, kwargs), dag, span)
 
     def cloud(self, uses: list[CloudUse], gaps: list[CloudGap], dag: DagObj | None, span: SourceSpan) -> None:
@@ -211,19 +230,19 @@ class Recorder:
         else:
             self.unresolved_value(kind, value, span)
 
-    def task(self, interp: InterpreterBase, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.expr, arg_nodes: dict[str, ast.AST], args: Sequence[Any] = (), rule: DependencyRule | None = None, direct: bool = True) -> TaskObj:
+    def task(self, ctx: Context, operator: str, task_id: Any, kwargs: dict[str, Any], node: ast.expr, arg_nodes: dict[str, ast.AST], args: Sequence[Any] = (), rule: DependencyRule | None = None, direct: bool = True) -> TaskObj:
         dag = kwargs.get("dag")
         if isinstance(dag, Instance) and isinstance(dag.attrs.get("dag"), DagObj):
             dag = dag.attrs["dag"]
         if not isinstance(dag, DagObj):
-            dag = interp.dag_stack[-1] if interp.dag_stack else None
-        if isinstance(task_id, str) and interp.group_stack:
-            task_id = ".".join([*interp.group_stack, task_id])
+            dag = ctx.dag_stack[-1] if ctx.dag_stack else None
+        if isinstance(task_id, str) and ctx.group_stack:
+            task_id = ".".join([*ctx.group_stack, task_id])
         task = TaskObj(task_id, dag, operator)
-        if not interp.recording:
+        if not ctx.recording:
             return task
-        self.keywords(interp, kwargs, node, dag, operator)
-        span, via = self.place(interp, node)
+        self.keywords(ctx, kwargs, node, dag, operator)
+        span, via = self.place(ctx, node)
 
         def attached() -> None:
             self._attached(task, kwargs, args, arg_nodes, rule, span, via, direct)
