@@ -76,7 +76,7 @@ verify-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
 	$(BIN)/python tests/airflow/verify.py --airflow .venv-airflow2/bin/python --airflow .venv-airflow3/bin/python
 
 # Real public repositories against what a reader finds in them (tests/corpus/*.yaml).
-# CORPUS is a folder of trees laid out by ../shared/corpus/unpack.py.
+# CORPUS is a folder of plain trees <owner>_<name>, each at the commit its expectation names.
 CORPUS ?= ../corpus
 .PHONY: corpus
 corpus: install

@@ -2,7 +2,7 @@
 reader of each one finds (tests/corpus/<owner>_<name>.yaml).
 
 usage: python tests/corpus_run.py CORPUS [NAME ...] [--json FILE]
-  CORPUS  a folder of plain trees named <owner>_<name> (../shared/corpus/unpack.py lays them out)
+  CORPUS  a folder of plain trees named <owner>_<name>, each at the commit its expectation names
 
 One row per repository:
   DAGs     ids found that a reader expects / ids a reader expects (and ids found that a reader does not)
@@ -194,7 +194,7 @@ def main() -> None:
         if args.names and spec.stem not in args.names:
             continue
         if not tree.is_dir():
-            print(f"missing: {tree} (lay it out with ../shared/corpus/unpack.py)", file=sys.stderr)
+            print(f"missing: {tree} (check out {spec.stem.replace('_', '/', 1)} there)", file=sys.stderr)
             continue
         rows.append(measure(tree, yaml.safe_load(spec.read_text())))
     if not rows:
