@@ -5,7 +5,10 @@ One document per analyzed repository, ``ROOT/.mesh-migrate-cache/facts.json``: a
 
     {"header": {format, tool, code, rules, python_paths},
      "modules": {dotted name: how it resolved},
-     "files": {path: [content hash, {dependency path: content hash}, facts as a row]}}
+     "files": {path: [content hash, {dependency path: content hash}, facts as a row, facts digest]}}
+
+The facts digest (see `facts_digest`) names a file's facts without decoding them: the
+assembled analysis is cached under a key made of these digests (see `assembled.py`).
 
 A stored fact is reused only when all of these are what they were when it was made:
 the file's bytes, the bytes of every repository module its facts depend on, the header
@@ -51,7 +54,7 @@ from .fsutil import read_regular_file
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
-FORMAT = 2
+FORMAT = 3
 MAX_DOCUMENT_BYTES = 1 << 30
 _SIGNATURE = b"mesh-migrate-facts hmac-sha256 "
 _KEY_BYTES = 32
@@ -147,13 +150,15 @@ def _make_key(path: Path, replace: bool) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _signature(key: bytes, body: bytes) -> bytes:
-    return _SIGNATURE + hmac.new(key, body, hashlib.sha256).hexdigest().encode() + b"\n"
+def _signature(key: bytes, body: bytes, prefix: bytes) -> bytes:
+    # The prefix names the kind of document and is signed too: one kind of document
+    # never passes for another.
+    return prefix + hmac.new(key, prefix + body, hashlib.sha256).hexdigest().encode() + b"\n"
 
 
-def signed(body: bytes, key: bytes) -> bytes:
+def signed(body: bytes, key: bytes, prefix: bytes = _SIGNATURE) -> bytes:
     """The document file: its signature line, then BODY."""
-    return _signature(key, body) + body
+    return _signature(key, body, prefix) + body
 
 
 def document_body(data: bytes) -> bytes:
@@ -161,14 +166,24 @@ def document_body(data: bytes) -> bytes:
     return data.partition(b"\n")[2]
 
 
-def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
+def load_signed(path: Path, key: bytes, prefix: bytes = _SIGNATURE) -> bytes | None:
+    """The body of a signed document, or None when it is missing, unreadable or does not
+    verify: only what this user's key signed is ever trusted."""
     try:
-        data = read_regular_file(directory / FACTS_FILE, MAX_DOCUMENT_BYTES)
-        body = document_body(data)
-        if not hmac.compare_digest(signed(body, key), data):
-            return Snapshot()
+        data = read_regular_file(path, MAX_DOCUMENT_BYTES)
+    except OSError:
+        return None
+    body = document_body(data)
+    return body if hmac.compare_digest(signed(body, key, prefix), data) else None
+
+
+def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
+    body = load_signed(directory / FACTS_FILE, key)
+    if body is None:
+        return Snapshot()
+    try:
         document = json.loads(body)
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return Snapshot()
     if not isinstance(document, dict) or document.get("header") != header:
         return Snapshot()
@@ -187,18 +202,41 @@ def stale_modules(snapshot: Snapshot, resolve: Callable[[str], str]) -> bool:
 
 def cached_facts(path: str, entry: Any, content: str, dependency_hash: DependencyHash) -> FileFacts | None:
     """The facts stored in `entry`, if it is well formed and nothing it depends on changed."""
-    if not (isinstance(entry, list) and len(entry) == 3 and entry[0] == content and isinstance(entry[1], dict)):
-        return None
-    if any(dependency_hash(dependency) != digest for dependency, digest in entry[1].items()):
-        return None
+    return decode_entry(path, entry) if entry_is_current(entry, content, dependency_hash) else None
+
+
+def entry_is_current(entry: Any, content: str, dependency_hash: DependencyHash) -> bool:
+    """Whether `entry` is well formed and nothing its facts depend on changed (its facts
+    are not decoded: see `decode_entry`)."""
+    if not (isinstance(entry, list) and len(entry) == 4 and entry[0] == content and isinstance(entry[1], dict) and type(entry[3]) is str):
+        return False
+    return all(dependency_hash(dependency) == digest for dependency, digest in entry[1].items())
+
+
+def entry_digest(entry: list[Any]) -> str:
+    """The facts digest of an entry that `entry_is_current` accepted."""
+    return entry[3]
+
+
+def decode_entry(path: str, entry: list[Any]) -> FileFacts | None:
     try:
         return from_row(FileFacts, entry[2], path)
     except (TypeError, ValueError, KeyError):
         return None
 
 
+def facts_digest(facts: FileFacts) -> str:
+    """A digest of everything a file's facts say, path included."""
+    return _row_digest(facts.path, to_row(facts, facts.path))
+
+
+def _row_digest(path: str, row: Any) -> str:
+    return content_hash(json.dumps([path, row], separators=(",", ":")).encode())
+
+
 def new_entry(facts: FileFacts, content: str, dependency_hash: DependencyHash) -> list[Any]:
-    return [content, {path: dependency_hash(path) for path in facts.depends_on}, to_row(facts, facts.path)]
+    row = to_row(facts, facts.path)
+    return [content, {path: dependency_hash(path) for path in facts.depends_on}, row, _row_digest(facts.path, row)]
 
 
 def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], files: Mapping[str, Any], key: bytes) -> str | None:
@@ -206,14 +244,19 @@ def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str],
     document = {"header": dict(header), "modules": dict(modules), "files": dict(files)}
     body = json.dumps(document, separators=(",", ":")).encode()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not (directory / ".gitignore").exists():
-            # Everything in here, this file included: the cache is never committed.
-            _write_atomically(directory / ".gitignore", b"*\n")
-        _write_atomically(directory / FACTS_FILE, signed(body, key))
+        save_signed(directory, FACTS_FILE, body, key)
     except OSError as exc:
         return f"fact cache not written to {directory}: {exc.strerror or exc}"
     return None
+
+
+def save_signed(directory: Path, name: str, body: bytes, key: bytes, prefix: bytes = _SIGNATURE) -> None:
+    """Write DIRECTORY/NAME, signed, atomically; OSError when that fails."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if not (directory / ".gitignore").exists():
+        # Everything in here, this file included: the cache is never committed.
+        _write_atomically(directory / ".gitignore", b"*\n")
+    _write_atomically(directory / name, signed(body, key, prefix))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -247,9 +247,9 @@ def test_a_truncated_document_is_ignored_and_rewritten(skyflow_copy: Path) -> No
     "damage",
     [
         lambda entry: ["not", "an", "entry"],
-        lambda entry: [entry[0], entry[1], entry[2][:3]],
-        lambda entry: [entry[0], entry[1], [*entry[2][:1], "dags", *entry[2][2:]]],
-        lambda entry: [entry[0], {SENSORS: "0" * 64}, entry[2]],
+        lambda entry: [entry[0], entry[1], entry[2][:3], entry[3]],
+        lambda entry: [entry[0], entry[1], [*entry[2][:1], "dags", *entry[2][2:]], entry[3]],
+        lambda entry: [entry[0], {SENSORS: "0" * 64}, entry[2], entry[3]],
         lambda entry: None,
     ],
     ids=["garbage", "short-row", "wrong-type", "stale-dependency", "null"],

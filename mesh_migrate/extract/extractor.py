@@ -11,12 +11,11 @@ from ..facts import DagFact, Diagnostic, FileFacts, ResourceUse, SourceSpan
 from ..rulepack import RulePack
 from .interpreter import BudgetExceeded, Interpreter, ModuleState
 from .models.paths import module_file
-from .modules import ModuleFinder, parse_source
+from .modules import MAX_FILE_BYTES, ModuleFinder, parse_source
 from .cloud import SERVICE_ACCOUNT, cloud_uses, qualname_of, text_uses
 from .recorder import Recorder, jinja_uses
 from .values import ExternalRef, ModuleRef, Unknown, is_static
 
-MAX_FILE_BYTES = 10_000_000
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 

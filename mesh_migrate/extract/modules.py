@@ -10,6 +10,8 @@ from pathlib import Path
 from .newer_syntax import as_python_311
 from .values import ModuleRef
 
+MAX_FILE_BYTES = 10_000_000  # larger files are reported, not analyzed
+
 # Python finds these in the standard library or site-packages before any folder Airflow adds
 # to sys.path, so a repository folder of the same name (an `airflow/` deployment folder) never
 # shadows them.

@@ -16,17 +16,19 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from .. import cache
 from ..facts import Diagnostic, FileFacts, SourceSpan
 from ..fsutil import read_regular_file
 from ..rulepack import RulePack
-from .extractor import MAX_FILE_BYTES, Workspace
-from .modules import ModuleFinder
+from .modules import MAX_FILE_BYTES, ModuleFinder
 from .values import ModuleRef
+
+if TYPE_CHECKING:  # the interpreter is imported only when a file is parsed
+    from .extractor import Workspace
 
 Progress = Callable[[int, int], None]
 
@@ -54,13 +56,6 @@ class ExtractStats:
     processes: int = 1  # 1: in this process
 
 
-@dataclass(frozen=True)
-class Extraction:
-    facts: tuple[FileFacts, ...]
-    stats: ExtractStats
-    warnings: tuple[str, ...] = ()
-
-
 def extract(
     root: Path,
     rules: RulePack,
@@ -70,6 +65,20 @@ def extract(
     progress: Progress | None = None,
 ) -> Extraction:
     """The facts of `files` (posix paths relative to root), in the same order."""
+    return extract_lazily(root, rules, python_paths, files, options, progress).decoded()
+
+
+def extract_lazily(
+    root: Path,
+    rules: RulePack,
+    python_paths: Sequence[str],
+    files: Sequence[str],
+    options: ExtractOptions = ExtractOptions(),
+    progress: Progress | None = None,
+) -> LazyExtraction:
+    """`extract` up to the point where every file's facts are known but those taken from
+    the cache are not decoded yet: a caller that needs only their digests (to look up a
+    result computed from the same facts) never pays for decoding them."""
     sources = [_read(root / path) for path in files]
     found: list[FileFacts | None] = [None] * len(files)
     inert_count = 0
@@ -80,16 +89,16 @@ def extract(
                 inert_count += 1
 
     store, warnings = _open_store(root, rules, python_paths, files, sources, options)
-    hits: set[int] = set()
+    hits: dict[int, list] = {}  # index -> its current cache entry, not decoded yet
     if store is not None:
         with paused_garbage_collection():  # decoding builds tens of thousands of acyclic objects
             store.load()
-            for index, path in enumerate(files):
-                if found[index] is None:
-                    found[index] = store.get(path)
-                    if found[index] is not None:
-                        hits.add(index)
-    work = [(i, files[i], sources[i]) for i, facts in enumerate(found) if facts is None]
+        for index, path in enumerate(files):
+            if found[index] is None:
+                entry = store.current(path)
+                if entry is not None:
+                    hits[index] = entry
+    work = [(i, files[i], sources[i]) for i, facts in enumerate(found) if facts is None and i not in hits]
     known = len(files) - len(work)
     if progress is not None and known:
         progress(known, len(files))
@@ -111,10 +120,60 @@ def extract(
         with paused_garbage_collection():
             # A crash may not happen again (memory is freed): never remember one.
             extracted = {i for i, _, _ in work if not any(d.code == CRASHED for d in found[i].diagnostics)}  # type: ignore[union-attr]
-            warning = store.save(found, hits, extracted, modules)  # type: ignore[arg-type]
+            warning = store.save(files, found, hits, extracted, modules)
         warnings += (warning,) if warning else ()
     stats = ExtractStats(len(files), inert_count, len(hits), len(work), processes)
-    return Extraction(tuple(found), stats, warnings)  # type: ignore[arg-type]
+    return LazyExtraction(root, rules, list(python_paths), list(files), found, hits, stats, warnings, store)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    facts: tuple[FileFacts, ...]
+    stats: ExtractStats
+    warnings: tuple[str, ...] = ()
+
+
+class LazyExtraction:
+    """The facts of every file, those from the cache still encoded."""
+
+    def __init__(self, root: Path, rules: RulePack, python_paths: list[str], files: list[str], found: list[FileFacts | None], hits: dict[int, list], stats: ExtractStats, warnings: tuple[str, ...], store: _Store | None):
+        self.root, self.rules, self.python_paths = root, rules, python_paths
+        self.files, self._found, self._hits = files, found, hits
+        self.stats, self.warnings, self.store = stats, warnings, store
+        self._decoded: Extraction | None = None
+
+    def digests(self) -> tuple[str, ...]:
+        """A digest of each file's facts (see `cache.facts_digest`), without decoding any."""
+        written = self.store.written if self.store is not None else {}
+        return tuple(
+            cache.entry_digest(self._hits[index]) if index in self._hits else written.get(path) or cache.facts_digest(self._found[index])  # type: ignore[arg-type]
+            for index, path in enumerate(self.files)
+        )
+
+    def decoded(self) -> Extraction:
+        """Every file's facts, decoded once. An entry that does not decode (which only a
+        bug of this tool could have signed) is extracted again."""
+        if self._decoded is not None:
+            return self._decoded
+        found, bad = self._found, []
+        with paused_garbage_collection():
+            for index, entry in self._hits.items():
+                facts = cache.decode_entry(self.files[index], entry)
+                if facts is None or facts.path != self.files[index]:
+                    bad.append(index)
+                found[index] = facts
+        stats, warnings = self.stats, self.warnings
+        if bad:
+            work = [(i, self.files[i], _read(self.root / self.files[i])) for i in bad]
+            modules = _run_here(self.root, self.rules, self.python_paths, work, 1, found.__setitem__)
+            for index in bad:
+                del self._hits[index]
+            if self.store is not None:
+                warning = self.store.save(self.files, found, self._hits, set(bad), modules)
+                warnings += (warning,) if warning else ()
+            stats = replace(stats, cached=stats.cached - len(bad), extracted=stats.extracted + len(bad))
+        self._decoded = Extraction(tuple(found), stats, warnings)  # type: ignore[arg-type]
+        return self._decoded
 
 
 # ---- the prefilter -------------------------------------------------------------------
@@ -165,6 +224,8 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
 
 def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
     import multiprocessing  # here, not at the top: a warm run starts no process
+
+    from . import extractor  # noqa: F401  before forking: every worker has it imported
 
     modules: dict[str, str] = {}
     context = multiprocessing.get_context(_start_method())
@@ -304,6 +365,8 @@ def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict
 
 
 def _workspace(root: Path, rules: RulePack, python_paths: Sequence[str]) -> tuple[Workspace, _RecordingFinder]:
+    from .extractor import Workspace
+
     workspace = Workspace(root, rules, list(python_paths))
     finder = _RecordingFinder(root, list(python_paths))
     workspace.finder = finder
@@ -383,6 +446,7 @@ class _Store:
         self.hashes = hashes  # path -> content hash (None: unreadable), files and dependencies
         self.root = root
         self.python_paths = python_paths
+        self.written: dict[str, str] = {}  # path -> facts digest of the entries written
 
     def load(self) -> None:
         snapshot = cache.load(self.directory, self.header, self.key)
@@ -400,27 +464,31 @@ class _Store:
             self.hashes[path] = cache.content_hash(data) if data is not None else None
         return self.hashes[path]
 
-    def get(self, path: str) -> FileFacts | None:
+    def current(self, path: str) -> list | None:
+        """The stored entry of `path` when nothing its facts depend on changed (undecoded)."""
         content = self.hashes.get(path)
         entry = self.snapshot.files.get(path)
         if content is None or entry is None:
             return None
-        facts = cache.cached_facts(path, entry, content, self.dependency_hash)
-        return facts if facts is not None and facts.path == path else None
+        return entry if cache.entry_is_current(entry, content, self.dependency_hash) else None
 
-    def save(self, results: list[FileFacts], hits: set[int], extracted: set[int], modules: dict[str, str]) -> str | None:
+    def save(self, files: Sequence[str], results: list[FileFacts | None], hits: dict[int, list], extracted: set[int], modules: dict[str, str]) -> str | None:
         """Store hits as they were and extracted files anew (inert ones need no entry);
         written only when that differs from what was loaded."""
-        files: dict[str, object] = {}
-        for index, facts in enumerate(results):
-            content = self.hashes.get(facts.path)
+        entries: dict[str, object] = {}
+        for index, path in enumerate(files):
+            content = self.hashes.get(path)
             if index in hits:
-                files[facts.path] = self.snapshot.files[facts.path]
+                entries[path] = hits[index]
             elif index in extracted and content is not None:
-                files[facts.path] = cache.new_entry(facts, content, self.dependency_hash)
-        if not extracted and files.keys() == self.snapshot.files.keys():
+                entry = cache.new_entry(results[index], content, self.dependency_hash)  # type: ignore[arg-type]
+                entries[path] = entry
+                self.written[path] = cache.entry_digest(entry)
+        if not extracted and entries.keys() == self.snapshot.files.keys():
             return None
-        return cache.save(self.directory, self.header, {**self.snapshot.modules, **modules}, files, self.key)
+        merged = {**self.snapshot.modules, **modules}
+        self.snapshot = cache.Snapshot(merged, entries)
+        return cache.save(self.directory, self.header, merged, entries, self.key)
 
 
 def _read_inside(root: Path, path: str) -> bytes | None:
