@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from .codeowners import CodeOwners, find_codeowners
+from . import assembled
+from .codeowners import CodeOwners, codeowners_source, parse_codeowners
 from .config import MeshConfig, load_config
-from .discover import discover
-from .extract.runner import ExtractOptions, Progress, extract
+from .discover import Discovery, discover
+from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily
 from .facts import RepoFacts
-from .graph import MeshGraph, build_graph
-from .identity import IdentityPlan, build_identities
 from .layout import Layout, find_layout
 from .link import link
-from .ownership import OwnershipResult, assign_teams
-from .plan import SplitPlan, build_plans
 from .rulepack import RulePack, load_rule_pack
+
+if TYPE_CHECKING:  # imported where used: a cached result needs none of them (networkx)
+    from .graph import MeshGraph
+    from .identity import IdentityPlan
+    from .ownership import OwnershipResult
+    from .plan import SplitPlan
 
 
 @dataclass(frozen=True)
@@ -43,20 +48,80 @@ def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
 
 
 def analyze(root: Path, *, options: ExtractOptions = ExtractOptions(), progress: Progress | None = None) -> Analysis:
+    return start_analysis(root, options=options, progress=progress).analysis
+
+
+def start_analysis(root: Path, *, options: ExtractOptions = ExtractOptions(), progress: Progress | None = None) -> AnalysisRun:
+    """Settings, discovery and extraction; the rest is computed when asked for (or an
+    output taken from the result cache instead, see `AnalysisRun.output`)."""
     root = root.resolve()
     config, rules = load_settings(root)
     layout = find_layout(root, config.dags_folders, config.python_paths)
     found = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax)
     # Library code and tests are followed through imports, never counted as DAG files.
     dag_files = [path for path in found.files if layout.is_dag_file(path)]
-    extraction = extract(root, rules, layout.python_paths, dag_files, options, progress)
-    facts = link(".", extraction.facts, [(s.path, s.reason) for s in found.skipped])
-    assembled = assemble(facts, config, rules, find_codeowners(root), root)
-    return replace(assembled, warnings=layout.warnings + extraction.warnings, layout=layout)
+    extraction = extract_lazily(root, rules, layout.python_paths, dag_files, options, progress)
+    return AnalysisRun(root, config, rules, layout, found, codeowners_source(root), extraction)
+
+
+class AnalysisRun:
+    """One analysis of a repository: its inputs, extracted, and what follows from them."""
+
+    def __init__(self, root: Path, config: MeshConfig, rules: RulePack, layout: Layout, found: Discovery, codeowners: tuple[str, str] | None, extraction: LazyExtraction):
+        self.root, self.config, self.rules, self.layout = root, config, rules, layout
+        self.found, self.codeowners, self.extraction = found, codeowners, extraction
+        self._written: list[str] = []
+        self._reported: set[str] = set()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """About the run itself (the layout, a cache that cannot be written)."""
+        analyzed = self.__dict__.get("analysis")
+        return tuple(dict.fromkeys(self.layout.warnings + self.extraction.warnings + (analyzed.warnings if analyzed else ()) + tuple(self._written)))
+
+    def unreported_warnings(self) -> tuple[str, ...]:
+        """`warnings` not returned by an earlier call."""
+        new = tuple(w for w in self.warnings if w not in self._reported)
+        self._reported.update(new)
+        return new
+
+    @cached_property
+    def analysis(self) -> Analysis:
+        extraction = self.extraction.decoded()
+        facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
+        codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
+        result = assemble(facts, self.config, self.rules, codeowners, self.root)
+        return replace(result, warnings=self.layout.warnings + extraction.warnings, layout=self.layout)
+
+    @cached_property
+    def _key(self) -> str | None:
+        store = self.extraction.store
+        if store is None:  # --no-cache, or no key to sign with
+            return None
+        settings = (self.config, self.rules.fingerprint, self.layout, self.found.skipped, self.codeowners)
+        return assembled.analysis_key(settings, self.extraction.files, self.extraction.digests())
+
+    def output(self, name: str, render: Callable[[Analysis], str]) -> str:
+        """RENDER(analysis), or what it gave for the same facts and settings before."""
+        store, key = self.extraction.store, self._key
+        if store is None or key is None:
+            return render(self.analysis)
+        text = assembled.load_output(store.directory, name, key, store.key)
+        if text is None:
+            text = render(self.analysis)
+            warning = assembled.save_output(store.directory, name, key, store.key, text)
+            if warning:
+                self._written.append(warning)
+        return text
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
     """Everything after extraction, from facts alone (so it can be tested without files)."""
+    from .graph import build_graph
+    from .identity import build_identities
+    from .ownership import assign_teams
+    from .plan import build_plans
+
     ownership = assign_teams(facts, config, codeowners)
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)

@@ -6,21 +6,21 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import TYPE_CHECKING, Iterator, NoReturn
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .analysis import Analysis, analyze
+from .analysis import Analysis, AnalysisRun, start_analysis
 from .extract.runner import ExtractOptions
 from .fsutil import write_atomic
-from .render.console import make_console, print_analysis
-from .render.document import analysis_document
-from .render.explain import explain_lines
-from .render.graphs import RenderUnavailable, dag_dot, graphml, neighbourhood, node_link_json, render, team_dot
-from .render.report import write_report
 from .yamlio import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Modules that take long to import (rich, networkx, graphviz, libcst) are imported by the
+# commands that use them: `analyze --format json` answered from the cache needs none.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_FROM_FILES = 200
@@ -30,6 +30,12 @@ class Context:
     def __init__(self, verbose: bool, quiet: bool):
         self.verbose = verbose
         self.quiet = quiet
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    from .render.console import make_console
+
+    return make_console(stderr=stderr)
 
 
 def fail(message: str) -> NoReturn:
@@ -84,10 +90,15 @@ def _repo_path(path: str) -> Path:
 @contextmanager
 def _progress(enabled: bool) -> Iterator:
     """A progress bar on long runs, drawn only on a terminal (stderr)."""
-    console = make_console(stderr=True)
-    if not enabled or console.no_color or not console.is_terminal:
+    if not enabled:
         yield None
         return
+    console = make_console(stderr=True)
+    if console.no_color or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("files", total=None)
 
@@ -98,17 +109,36 @@ def _progress(enabled: bool) -> Iterator:
         yield update
 
 
-def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: bool, *, progress: bool = False) -> Analysis:
+def start_run(root: Path, jobs: int | None, cache_dir: str | None, no_cache: bool, *, progress: bool = False) -> AnalysisRun:
+    """Settings, discovery and extraction; the analysis itself when asked for."""
     options = ExtractOptions(jobs=jobs, cache_dir=Path(cache_dir) if cache_dir else None, use_cache=not no_cache)
     try:
         with _progress(progress) as update:
-            result = analyze(root, options=options, progress=update)
+            run = start_analysis(root, options=options, progress=update)
     except ConfigError as error:
         config_failure(error)
         raise  # unreachable: config_failure exits
-    for warning in result.warnings:
-        make_console(stderr=True).print(f"warning: {warning}", markup=False)
+    warn(run)
+    return run
+
+
+def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: bool, *, progress: bool = False) -> Analysis:
+    run = start_run(root, jobs, cache_dir, no_cache, progress=progress)
+    result = run.analysis
+    warn(run)
     return result
+
+
+def warn(run: AnalysisRun) -> None:
+    """The warnings about the run not shown yet, on stderr."""
+    for warning in run.unreported_warnings():
+        make_console(stderr=True).print(f"warning: {warning}", markup=False)
+
+
+def json_document(result: Analysis) -> str:
+    from .render.document import analysis_document
+
+    return json.dumps(analysis_document(result), indent=2)
 
 
 @main.command(name="analyze")
@@ -120,12 +150,19 @@ def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: 
 def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
     """Find every DAG, cross-DAG dependency, team and split plan under PATH, statically."""
     root = _repo_path(path)
-    result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet)
+    run = start_run(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet)
     if fmt == "json":
-        click.echo(json.dumps(analysis_document(result), indent=2))
+        click.echo(run.output("json", json_document))
     else:
-        print_analysis(make_console(), result, verbose=obj.verbose, quiet=obj.quiet)
+        from .render.console import print_analysis
+
+        print_analysis(make_console(), run.analysis, verbose=obj.verbose, quiet=obj.quiet)
+    warn(run)
     if out:
+        from .render.report import write_report
+
+        result = run.analysis
+        warn(run)
         with output_errors():
             report = write_report(result, Path(out))
         console = make_console(stderr=fmt == "json")
@@ -148,6 +185,8 @@ def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: s
     root = _repo_path(path)
     if fmt == "png" and not output:
         fail("PNG is binary: give --output FILE")
+    from .render.graphs import RenderUnavailable, dag_dot, graphml, neighbourhood, node_link_json, render, team_dot
+
     result = run_analysis(root, jobs, cache_dir, no_cache)
     graph = result.graph
     if team is not None and team not in result.ownership.teams:
@@ -185,6 +224,8 @@ def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: s
 def explain_command(obj: Context, dag_id: str, path: str, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
     """Show a DAG's team (and why), what it waits on and who waits on it, with places."""
     root = _repo_path(path)
+    from .render.explain import explain_lines
+
     result = run_analysis(root, jobs, cache_dir, no_cache)
     lines = explain_lines(result, dag_id)
     if lines is None:

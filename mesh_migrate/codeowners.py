@@ -33,14 +33,19 @@ class CodeOwners:
 
 
 def find_codeowners(root: Path) -> CodeOwners | None:
+    found = codeowners_source(root)
+    return parse_codeowners(*found) if found is not None else None
+
+
+def codeowners_source(root: Path) -> tuple[str, str] | None:
+    """The text of the CODEOWNERS file in force and where it is, if there is one."""
     for location in LOCATIONS:
         candidate = root / location
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8-sig", errors="replace")
+                return candidate.read_bytes().decode("utf-8-sig", errors="replace"), location
             except OSError:
                 return None
-            return parse_codeowners(text, location)
     return None
 
 
