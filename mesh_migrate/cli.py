@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +35,10 @@ class Context:
         self.quiet = quiet
 
 
-def make_console(*, stderr: bool = False) -> Console:
+def make_console(stream: io.TextIOBase | None = None, *, stderr: bool = False) -> Console:
     from .render.console import make_console
 
-    return make_console(stderr=stderr)
+    return make_console(stream, stderr=stderr)  # type: ignore[arg-type]
 
 
 def fail(message: str) -> NoReturn:
@@ -141,6 +144,32 @@ def json_document(result: Analysis) -> str:
     return json.dumps(analysis_document(result), indent=2)
 
 
+# What the terminal summary depends on besides the analysis, when it is not drawn on a
+# terminal: the options, the output's encoding and what rich reads from the environment.
+_RENDERING_ENVIRONMENT = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "TERM", "COLORTERM", "COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES")
+
+
+def print_summary(run: AnalysisRun, verbose: bool, quiet: bool) -> None:
+    """The summary; when piped, the same text as the last time for the same analysis."""
+    if sys.stdout.isatty():  # drawn for this terminal, its width and its colours
+        from .render.console import print_analysis
+
+        print_analysis(make_console(), run.analysis, verbose=verbose, quiet=quiet)
+        return
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+
+    def render(result: Analysis) -> str:
+        from .render.console import print_analysis
+
+        buffer = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="replace", newline="")
+        print_analysis(make_console(buffer), result, verbose=verbose, quiet=quiet)
+        buffer.flush()
+        return buffer.buffer.getvalue().decode(encoding, errors="replace")  # type: ignore[attr-defined]
+
+    variant = json.dumps([verbose, quiet, encoding, [os.environ.get(name) for name in _RENDERING_ENVIRONMENT]])
+    click.echo(run.output("text-" + hashlib.sha256(variant.encode()).hexdigest()[:16], render), nl=False)
+
+
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -154,9 +183,7 @@ def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: in
     if fmt == "json":
         click.echo(run.output("json", json_document))
     else:
-        from .render.console import print_analysis
-
-        print_analysis(make_console(), run.analysis, verbose=obj.verbose, quiet=obj.quiet)
+        print_summary(run, obj.verbose, obj.quiet)
     warn(run)
     if out:
         from .render.report import write_report

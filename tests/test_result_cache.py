@@ -86,6 +86,21 @@ def test_a_file_touched_without_changing_its_facts_keeps_the_result(root: Path) 
     assert (root / RESULT).stat().st_mtime_ns == stored  # read, not computed and written again
 
 
+def test_the_piped_summary_is_answered_from_the_cache_too(root: Path) -> None:
+    def summary(*extra: str) -> str:
+        result = CliRunner().invoke(main, ["-v", "analyze", str(root), "--jobs", "1", *extra])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cold = summary()
+    stored = {p.name: p.stat().st_mtime_ns for p in (root / cache.CACHE_DIR_NAME).glob("analysis-text-*")}
+    assert len(stored) == 1
+    assert summary() == cold == summary("--no-cache")
+    assert {p.name: p.stat().st_mtime_ns for p in (root / cache.CACHE_DIR_NAME).glob("analysis-text-*")} == stored
+    write_repo(root, {"dags/flights/load.py": 'from airflow import DAG\nwith DAG("flights_load_v2"):\n    pass\n'})
+    assert "names DAG 'flights_load', which no analyzed file defines" in summary() == summary("--no-cache")
+
+
 @pytest.mark.parametrize("key", [None, b"k" * 32], ids=["edited", "signed-elsewhere"])
 def test_a_result_this_user_did_not_sign_is_never_used(root: Path, key: bytes | None) -> None:
     cold = analyze_json(root)
