@@ -38,10 +38,12 @@ lint: install
 site-test: install
 	MESH_SITE_BROWSER=required $(BIN)/python -m pytest -q -m browser tests/test_site_browser.py
 
-# Monoliths of each size from fixtures/generate.py, in a temporary folder; about 2 minutes.
+# Monoliths of each size from fixtures/generate.py, in a temporary folder; each figure the
+# median of REPEAT runs; about 2 minutes a run.
 SIZES ?= 500,2000,5000
+REPEAT ?= 3
 bench: install
-	$(BIN)/python tests/bench.py --sizes $(SIZES)
+	$(BIN)/python tests/bench.py --sizes $(SIZES) --repeat $(REPEAT)
 
 # Airflow in a venv of its own, never in .venv: DagBag beside mesh-migrate on one monolith.
 AIRFLOW_VENV := .venv-airflow

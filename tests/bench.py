@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Benchmark: `mesh-migrate analyze` cold and warm against the stdlib parser floor.
+"""Benchmark: `mesh-migrate analyze --format json` cold and warm against the stdlib parser floor.
 
-    python tests/bench.py [--sizes 500,2000,5000] [--jobs N] [--keep]
+    python tests/bench.py [--sizes 500,2000,5000] [--repeat N] [--jobs N] [--keep]
 
 For each size, fixtures/generate.py writes a monolith of that many DAG files into a
-temporary folder (deleted afterwards), and each of these runs once:
+temporary folder (deleted afterwards), and each of these runs REPEAT times; the table
+shows the median of each figure:
 
-  floor    read + ast.parse of every discovered .py file, one process: what any
-           parser-based tool pays at least
-  cold     analyze with an empty fact cache (the cache is written)
-  warm     analyze again, nothing changed
-  touched  analyze after appending a comment line to one DAG file
-  cold -j1 analyze in one process without the cache, for the pool's speed-up
+  floor          read + ast.parse of every discovered .py file, one process: what any
+                 parser-based tool pays at least
+  cold           analyze with an empty cache (the caches are written)
+  warm           analyze again, nothing changed
+  touched        analyze after appending a comment line to one DAG file (its facts are
+                 the same: the result cache still answers)
+  touched facts  analyze after inserting a line at the top of one DAG file (its facts
+                 move: everything after extraction is recomputed)
+  cold -j1       analyze in one process without the cache, for the pool's speed-up
 
 analyze runs the real command line (mesh_migrate.cli.main, as the mesh-migrate script
 does) in a fresh subprocess, so interpreter start, imports and pool start-up count;
@@ -27,6 +31,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,7 +68,8 @@ def probe_cli(arguments: list[str], started: float) -> dict:
     imported = time.perf_counter()
     timing: dict = {}
 
-    extract = runner.extract
+    name = "extract_lazily" if hasattr(analysis, "extract_lazily") else "extract"  # older code measured too
+    extract = getattr(runner, name)
 
     def timed_extract(*args, **kwargs):
         begin = time.perf_counter()
@@ -73,7 +79,7 @@ def probe_cli(arguments: list[str], started: float) -> dict:
         timing["warnings"] = list(result.warnings)
         return result
 
-    analysis.extract = timed_extract
+    setattr(analysis, name, timed_extract)
     with open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet
         try:
@@ -133,39 +139,57 @@ def generate(out: Path, dags: int) -> None:
     )
 
 
-def touch_one_dag_file(root: Path) -> str:
+def touch_one_dag_file(root: Path, *, move_facts: bool = False) -> str:
+    """A comment appended (the file's facts stay), or a line inserted at the top (every
+    place in the file moves one line down)."""
     target = sorted((root / "dags").glob("*/gen_*.py"))[0]
-    with target.open("a", encoding="utf-8") as out:
-        out.write("# touched by the benchmark\n")
+    text = target.read_text(encoding="utf-8")
+    line = "# touched by the benchmark\n"
+    target.write_text(line + text if move_facts else text + line, encoding="utf-8")
     return target.relative_to(root).as_posix()
 
 
-def bench_size(root: Path, dags: int, jobs: list[str]) -> list[dict]:
+def bench_size(root: Path, dags: int, jobs: list[str], repeat: int) -> list[dict]:
     generate(root, dags)
-    rows = []
-    floor, floor_wall = _probe("--probe-floor", str(root))
-    rows.append({"run": "parser floor", "wall": floor["seconds"], "files": floor["files"], "rss_self": floor["rss_self"]})
+    runs: dict[str, list[dict]] = {}
 
     def analyze(label: str, *extra: str) -> None:
-        report, wall = _probe("--probe-cli", "--", "-q", "analyze", str(root), *jobs, *extra)
-        rows.append({"run": label, "wall": wall, **report})
+        report, wall = _probe("--probe-cli", "--", "analyze", str(root), "--format", "json", *jobs, *extra)
+        runs.setdefault(label, []).append({"run": label, "wall": wall, **report})
 
-    shutil.rmtree(root / ".mesh-migrate-cache", ignore_errors=True)
-    analyze("cold")
-    analyze("warm")
-    touch_one_dag_file(root)
-    analyze("touched")
-    analyze("cold -j1 no cache", "--jobs", "1", "--no-cache")
+    for _ in range(repeat):
+        floor, _wall = _probe("--probe-floor", str(root))
+        runs.setdefault("parser floor", []).append({"run": "parser floor", "wall": floor["seconds"], "files": floor["files"], "rss_self": floor["rss_self"]})
+        shutil.rmtree(root / ".mesh-migrate-cache", ignore_errors=True)
+        analyze("cold")
+        analyze("warm")
+        touch_one_dag_file(root)
+        analyze("touched")
+        touch_one_dag_file(root, move_facts=True)
+        analyze("touched facts")
+        analyze("cold -j1 no cache", "--jobs", "1", "--no-cache")
+    rows = [median_row(measured) for measured in runs.values()]
+    floor_seconds = rows[0]["wall"]
     for row in rows:
         row["size"] = dags
-        row["floor"] = floor["seconds"]
-        row["ratio"] = row["wall"] / floor["seconds"]
+        row["floor"] = floor_seconds
+        row["ratio"] = row["wall"] / floor_seconds
     return rows
+
+
+def median_row(runs: list[dict]) -> dict:
+    """Each number the median of its runs (the machine may be shared and noisy)."""
+    row = dict(runs[0], runs=len(runs))
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            values = [run[key] for run in runs]
+            row[key] = statistics.median_low(values) if isinstance(value, int) else statistics.median(values)
+    return row
 
 
 def print_table(rows: list[dict]) -> None:
     header = (
-        f"{'DAG files':>9}  {'run':<17} {'wall s':>7} {'x floor':>7}  {'imports':>7} {'extract':>7} {'x floor':>7} {'other':>6}"
+        f"{'DAG files':>9}  {'run':<17} {'runs':>4} {'wall s':>7} {'x floor':>7}  {'imports':>7} {'extract':>7} {'x floor':>7} {'other':>6}"
         f"  {'parsed':>6} {'cached':>6} {'procs':>5}  {'RSS MB':>6} {'worker MB':>9}"
     )
     print(header)
@@ -175,7 +199,7 @@ def print_table(rows: list[dict]) -> None:
         extract = row.get("extract")
         other = row["main"] - extract if extract is not None else None
         print(
-            f"{row['size']:>9}  {row['run']:<17} {row['wall']:>7.2f} {row['ratio']:>7.2f}  "
+            f"{row['size']:>9}  {row['run']:<17} {row['runs']:>4} {row['wall']:>7.2f} {row['ratio']:>7.2f}  "
             f"{_num(row.get('imports')):>7} {_num(extract):>7} {_num(extract and extract / row['floor']):>7} {_num(other):>6}  "
             f"{stats.get('extracted', row.get('files', '')):>6} {stats.get('cached', ''):>6} {stats.get('processes', ''):>5}  "
             f"{row['rss_self']:>6.0f} {_num(row.get('rss_workers'), 0):>9}"
@@ -191,6 +215,7 @@ def _num(value, digits: int = 2) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="500,2000,5000", help="comma-separated numbers of DAG files")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the table shows medians [default: 1]")
     parser.add_argument("--jobs", type=int, help="worker processes for analyze [default: all cores]")
     parser.add_argument("--keep", action="store_true", help="keep the generated monoliths")
     parser.add_argument("--probe-floor", metavar="ROOT", help=argparse.SUPPRESS)
@@ -212,7 +237,8 @@ def main() -> None:
     CODE = snapshot_code(workdir)
     print(
         f"mesh-migrate bench: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}.\n"
-        "analyze = the CLI (mesh_migrate.cli.main) in a fresh subprocess; wall includes interpreter start,\n"
+        f"Each figure is the median of {args.repeat} run(s).\n"
+        "analyze = the CLI (mesh_migrate.cli.main ... --format json) in a fresh subprocess; wall includes interpreter start,\n"
         "imports and pool start-up. extract = the extraction step inside it (read, hash, cache, parse and\n"
         "interpret, write the cache); other = the rest of the command (settings, discovery, link, ownership,\n"
         "graph, plans, output). floor = read + ast.parse of the same files in one process. RSS = peak of the\n"
@@ -222,7 +248,7 @@ def main() -> None:
     rows: list[dict] = []
     try:
         for size in sizes:
-            rows += bench_size(workdir / f"monolith-{size}", size, jobs)
+            rows += bench_size(workdir / f"monolith-{size}", size, jobs, args.repeat)
     finally:
         if args.keep:
             print(f"monoliths kept in {workdir}")
