@@ -9,7 +9,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, NoReturn
+from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 
 import click
 
@@ -35,10 +35,10 @@ class Context:
         self.quiet = quiet
 
 
-def make_console(stream: io.TextIOBase | None = None, *, stderr: bool = False) -> Console:
+def make_console(stream: TextIO | None = None, *, stderr: bool = False) -> Console:
     from .render.console import make_console
 
-    return make_console(stream, stderr=stderr)  # type: ignore[arg-type]
+    return make_console(stream, stderr=stderr)
 
 
 def fail(message: str) -> NoReturn:
@@ -161,10 +161,11 @@ def print_summary(run: AnalysisRun, verbose: bool, quiet: bool) -> None:
     def render(result: Analysis) -> str:
         from .render.console import print_analysis
 
-        buffer = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="replace", newline="")
-        print_analysis(make_console(buffer), result, verbose=verbose, quiet=quiet)
-        buffer.flush()
-        return buffer.buffer.getvalue().decode(encoding, errors="replace")  # type: ignore[attr-defined]
+        written = io.BytesIO()
+        text = io.TextIOWrapper(written, encoding=encoding, errors="replace", newline="")
+        print_analysis(make_console(text), result, verbose=verbose, quiet=quiet)
+        text.flush()
+        return written.getvalue().decode(encoding, errors="replace")
 
     variant = json.dumps([verbose, quiet, encoding, [os.environ.get(name) for name in _RENDERING_ENVIRONMENT]])
     click.echo(run.output("text-" + hashlib.sha256(variant.encode()).hexdigest()[:16], render), nl=False)
