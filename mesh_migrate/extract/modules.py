@@ -7,7 +7,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .newer_syntax import as_python_311
 from .values import ModuleRef
 
 MAX_FILE_BYTES = 10_000_000  # larger files are reported, not analyzed
@@ -48,6 +47,8 @@ def parse_source(data: bytes, path: str) -> ParseResult:
     try:
         return ParseResult(ast.parse(text, filename=path), lines=source_lines(text))
     except SyntaxError as exc:
+        from .newer_syntax import as_python_311  # libcst: only for the rare file 3.11 refuses
+
         rewritten = as_python_311(text) if "f-string" in (exc.msg or "") else None
         if rewritten is not None:
             try:
