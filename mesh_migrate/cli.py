@@ -12,7 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__
-from .analysis import Analysis, analyze
+from .analysis import Analysis, analyze, with_runtime
 from .extract.runner import ExtractOptions
 from .fsutil import write_atomic
 from .render.console import make_console, print_analysis
@@ -20,6 +20,7 @@ from .render.document import analysis_document
 from .render.explain import explain_lines
 from .render.graphs import RenderUnavailable, dag_dot, graphml, neighbourhood, node_link_json, render, team_dot
 from .render.report import write_report
+from .runtime import RuntimeFacts, parse_since
 from .yamlio import ConfigError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -111,16 +112,34 @@ def run_analysis(root: Path, jobs: int | None, cache_dir: str | None, no_cache: 
     return result
 
 
+def read_airflow_db(url: str, since: str) -> RuntimeFacts:
+    """The metadata database read before the analysis, so a bad URL fails at once (one line, exit 2)."""
+    from .runtime.connect import RuntimeDbError
+    from .runtime.reader import read_runtime
+
+    try:
+        return read_runtime(url, parse_since(since))
+    except (RuntimeDbError, ValueError) as error:
+        fail(str(error))
+
+
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
+@click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: reconcile with what runs.")
+@click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options
 @click.pass_obj
-def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+def analyze_command(
+    obj: Context, path: str, fmt: str, out: str | None, airflow_db: str | None, since: str, jobs: int | None, cache_dir: str | None, no_cache: bool,
+) -> None:
     """Find every DAG, cross-DAG dependency, team and split plan under PATH, statically."""
     root = _repo_path(path)
+    runtime = read_airflow_db(airflow_db, since) if airflow_db else None
     result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet)
+    if runtime is not None:
+        result = with_runtime(result, runtime)
     if fmt == "json":
         click.echo(json.dumps(analysis_document(result), indent=2))
     else:
