@@ -83,3 +83,18 @@ CORPUS ?= ../corpus
 .PHONY: corpus
 corpus: install
 	$(BIN)/python tests/corpus_run.py $(CORPUS) $(NAMES)
+
+# Runtime truth: a metadata database made by a real Airflow 2.10 (tests/airflow/runtime_db.py:
+# `airflow db migrate`, the fixture's DAGs parsed into it, runs recorded through Airflow's models),
+# then the tests marked `runtime` against it, which fail (never skip) when it is missing.
+.PHONY: runtime-db verify-runtime
+RUNTIME_DB := build/runtime-airflow2.db
+
+$(RUNTIME_DB): .venv-airflow2/.installed tests/airflow/runtime_db.py
+	@mkdir -p build
+	.venv-airflow2/bin/python tests/airflow/runtime_db.py $@ > build/runtime-airflow2.json
+
+runtime-db: $(RUNTIME_DB)
+
+verify-runtime: install runtime-db
+	MESH_RUNTIME_DB=required $(BIN)/python -m pytest -q -m runtime

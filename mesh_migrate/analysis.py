@@ -15,6 +15,7 @@ from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_la
 from .facts import RepoFacts
 from .layout import Layout, find_layout
 from .link import link
+from .runtime import Reconciliation, RuntimeFacts, reconcile
 from .rulepack import RulePack, load_rule_pack
 
 if TYPE_CHECKING:  # imported where used: a cached result needs none of them (networkx)
@@ -37,6 +38,16 @@ class Analysis:
     identities: tuple[IdentityPlan, ...] = ()  # one per team: what its instance may reach
     warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
     layout: Layout | None = None  # None when built from facts alone
+    runtime: Reconciliation | None = None  # with --airflow-db: the static graph against the metadata database
+
+    def status_of(self, dependency) -> str | None:
+        """'seen' / 'not_seen' by the metadata database, None without one or for a kind Airflow never records."""
+        if self.runtime is None:
+            return None
+        for fact, status in zip(self.facts.dependencies, self.runtime.statuses):
+            if fact is dependency:
+                return status
+        return None
 
 
 def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
@@ -128,3 +139,8 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
     plans = tuple(build_plans(facts, config, ownership, graph))
     identities = tuple(build_identities(facts, config, ownership))
     return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans, identities)
+
+
+def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
+    """The analysis reconciled with what the monolith's metadata database recorded."""
+    return replace(analysis, runtime=reconcile(analysis.facts, runtime))

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 import click
 
 from . import __version__
-from .analysis import Analysis, AnalysisRun, start_analysis
+from .analysis import Analysis, AnalysisRun, start_analysis, with_runtime
 from .extract.runner import ExtractOptions
 from .fsutil import write_atomic
+from .runtime import RuntimeFacts, parse_since
 from .yamlio import ConfigError
 
 if TYPE_CHECKING:
@@ -171,17 +172,41 @@ def print_summary(run: AnalysisRun, verbose: bool, quiet: bool) -> None:
     click.echo(run.output("text-" + hashlib.sha256(variant.encode()).hexdigest()[:16], render), nl=False)
 
 
+def read_airflow_db(url: str, since: str) -> RuntimeFacts:
+    """The metadata database read before the analysis, so a bad URL fails at once (one line, exit 2)."""
+    from .runtime.connect import RuntimeDbError
+    from .runtime.reader import read_runtime
+
+    try:
+        return read_runtime(url, parse_since(since))
+    except (RuntimeDbError, ValueError) as error:
+        fail(str(error))
+
+
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
+@click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: reconcile with what runs.")
+@click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options
 @click.pass_obj
-def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
+def analyze_command(
+    obj: Context, path: str, fmt: str, out: str | None, airflow_db: str | None, since: str, jobs: int | None, cache_dir: str | None, no_cache: bool,
+) -> None:
     """Find every DAG, cross-DAG dependency, team and split plan under PATH, statically."""
     root = _repo_path(path)
+    runtime = read_airflow_db(airflow_db, since) if airflow_db else None
     run = start_run(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet)
-    if fmt == "json":
+    if runtime is not None:  # reconciled with the database: never an answer cached from the facts alone
+        result = with_runtime(run.analysis, runtime)
+        if fmt == "json":
+            click.echo(json_document(result))
+        else:
+            from .render.console import print_analysis
+
+            print_analysis(make_console(), result, verbose=obj.verbose, quiet=obj.quiet)
+    elif fmt == "json":
         click.echo(run.output("json", json_document))
     else:
         print_summary(run, obj.verbose, obj.quiet)
@@ -189,7 +214,7 @@ def analyze_command(obj: Context, path: str, fmt: str, out: str | None, jobs: in
     if out:
         from .render.report import write_report
 
-        result = run.analysis
+        result = with_runtime(run.analysis, runtime) if runtime is not None else run.analysis
         warn(run)
         with output_errors():
             report = write_report(result, Path(out))

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..analysis import Analysis
 from ..facts import RepoFacts
+from .runtime import runtime_lines
 
 SHOWN_BY_DEFAULT = 10
 
@@ -64,6 +65,8 @@ def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = Fals
     console.print("Ownership sources: " + "; ".join(analysis.ownership.fallbacks), markup=False)
     _print_items(console, "Unresolved", _unresolved_lines(facts, verbose), verbose)
     _print_items(console, "Diagnostics", [(str(d.span), f"{d.severity} {d.code}: {d.message}") for d in facts.diagnostics], verbose)
+    for line in runtime_lines(analysis, verbose):
+        console.print(line, markup=False)
     console.print(headline(facts))
 
 

@@ -9,6 +9,7 @@ from .. import __version__
 from ..analysis import Analysis
 from ..facts import RepoFacts, SourceSpan, is_cloud
 from ..graph import other_end
+from .runtime import runtime_document
 
 SCHEMA = "mesh-migrate/analysis@1"
 
@@ -58,6 +59,7 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
                 "via": _place(d.via) if d.via else None,
                 "cross_team": links[id(d)].cross_team if id(d) in links else None,
                 "other_dag": other_end(d),
+                **({"runtime": analysis.status_of(d), "origin": "static"} if analysis.runtime else {}),
             }
             for d in facts.dependencies
         ],
@@ -90,6 +92,7 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         ],
         "cycles": [list(cycle) for cycle in graph.cycles],
         "waves": [list(wave) for wave in graph.waves],
+        **({"runtime": runtime_document(analysis)} if analysis.runtime else {}),
     }
 
 

@@ -16,6 +16,7 @@ from .iam import iam_terraform, iam_yaml
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
 from .markdown import plan_markdown, summary_markdown
 from .plan_yaml import plan_yaml
+from .runtime import plan_runtime_markdown
 from .site import write_site
 
 
@@ -76,7 +77,7 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
     base = _relative_root(analysis.root, target / "plans")
     for plan in analysis.plans:
         name = file_name(plan.team)
-        put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base)))
+        put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base) + plan_runtime_markdown(analysis, plan.team)))
         put(f"plans/{name}.yaml", plan_yaml(plan))
     for identity in analysis.identities:
         put(f"iam/{identity.slug}.yaml", iam_yaml(identity))

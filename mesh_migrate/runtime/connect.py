@@ -1,0 +1,68 @@
+"""A read-only connection to an Airflow metadata database, by SQLAlchemy URL."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+
+class RuntimeDbError(Exception):
+    """A database that cannot be read as Airflow's; the message is one line naming it."""
+
+
+def safe_url(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _readonly_url(text: str) -> URL:
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise RuntimeDbError(f"--airflow-db {text!r} is not a database URL (e.g. sqlite:////path/airflow.db, postgresql+psycopg://user@host/airflow)") from None
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise RuntimeDbError(f"{safe_url(url)}: give the path of the Airflow sqlite file")
+        path = Path(database)
+        if not path.is_file():
+            raise RuntimeDbError(f"{safe_url(url)}: no such file {database}")
+        # sqlite opens the file itself read-only: a write is refused by the library, not by us.
+        return url.set(database=f"file:{quote(str(path.resolve()))}?mode=ro", query={"uri": "true"})
+    return url
+
+
+@contextmanager
+def connect_readonly(text: str) -> Iterator[tuple[Connection, str]]:
+    """A connection that cannot write, and the URL to show (password hidden)."""
+    url = _readonly_url(text)
+    try:
+        engine = create_engine(url)
+    except (NoSuchModuleError, ImportError, ArgumentError) as error:
+        raise RuntimeDbError(f"{safe_url(url)}: cannot open ({error}); for PostgreSQL install mesh-migrate[postgres]") from None
+    if url.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection, record) -> None:  # every session of the pool is read-only
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.execute("SET default_transaction_read_only = on")
+            cursor.close()
+            dbapi_connection.commit()
+
+    try:
+        with engine.connect() as connection:
+            yield connection, safe_url(make_url(text))
+    except SQLAlchemyError as error:
+        raise RuntimeDbError(f"{safe_url(make_url(text))}: {_first_line(error)}") from None
+    finally:
+        engine.dispose()
+
+
+def _first_line(error: SQLAlchemyError) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]

@@ -1,0 +1,52 @@
+"""What the metadata database says, as frozen data: the runtime counterpart of facts.RepoFacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RuntimeDag:
+    dag_id: str
+    is_paused: bool
+    is_active: bool  # False once the scheduler saw its file go (Airflow 3: is_stale)
+    fileloc: str | None
+    owners: tuple[str, ...]
+    last_parsed: datetime | None
+    runs: int  # DAG runs in the window
+    last_run: datetime | None  # the latest run start in the window
+
+
+@dataclass(frozen=True)
+class RuntimeEdge:
+    """A DAG dependency Airflow recorded when it serialized the DAG (serialized_dag.dag_dependencies).
+
+    `source`/`target` follow Airflow's convention, as facts.DependencyFact does. `rendered` is
+    True when the target came from a task's rendered template fields instead of the
+    serialized (unrendered) value.
+    """
+
+    kind: str  # "sensor" | "trigger" | "dataset" (Airflow 3: "asset" is read as "dataset")
+    source: str
+    target: str
+    dag: str  # the DAG whose serialization holds it
+    task_id: str | None  # Airflow's dependency_id for sensors and triggers
+    dataset: str | None = None
+    rendered: bool = False
+
+
+@dataclass(frozen=True)
+class RuntimeFacts:
+    url: str  # the database URL without its password
+    schema_revision: str
+    airflow_version: str  # the Airflow release whose schema this is, e.g. "2.10.3+"
+    since: datetime
+    until: datetime
+    dags: tuple[RuntimeDag, ...]
+    edges: tuple[RuntimeEdge, ...]
+    dag_runs: int
+    task_runs: int
+
+    def dag(self, dag_id: str) -> RuntimeDag | None:
+        return next((d for d in self.dags if d.dag_id == dag_id), None)
