@@ -99,6 +99,7 @@ class RulePack:
     rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
@@ -118,6 +119,20 @@ class RulePack:
 
     def is_connection_keyword(self, keyword: str) -> bool:
         return _matches_any(self.connection_keywords, keyword)
+
+    def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
+        """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
+        key = ("rule", keyword, qualname)
+        if key not in self._cloud_cache:
+            self._cloud_cache[key] = next((r for r in self.cloud_keywords if r.applies(keyword, qualname)), None)
+        return self._cloud_cache[key]
+
+    def cloud_access_of(self, keyword: str, qualname: str | None) -> str | None:
+        """Read or write, by the first access rule that applies (asked once per pair)."""
+        key = ("access", keyword, qualname)
+        if key not in self._cloud_cache:
+            self._cloud_cache[key] = next((r.access for r in self.cloud_access if r.applies(keyword, qualname)), None)
+        return self._cloud_cache[key]
 
     def is_task_decorator(self, qualname: str) -> bool:
         """`task` itself or any of its attributes (`task.virtualenv`, `task.bash`)."""

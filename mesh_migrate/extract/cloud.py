@@ -46,7 +46,7 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
     for key, value in kwargs.items():
         if key == "**":
             continue
-        rule = next((r for r in rules.cloud_keywords if r.applies(key, qualname)), None)
+        rule = rules.cloud_keyword_rule(key, qualname)
         if rule is None:
             found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
             continue
@@ -76,7 +76,7 @@ def text_uses(rules: RulePack, text: str) -> tuple[list[CloudUse], list[CloudGap
 
 
 def _access(rules: RulePack, keyword: str, qualname: str | None) -> str | None:
-    return next((r.access for r in rules.cloud_access if r.applies(keyword, qualname)), None)
+    return rules.cloud_access_of(keyword, qualname)
 
 
 def _strings(value: Any) -> list[str] | None:

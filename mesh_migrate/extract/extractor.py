@@ -184,7 +184,8 @@ def _scan_function(function: FunctionNode, module_scope: Any, recorder: Recorder
     made: dict[str, str] = {}  # local names bound to objects of known classes: s3 = S3Hook(...)
     accounts: dict[str, str] = {}  # ... and those made with an impersonation chain: its last account
     scope = _CallableScope(module_scope.vars)
-    for node in _nodes(function):
+    nodes = list(_nodes(function))  # walked twice: what names stand for, then what is used
+    for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module and not node.level:  # imports inside the callable
             made.update({(alias.asname or alias.name): f"{node.module}.{alias.name}" for alias in node.names})
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
@@ -200,7 +201,7 @@ def _scan_function(function: FunctionNode, module_scope: Any, recorder: Recorder
                 account = _account(node.value, scope, rules, qualname)
                 if account:
                     accounts[node.targets[0].id] = account
-    for node in _nodes(function):
+    for node in nodes:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str) and "{{" in node.value:
                 span = SourceSpan(recorder.path, node.lineno, node.col_offset)
@@ -315,4 +316,6 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         items = [_plain_value(item, scope) for item in node.elts]
         if all(isinstance(item, str) for item in items):
             return items
-    return Unknown(ast.unparse(node), "known only at run time")
+    if isinstance(node, ast.JoinedStr):  # the common case: its text is written only if reported
+        return Unknown(node, "known only at run time")
+    return Unknown(ast.unparse(node), "known only at run time")  # too deep to unparse: reported here
