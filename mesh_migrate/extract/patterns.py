@@ -46,14 +46,24 @@ def match_pattern(interp: Any, pattern: ast.pattern, subject: Any, scope: Any) -
     return None  # class patterns, star patterns: not decided statically
 
 
-def _yields(node: ast.AST) -> bool:
-    todo = list(ast.iter_child_nodes(node))
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _yields(function: ast.AST) -> bool:
+    """Whether the function's own body yields (nested functions and classes do not count)."""
+    todo: list[ast.AST] = list(getattr(function, "body", []))
     while todo:
-        child = todo.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return True
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            todo.extend(ast.iter_child_nodes(child))
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        for name in node._fields:  # like ast.iter_child_nodes, without a generator per node
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                todo.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                todo.append(value)
     return False
 
 
