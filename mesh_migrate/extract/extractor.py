@@ -252,7 +252,7 @@ def _unexecuted_functions(body: list[ast.stmt], executed: set[int]) -> list[Func
 
 def _account(call: ast.Call, scope: Any, rules: RulePack, qualname: str | None) -> str | None:
     """The account a call impersonates: the last of its impersonation chain."""
-    kwargs = {k.arg: _plain_value(k.value, scope) for k in call.keywords if k.arg is not None}
+    kwargs = {k.arg: _keyword_value(k.value, scope) for k in call.keywords if k.arg is not None}
     uses, _ = cloud_uses(rules, qualname, kwargs)
     chain = [u.name for u in uses if u.kind == SERVICE_ACCOUNT]
     return chain[-1] if chain else None
@@ -260,7 +260,7 @@ def _account(call: ast.Call, scope: Any, rules: RulePack, qualname: str | None) 
 
 def _scan_call(node: ast.Call, scope: Any, recorder: Recorder, rules: RulePack, made: dict[str, str], accounts: dict[str, str]) -> None:
     span = SourceSpan(recorder.path, node.lineno, node.col_offset)
-    kwargs = {k.arg: _plain_value(k.value, scope) for k in node.keywords if k.arg is not None}
+    kwargs = {k.arg: _keyword_value(k.value, scope) for k in node.keywords if k.arg is not None}
     qualname = qualname_of(node.func, scope, made)
     owner = node.func.value if isinstance(node.func, ast.Attribute) else None
     if isinstance(owner, ast.Name):
@@ -297,6 +297,15 @@ def _record_plain(recorder: Recorder, kind: str, value: Any, span: SourceSpan) -
         recorder.unresolved_value(kind, Unknown(value, "Jinja template, rendered only at run time"), span)
     elif value is not None:
         recorder.unresolved_value(kind, value, span)
+
+
+_CHEAP = (ast.Constant, ast.Name, ast.JoinedStr, ast.List, ast.Tuple)
+
+
+def _keyword_value(node: ast.expr, scope: Any) -> Any:
+    """A keyword's plain value for the cloud rules, which read most keywords only to skip
+    them: other expressions stay unknown without writing their text."""
+    return _plain_value(node, scope) if isinstance(node, _CHEAP) else Unknown(node, "known only at run time")
 
 
 def _plain_value(node: ast.expr, scope: Any) -> Any:
