@@ -16,6 +16,7 @@ from .facts import RepoFacts
 from .layout import Layout, find_layout
 from .link import link
 from .runtime import Reconciliation, RuntimeFacts, reconcile
+from .runtime.sizing import SizingPlan, size_teams
 from .rulepack import RulePack, load_rule_pack
 
 if TYPE_CHECKING:  # imported where used: a cached result needs none of them (networkx)
@@ -39,6 +40,7 @@ class Analysis:
     warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
     layout: Layout | None = None  # None when built from facts alone
     runtime: Reconciliation | None = None  # with --airflow-db: the static graph against the metadata database
+    sizing: SizingPlan | None = None  # with --airflow-db: each team's instance, sized from the monolith's load
 
     def status_of(self, dependency) -> str | None:
         """'seen' / 'not_seen' by the metadata database, None without one or for a kind Airflow never records."""
@@ -143,4 +145,19 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
 
 def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
     """The analysis reconciled with what the monolith's metadata database recorded."""
-    return replace(analysis, runtime=reconcile(analysis.facts, runtime))
+    sizes = _file_sizes(analysis.root, {d.span.path for d in analysis.facts.dags})
+    sizing = size_teams(analysis.facts, runtime, analysis.ownership.teams, analysis.ownership.team_of_id, sizes, analysis.config.sizing)
+    return replace(analysis, runtime=reconcile(analysis.facts, runtime), sizing=sizing)
+
+
+def _file_sizes(root: Path | None, paths: set[str]) -> dict[str, int]:
+    """Bytes of each DAG file: the parse cost the database cannot give (Airflow keeps parse times in metrics only)."""
+    sizes: dict[str, int] = {}
+    if root is None:
+        return sizes
+    for path in paths:
+        try:
+            sizes[path] = (root / path).stat().st_size
+        except OSError:
+            continue
+    return sizes

@@ -61,6 +61,20 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Sizing:
+    """mesh.yaml `sizing`: the constants of the instance-size formula (README, Sizing each team's instance)."""
+
+    headroom: float = 1.5  # worker slots per task running at the peak
+    slots_per_vcpu: float = 4.0  # task slots one worker vCPU runs (mostly waiting on I/O)
+    gb_per_vcpu: float = 4.0  # memory per vCPU, workers and scheduler alike
+    dags_per_scheduler_vcpu: float = 100.0
+    parse_mb_per_scheduler_vcpu: float = 2.0  # DAG file source parsed per scheduler vCPU
+    vcpu_month: float = 24.0  # unit price of one vCPU for a month
+    gb_month: float = 3.2  # unit price of one GB of memory for a month
+    monolith_monthly_cost: float | None = None  # what the monolith costs now, for comparison
+
+
+@dataclass(frozen=True)
 class MeshConfig:
     path: str | None = None  # None when the repository has no mesh.yaml
     python_paths: tuple[str, ...] | None = None  # None: found from the repository's layout
@@ -73,12 +87,13 @@ class MeshConfig:
     people: dict[str, str] = field(default_factory=dict)
     teams: tuple[Team, ...] = ()
     identity: Identity = field(default_factory=Identity)
+    sizing: Sizing = field(default_factory=Sizing)
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
 
 
-_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams", "identity"}
+_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams", "identity", "sizing"}
 _IDENTITY = {"service_account", "project"}
 _OWNERSHIP = {"folders_are_teams"}
 _ENVIRONMENT = {"variables", "airflow_variables"}
@@ -190,7 +205,30 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         people={str(k): v for k, v in people.items() if isinstance(v, str)},
         teams=teams,
         identity=_identity(check, data),
+        sizing=_sizing(check, data),
     )
+
+
+_SIZING_AT_LEAST = {"headroom": 1.0}  # fewer slots than the peak would queue tasks
+
+
+def _sizing(check: _Checker, data: Located) -> Sizing:
+    section = check.mapping(data, "sizing")
+    allowed = {f for f in Sizing.__dataclass_fields__}
+    check.keys(section, allowed, "sizing")
+    values: dict[str, float] = {}
+    for key in sorted(allowed & set(section)):
+        value: Any = section.get(key)
+        if key == "monolith_monthly_cost" and value is None:
+            continue
+        floor = _SIZING_AT_LEAST.get(key)
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or (value < floor if floor is not None else value <= 0):
+            bound = f"at least {floor:g}" if floor is not None else "greater than 0"
+            check.error(section.line_of(key), f"sizing.{key} must be a number {bound}")
+            continue
+        values[key] = float(value)
+    return Sizing(**values)
 
 
 def _identity(check: _Checker, data: Located) -> Identity:

@@ -17,11 +17,13 @@ from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
 from .markdown import plan_markdown, summary_markdown
 from .plan_yaml import plan_yaml
 from .runtime import plan_runtime_markdown
+from .sizing import plan_sizing_markdown, summary_sizing_markdown
+from .sizing_svg import sizing_svg
 from .site import write_site
 
 
 # What a report folder holds: it is replaced as a whole, so nothing else may be in it.
-REPORT_ENTRIES = frozenset({"plans", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg"})
+REPORT_ENTRIES = frozenset({"plans", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg", "sizing.svg"})
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,16 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
     base = _relative_root(analysis.root, target / "plans")
     for plan in analysis.plans:
         name = file_name(plan.team)
-        put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base) + plan_runtime_markdown(analysis, plan.team)))
+        sized = plan_sizing_markdown(analysis.sizing, plan.team) if analysis.sizing else []
+        put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base) + plan_runtime_markdown(analysis, plan.team) + sized))
         put(f"plans/{name}.yaml", plan_yaml(plan))
     for identity in analysis.identities:
         put(f"iam/{identity.slug}.yaml", iam_yaml(identity))
         put(f"iam/{identity.slug}.tf", iam_terraform(identity))
-    put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, target))))
+    sizing = summary_sizing_markdown(analysis.sizing) if analysis.sizing else []
+    put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, target)) + sizing))
+    if analysis.sizing:
+        put("sizing.svg", sizing_svg(analysis.sizing))
     put("analysis.json", json.dumps(analysis_document(analysis), indent=2))
     put("graph.json", node_link_json(analysis.graph.dags))
     dags = dag_dot(analysis.graph.dags, "DAG dependencies by team")

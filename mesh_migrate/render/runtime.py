@@ -7,6 +7,7 @@ from typing import Any
 from ..analysis import Analysis
 from ..runtime import Reconciliation, RuntimeFacts
 from ..runtime.reconcile import FLAGS
+from .sizing import sizing_document, sizing_lines
 
 FLAG_TEXT = {
     "only_in_db": "only in the database (its file is gone)",
@@ -47,6 +48,7 @@ def runtime_document(analysis: Analysis) -> dict[str, Any] | None:
             for r in rec.resolved
         ],
         "dags": [_dag(rt, flag.dag_id, flag.flags) for flag in rec.flagged],
+        **({"sizing": sizing_document(analysis.sizing)} if analysis.sizing else {}),
     }
 
 
@@ -97,7 +99,7 @@ def runtime_lines(analysis: Analysis, verbose: bool = False) -> list[str]:
             shown = dags if verbose else dags[:8]
             more = f" ... and {len(dags) - len(shown)} more" if len(shown) < len(dags) else ""
             out.append(f"  {FLAG_TEXT[flag]} ({len(dags)}): {', '.join(shown)}{more}")
-    return out
+    return out + (sizing_lines(analysis.sizing) if analysis.sizing else [])
 
 
 def plan_runtime_markdown(analysis: Analysis, team: str) -> list[str]:

@@ -36,6 +36,15 @@ class RuntimeEdge:
     rendered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class TaskSpan:
+    """One task instance started in the window; slots because a month of a monolith is millions."""
+
+    dag_id: str
+    start: datetime
+    end: datetime  # the window's end for a task still running
+
+
 @dataclass(frozen=True)
 class RuntimeFacts:
     url: str  # the database URL without its password
@@ -47,6 +56,8 @@ class RuntimeFacts:
     edges: tuple[RuntimeEdge, ...]
     dag_runs: int
     task_runs: int
+    tasks: tuple[TaskSpan, ...] = ()  # the task instances behind task_runs
+    pools: tuple[tuple[str, int], ...] = ()  # slot_pool: (pool, slots)
 
     def dag(self, dag_id: str) -> RuntimeDag | None:
         return next((d for d in self.dags if d.dag_id == dag_id), None)

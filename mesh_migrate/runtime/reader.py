@@ -1,7 +1,7 @@
 """Read a monolith's Airflow metadata database (2.7 to 3.1 schemas) into RuntimeFacts; never writes.
 
 The SQL is plain SELECTs through SQLAlchemy Core on the tables `alembic_version`, `dag`,
-`serialized_dag`, `dag_run`, `task_instance` and `rendered_task_instance_fields`.
+`serialized_dag`, `dag_run`, `task_instance`, `rendered_task_instance_fields` and `slot_pool`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, MetaData, Table, func, select
 from sqlalchemy.exc import NoSuchTableError
 
 from .connect import RuntimeDbError, connect_readonly
-from .facts import RuntimeDag, RuntimeEdge, RuntimeFacts
+from .facts import RuntimeDag, RuntimeEdge, RuntimeFacts, TaskSpan
 from .schema import airflow_release, known, major
 
 TEMPLATE_MARK = "{{"
@@ -46,6 +46,8 @@ def read_runtime(url: str, since: timedelta, *, now: datetime | None = None) -> 
             edges=edges,
             dag_runs=sum(count for count, _ in runs.values()),
             task_runs=_task_runs(tables, start),
+            tasks=tuple(_task_spans(tables, start, until)),
+            pools=tuple(_pools(tables)),
         )
 
 
@@ -87,6 +89,21 @@ def _runs(tables: _Tables, start: datetime) -> dict[str, tuple[int, datetime | N
 def _task_runs(tables: _Tables, start: datetime) -> int:
     ti = tables["task_instance"]
     return int(tables.connection.execute(select(func.count()).select_from(ti).where(ti.c.start_date >= start)).scalar() or 0)
+
+
+def _task_spans(tables: _Tables, start: datetime, until: datetime) -> Iterable[TaskSpan]:
+    ti = tables["task_instance"]
+    query = select(ti.c.dag_id, ti.c.start_date, ti.c.end_date).where(ti.c.start_date >= start).order_by(ti.c.start_date)
+    for dag_id, began, ended in tables.rows(query):
+        began, ended = _as_utc(began), _as_utc(ended)
+        assert began is not None  # the WHERE clause excludes NULL
+        yield TaskSpan(dag_id, began, min(ended or until, until))
+
+
+def _pools(tables: _Tables) -> Iterable[tuple[str, int]]:
+    pool = tables["slot_pool"]
+    for name, slots in tables.rows(select(pool.c.pool, pool.c.slots).order_by(pool.c.pool)):
+        yield str(name), int(slots or 0)
 
 
 def _dags(tables: _Tables, airflow_major: int, runs: dict[str, tuple[int, datetime | None]]) -> Iterable[RuntimeDag]:
