@@ -84,15 +84,17 @@ CORPUS ?= ../corpus
 corpus: install
 	$(BIN)/python tests/corpus_run.py $(CORPUS) $(NAMES)
 
-# Runtime truth: a metadata database made by a real Airflow 2.10 (tests/airflow/runtime_db.py:
-# `airflow db migrate`, the fixture's DAGs parsed into it, runs recorded through Airflow's models),
-# then the tests marked `runtime` against it, which fail (never skip) when it is missing.
+# Runtime truth: a metadata database made by a real Airflow 2.10 and one by a real Airflow 3.1
+# (tests/airflow/runtime_db.py: `airflow db migrate`, the fixture's DAGs parsed into it, runs
+# recorded through Airflow's models), then the tests marked `runtime` against both, which fail
+# (never skip) when one is missing.
 .PHONY: runtime-db verify-runtime
-RUNTIME_DB := build/runtime-airflow2.db
+RUNTIME_DB := build/runtime-airflow2.db build/runtime-airflow3.db
 
-$(RUNTIME_DB): .venv-airflow2/.installed tests/airflow/runtime_db.py
+.SECONDARY: .venv-airflow2/.installed .venv-airflow3/.installed
+build/runtime-airflow%.db: .venv-airflow%/.installed tests/airflow/runtime_db.py
 	@mkdir -p build
-	.venv-airflow2/bin/python tests/airflow/runtime_db.py $@ > build/runtime-airflow2.json
+	.venv-airflow$*/bin/python tests/airflow/runtime_db.py $@ > build/runtime-airflow$*.json
 
 runtime-db: $(RUNTIME_DB)
 

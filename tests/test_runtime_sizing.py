@@ -1,5 +1,5 @@
 """Sizing each team's instance from the monolith's load: RuntimeFacts built in memory, and the CLI
-on the database a real Airflow made (skipped without it, as in test_runtime_db)."""
+on the databases a real Airflow 2 and 3 made (skipped without it, as in test_runtime_db)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from mesh_migrate.yamlio import ConfigError
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[1]
-DB = REPO / "build" / "runtime-airflow2.db"
 
 
 def span(dag_id: str, start_min: float, end_min: float) -> TaskSpan:
@@ -84,14 +83,16 @@ def test_sizing_in_mesh_yaml_is_read_and_validated_with_lines_all_at_once(tmp_pa
 
 
 @pytest.mark.runtime
-def test_cli_sizes_the_fixture_from_the_real_database(tmp_path):
-    if not DB.is_file():
-        message = f"{DB} is missing: run make runtime-db"
+@pytest.mark.parametrize("airflow_major", [2, 3], ids=["airflow2", "airflow3"])
+def test_cli_sizes_the_fixture_from_the_real_database(tmp_path, airflow_major):
+    db = REPO / "build" / f"runtime-airflow{airflow_major}.db"
+    if not db.is_file():
+        message = f"{db} is missing: run make runtime-db"
         if os.environ.get("MESH_RUNTIME_DB") == "required":
             pytest.fail(message)
         pytest.skip(message)
     out = tmp_path / "out"
-    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", f"sqlite:///{DB}", "--since", "30d", "--no-cache"]
+    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", f"sqlite:///{db}", "--since", "30d", "--no-cache"]
     result = CliRunner().invoke(main, args + ["--format", "json"])
     assert result.exit_code == 0, result.output
     sizing = json.loads(result.output)["runtime"]["sizing"]

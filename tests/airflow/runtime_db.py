@@ -1,11 +1,17 @@
 """Build a metadata database with a real Airflow: the runtime tests' data.
 
     .venv-airflow2/bin/python tests/airflow/runtime_db.py build/runtime-airflow2.db [--repo fixtures/skyflow]
+    .venv-airflow3/bin/python tests/airflow/runtime_db.py build/runtime-airflow3.db
 
-Runs under a Python that has apache-airflow (tests/airflow/requirements-*.txt), never under
-mesh-migrate's. In a scratch AIRFLOW_HOME, with REPO/dags as the DAG folder, it runs
+Runs under a Python that has apache-airflow 2 or 3 (tests/airflow/requirements-*.txt), never
+under mesh-migrate's. In a scratch AIRFLOW_HOME, with REPO/dags as the DAG folder, it runs
 ``airflow db migrate`` on a new sqlite file, parses the DAGs into it with Airflow's own
-DagBag, and records history through Airflow's models, relative to now:
+DagBag, and records history through Airflow's models, relative to now.
+
+Airflow 3 records nothing for a DAG folder in which a file fails to import or to serialize
+(the fixture has several on purpose), so there the DAG folder is a scratch copy of REPO/dags
+without them: each file Airflow 3 fails on is found by parsing and serializing the copy, and
+is removed before the DAGs are written to the database. Its history:
 
 - every DAG runs once a day over the last RUN_DAYS days, each task a few minutes long;
 - PAUSED is paused and last ran 60 days ago (outside a 30-day window);
@@ -13,7 +19,8 @@ DagBag, and records history through Airflow's models, relative to now:
 - RETIRED is parsed from a file that is then deleted (and deactivated, as the scheduler does);
 - Variables decide two targets: ``crm_sync_dag_id`` (read at parse time) and
   ``upstream_dag`` (a Jinja template, rendered into rendered_task_instance_fields when the
-  sensor's task instance renders).
+  sensor's task instance renders; under Airflow 3 the rendering is what a worker sends to
+  the API server, written as the API server writes it).
 
 Prints what it planted as JSON; the tests read the same names from tests/test_runtime_db.py.
 """
@@ -37,6 +44,7 @@ NEVER_RUN = "customer_service_chat_transcripts_export"
 RETIRED = "crm_legacy_export"
 VARIABLES = {"crm_sync_dag_id": "crm_contacts_reconcile", "upstream_dag": "crm_account_merges_hourly"}
 RENDERED = ("customer_service_ticket_sync", "wait_escalation_source")
+BUNDLE = "dags-folder"  # Airflow 3's default bundle: the configured DAG folder
 RETIRED_FILE = f'''
 from datetime import datetime
 from airflow import DAG
@@ -72,6 +80,9 @@ def minutes(*parts: str) -> int:
 def populate(dags_folder: Path, retired_folder: Path) -> dict:
     """Runs inside the AIRFLOW_HOME set up by main(), after `airflow db migrate`."""
     import airflow
+
+    if int(airflow.__version__.split(".", 1)[0]) >= 3:
+        return populate3(dags_folder, retired_folder)
     from airflow.models import DagBag, DagModel, TaskInstance, Variable
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.utils.session import create_session
@@ -127,6 +138,100 @@ def populate(dags_folder: Path, retired_folder: Path) -> dict:
     }
 
 
+def unloadable(dags_folder: Path) -> list[Path]:
+    """The files under DAGS_FOLDER that Airflow 3 fails to import, or whose DAGs it fails to serialize."""
+    from airflow.models import DagBag
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+
+    bag = DagBag(dag_folder=str(dags_folder), include_examples=False, bundle_path=dags_folder)
+    failed = {Path(path) for path in bag.import_errors}
+    for dag in bag.dags.values():
+        try:
+            LazyDeserializedDAG.from_dag(dag)
+        except Exception:  # noqa: BLE001 - any failure to serialize keeps the DAG out of the database
+            failed.add(Path(dag.fileloc))
+    return sorted(path if path.is_absolute() else dags_folder / path for path in failed)
+
+
+def populate3(dags_folder: Path, retired_folder: Path) -> dict:
+    """Airflow 3: DAGs are written per bundle, runs carry a dag_version, logical_date and run_after."""
+    import airflow
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.models import DagBag, DagModel, TaskInstance, Variable
+    from airflow.models.dagbag import DBDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+
+    removed = unloadable(dags_folder)
+    for path in removed:
+        path.unlink()
+    for key, value in VARIABLES.items():
+        Variable.set(key, value)
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=str(dags_folder), include_examples=False, bundle_path=dags_folder)
+    assert not bag.import_errors, bag.import_errors
+    sync_bag_to_db(bag, BUNDLE, None)
+    retired = DagBag(dag_folder=str(retired_folder), include_examples=False, bundle_path=retired_folder)
+    sync_bag_to_db(retired, BUNDLE, None)
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    runs = 0
+    with create_session() as session:
+        stored = DBDagBag()
+        for dag_id in sorted(bag.dags):
+            if dag_id == NEVER_RUN:
+                continue
+            dag = stored.get_latest_version_of_dag(dag_id, session=session)
+            days = [60] if dag_id == PAUSED else range(1, RUN_DAYS + 1)
+            for day in days:
+                logical = now - timedelta(days=day)
+                start = logical + timedelta(minutes=minutes(dag_id) % 30)
+                run = dag.create_dagrun(
+                    run_id=f"scheduled__{logical.isoformat()}", run_type=DagRunType.SCHEDULED,
+                    logical_date=logical, data_interval=(logical, logical + timedelta(days=1)), run_after=logical,
+                    triggered_by=DagRunTriggeredByType.TIMETABLE, state=DagRunState.SUCCESS, start_date=start,
+                    session=session,
+                )
+                end = start
+                for ti in run.get_task_instances(session=session):
+                    length = timedelta(minutes=minutes(dag_id, ti.task_id))
+                    ti.state = TaskInstanceState.SUCCESS
+                    ti.start_date, ti.end_date, ti.duration = start, start + length, length.total_seconds()
+                    ti.try_number = 1
+                    end = max(end, start + length)
+                    if (dag_id, ti.task_id) == RENDERED:
+                        render(ti, dag, bag.dags[dag_id].get_task(ti.task_id), session)
+                run.end_date = end
+                runs += 1
+        session.flush()
+        session.query(DagModel).filter(DagModel.dag_id == PAUSED).update({DagModel.is_paused: True})
+        # The DAG processor marks a DAG whose file is gone as stale.
+        session.query(DagModel).filter(DagModel.dag_id == RETIRED).update({DagModel.is_stale: True})
+        # Every other DAG is unpaused, as in a running monolith.
+        session.query(DagModel).filter(DagModel.dag_id != PAUSED).update({DagModel.is_paused: False})
+        task_instances = session.query(TaskInstance).count()
+    return {
+        "airflow": airflow.__version__, "dags": len(bag.dags) + 1, "dag_runs": runs, "task_instances": task_instances,
+        "paused": PAUSED, "never_run": NEVER_RUN, "retired": RETIRED, "variables": VARIABLES,
+        "not_loaded": sorted(str(path.relative_to(dags_folder)) for path in removed),
+    }
+
+
+def render(ti, dag, task, session) -> None:
+    """Render TASK's templates as `airflow tasks render` does and store them as the execution API's
+    PUT /task-instances/{id}/rtif does with what a worker sends (TaskInstance.update_rtif)."""
+    from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
+    from airflow.utils.task_instance_session import set_current_task_instance_session
+
+    ti.task = dag.get_task(ti.task_id)
+    with set_current_task_instance_session(session=session):
+        context = ti.get_template_context(session=session)
+        context["task"] = context["ti"].task = task
+        task.render_template_fields(context)
+    ti.update_rtif(_serialize_rendered_fields(task), session=session)
+    ti.task = dag.get_task(ti.task_id)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database", type=Path)
@@ -145,17 +250,30 @@ def main() -> int:
         (retired / "crm_legacy_export.py").write_text(RETIRED_FILE)
         partial = database.with_suffix(".partial")
         partial.unlink(missing_ok=True)
-        env = environment(home, repo, partial, repo / "dags")
+        dags = repo / "dags"
+        if airflow_major() >= 3:  # a copy: the files Airflow 3 fails on are removed from it
+            dags = Path(scratch) / "dags"
+            shutil.copytree(repo / "dags", dags, ignore=shutil.ignore_patterns("__pycache__"))
+        env = environment(home, repo, partial, dags)
         airflow = Path(sys.executable).parent / "airflow"
-        subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+        migrated = subprocess.run([str(airflow), "db", "migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if migrated.returncode:
+            sys.stderr.write(migrated.stderr)
+            migrated.check_returncode()
         done = subprocess.run(
-            [sys.executable, __file__, str(database), "--populate", str(repo / "dags"), str(retired)],
+            [sys.executable, __file__, str(database), "--populate", str(dags), str(retired)],
             env=env, check=True, stdout=subprocess.PIPE, text=True,
         )
         (retired / "crm_legacy_export.py").unlink()  # the file is gone; the database keeps the DAG
         os.replace(partial, database)
     print(done.stdout.strip().splitlines()[-1])
     return 0
+
+
+def airflow_major() -> int:
+    from importlib.metadata import version
+
+    return int(version("apache-airflow").split(".", 1)[0])
 
 
 if __name__ == "__main__":
