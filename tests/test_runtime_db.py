@@ -117,10 +117,6 @@ def test_text_summary_and_plans_show_it(url, tmp_path):
 
 
 def test_nothing_is_written(database, url, airflow_major, request):
-    if airflow_major == 3:
-        # Airflow 3 leaves its sqlite database in WAL mode; a mode=ro connection to it creates
-        # (and cannot remove) DB-wal and DB-shm beside it.
-        request.applymarker(pytest.mark.xfail(reason="mode=ro on a WAL database creates -wal/-shm", strict=True))
     before = (hashlib.sha256(database.read_bytes()).hexdigest(), database.stat().st_mtime_ns)
     read_runtime(url, timedelta(days=30))
     with connect_readonly(url) as (connection, _):

@@ -33,8 +33,25 @@ def _readonly_url(text: str) -> URL:
         if not path.is_file():
             raise RuntimeDbError(f"{safe_url(url)}: no such file {database}")
         # sqlite opens the file itself read-only: a write is refused by the library, not by us.
-        return url.set(database=f"file:{quote(str(path.resolve()))}?mode=ro", query={"uri": "true"})
+        options = "mode=ro"
+        if _quiet_wal(path):
+            # In WAL mode (Airflow 3 leaves its file so) a read-only reader would still create
+            # the -wal and -shm files beside it; with no writer at work (no -wal file), reading
+            # it as immutable creates nothing at all.
+            options += "&immutable=1"
+        return url.set(database=f"file:{quote(str(path.resolve()))}?{options}", query={"uri": "true"})
     return url
+
+
+def _quiet_wal(path: Path) -> bool:
+    """A sqlite file in WAL mode (header bytes 18 and 19 are 2) that no writer has open."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    in_wal = header[:16] == b"SQLite format 3\x00" and header[18:20] == b"\x02\x02"
+    return in_wal and not Path(f"{path}-wal").exists()
 
 
 @contextmanager
