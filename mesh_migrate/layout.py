@@ -16,6 +16,7 @@ import configparser
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
@@ -99,7 +100,7 @@ class _Tree:
             files.extend(f"{rel}/{n}" if rel else n for n in names)
         return cls(root, frozenset(dirs), tuple(sorted(files)))
 
-    @property
+    @cached_property  # asked once per __init__.py and imported name: built once
     def file_set(self) -> frozenset[str]:
         return frozenset(self.files)
 
@@ -390,6 +391,6 @@ def _with_searched_packages(tree: _Tree, roots: list[Folder], dags: list[Folder]
 def _resolves(tree: _Tree, name: str, roots: list[str]) -> bool:
     for root in roots:
         base = f"{root}/{name}" if root else name
-        if base in tree.dirs or f"{base}.py" in tree.files:
+        if base in tree.dirs or f"{base}.py" in tree.file_set:
             return True
     return False
