@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .access import Grant, access_grants, granted_by, granted_to
 from .config import Instance, MeshConfig
 from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
@@ -56,6 +57,42 @@ class ManualItem:
     why: str
 
 
+# What a calling instance needs besides the connection: the provider of the `http`
+# connection type and of HttpHook, which the generated helper module calls through.
+HTTP_PROVIDER = "apache-airflow-providers-http"
+
+# What the called instance must allow so that a service user's password reaches the API.
+# Airflow 2's default `[api] auth_backends` is the session backend only (the web UI's login).
+UPSTREAM_API_AUTH = {
+    2: "[api] auth_backends = airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,"
+    "airflow.api.auth.backend.session (env AIRFLOW__API__AUTH_BACKENDS): basic auth for the REST API",
+    3: "nothing to set: the caller exchanges the login and password for a JWT at POST /auth/token "
+    "(valid [api_auth] jwt_expiration_time, 24 h by default) and renews it on 401",
+}
+
+
+@dataclass(frozen=True)
+class OutboundConnection:
+    """An Airflow connection our instance needs to reach another team's instance."""
+
+    team: str  # the team whose instance it reaches
+    conn_id: str
+    url: str | None  # None until mesh.yaml gives that team's instance a url
+    api_version: int  # the Airflow major version of that instance (mesh.yaml)
+    login: str  # the service user that instance creates for us
+    role: str  # the role it gives that user (DIR/access/<team>.json)
+    placeholder: bool  # the connection id is a placeholder: mesh.yaml names none
+    grant: Grant  # what we do there
+
+    @property
+    def env_var(self) -> str:
+        return "AIRFLOW_CONN_" + self.conn_id.upper()
+
+    @property
+    def upstream_auth(self) -> str:
+        return UPSTREAM_API_AUTH.get(self.api_version, UPSTREAM_API_AUTH[2])
+
+
 @dataclass(frozen=True)
 class SplitPlan:
     team: str
@@ -70,6 +107,8 @@ class SplitPlan:
     resources: tuple[ResourceNeed, ...]
     modules: tuple[ResourceNeed, ...]
     manual: tuple[ManualItem, ...]
+    grants: tuple[Grant, ...] = ()  # roles our instance gives the teams that call it (access/<team>.json)
+    connections: tuple[OutboundConnection, ...] = ()  # connections we create to call other instances
 
 
 def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
@@ -144,6 +183,7 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
     unresolved_by_file: dict[str, list] = defaultdict(list)
     for item in facts.unresolved:
         unresolved_by_file[item.span.path].append(item)
+    grants = access_grants(graph.links, (d.dag_id for d in facts.dags))
     plans = []
     for team in ownership.teams:
         instance, placeholder = instance_for(team, config)
@@ -162,9 +202,17 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
                 manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
+                grants=granted_by(grants, team),
+                connections=tuple(_connection(grant, config) for grant in granted_to(grants, team)),
             )
         )
     return plans
+
+
+def _connection(grant: Grant, config: MeshConfig) -> OutboundConnection:
+    instance, placeholder = instance_for(grant.instance_team, config)
+    assert instance.http_conn_id is not None  # instance_for always names one
+    return OutboundConnection(grant.instance_team, instance.http_conn_id, instance.url, instance.api_version, grant.user, grant.role, placeholder, grant)
 
 
 def _moving(dag: DagFact, ownership: OwnershipResult) -> MovingDag:

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..fsutil import describe, naming, staged_folder, write_atomic
 from ..names import file_name
+from .access import access_json
 from .document import analysis_document
 from .iam import iam_terraform, iam_yaml
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
@@ -23,7 +24,7 @@ from .site import write_site
 
 
 # What a report folder holds: it is replaced as a whole, so nothing else may be in it.
-REPORT_ENTRIES = frozenset({"plans", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg", "sizing.svg"})
+REPORT_ENTRIES = frozenset({"plans", "access", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg", "sizing.svg"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
         sized = plan_sizing_markdown(analysis.sizing, plan.team) if analysis.sizing else []
         put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base) + plan_runtime_markdown(analysis, plan.team) + sized))
         put(f"plans/{name}.yaml", plan_yaml(plan))
+        put(f"access/{name}.json", access_json(plan))
     for identity in analysis.identities:
         put(f"iam/{identity.slug}.yaml", iam_yaml(identity))
         put(f"iam/{identity.slug}.tf", iam_terraform(identity))
