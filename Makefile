@@ -100,3 +100,14 @@ runtime-db: $(RUNTIME_DB)
 
 verify-runtime: install runtime-db
 	MESH_RUNTIME_DB=required $(BIN)/python -m pytest -q -m runtime
+
+# Least privilege against a real Airflow 2.10: the fixture's access/<team>.json (ACCESS_TEAM) loaded
+# into a webserver started on that team's DAG ids (tests/airflow/servers.py: sqlite, basic auth, a
+# random loopback port, stopped by process group); each calling team's user gets 200 on what its
+# role grants and 403 elsewhere (tests/airflow/access_check.py). About 30 s.
+ACCESS_TEAM ?= finance
+.PHONY: e2e-access
+e2e-access: install .venv-airflow2/.installed
+	rm -rf build/e2e-access
+	$(BIN)/mesh-migrate analyze fixtures/skyflow --out build/e2e-access > /dev/null
+	.venv-airflow2/bin/python tests/airflow/e2e_access.py build/e2e-access $(ACCESS_TEAM)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -61,13 +62,13 @@ class ManualItem:
 # connection type and of HttpHook, which the generated helper module calls through.
 HTTP_PROVIDER = "apache-airflow-providers-http"
 
-# What the called instance must allow so that a service user's password reaches the API.
-# Airflow 2's default `[api] auth_backends` is the session backend only (the web UI's login).
-UPSTREAM_API_AUTH = {
-    2: "[api] auth_backends = airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,"
-    "airflow.api.auth.backend.session (env AIRFLOW__API__AUTH_BACKENDS): basic auth for the REST API",
-    3: "nothing to set: the caller exchanges the login and password for a JWT at POST /auth/token "
-    "(valid [api_auth] jwt_expiration_time, 24 h by default) and renews it on 401",
+# What the called instance must allow so that a service user's password reaches its REST API:
+# (setting, why). Airflow 2's default `[api] auth_backends` is the session backend only (the
+# web UI's login cookie), which a connection cannot use.
+BASIC_AUTH_BACKENDS = "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session"
+UPSTREAM_API_AUTH: dict[int, tuple[str | None, str]] = {
+    2: (f"[api] auth_backends = {BASIC_AUTH_BACKENDS}", "env AIRFLOW__API__AUTH_BACKENDS; the default, session only, refuses a connection's login"),
+    3: (None, "nothing to set: the caller trades the login and password for a JWT at POST /auth/token and renews it on 401"),
 }
 
 
@@ -88,8 +89,15 @@ class OutboundConnection:
     def env_var(self) -> str:
         return "AIRFLOW_CONN_" + self.conn_id.upper()
 
+    def env_value(self) -> str:
+        """The connection in the JSON form `AIRFLOW_CONN_<ID>` takes, the password a placeholder."""
+        host = self.url or f"<URL of the {self.team} instance>"
+        password = f"<password of {self.login} on the {self.team} instance>"
+        return json.dumps({"conn_type": "http", "host": host, "login": self.login, "password": password})
+
     @property
-    def upstream_auth(self) -> str:
+    def upstream_auth(self) -> tuple[str | None, str]:
+        """The setting the called instance needs (None: none), and why."""
         return UPSTREAM_API_AUTH.get(self.api_version, UPSTREAM_API_AUTH[2])
 
 
