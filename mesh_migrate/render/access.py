@@ -42,7 +42,7 @@ def access_document(plan: SplitPlan) -> dict[str, Any]:
         "once the DAGs are parsed there: POST each entry of roles to /api/v1/roles as an admin, then create "
         "each user with its role and a password of your own (POST /api/v1/users), and give the password to "
         "the calling team for its connection. Airflow 3 with the FAB auth manager: the same bodies to "
-        "/auth/fab/v1/roles, with resource Assets for Datasets."
+        "/auth/fab/v1/roles, with resource Assets for Datasets and can_read on Assets too."
     )
     return {
         "schema": ACCESS_SCHEMA,
