@@ -7,7 +7,7 @@ read back with its permissions, and given to a new user. Then, as each of those 
 the DAGs the role polls answer 200 (the DAG, its runs, its task instances), a DAG of the
 team it was not granted answers 403; the DAGs it may trigger accept a run (200) and the
 others refuse one (403); a role that may post dataset events posts one (200), the others
-get 403. The DAGs named must exist on the server (parsed and serialized), and so must the
+get 403, and no user may list connections or variables. The DAGs named must exist on the server (parsed and serialized), and so must the
 datasets.
 
 Prints one line per check and a JSON summary; exit status 0 when every check held.
@@ -137,6 +137,8 @@ def check_role(url: str, role: dict[str, Any], user: dict[str, Any], password: s
         expect(f"trigger {dag_id}", 200, "POST", f"/dags/{quoted(dag_id)}/dagRuns", {"conf": {"by": user["username"]}})
     for dag_id in sorted(reads - triggers)[:1] + others[:1]:
         expect(f"trigger {dag_id} (not granted)", 403, "POST", f"/dags/{quoted(dag_id)}/dagRuns", {})
+    expect("list connections (not granted)", 403, "GET", "/connections")
+    expect("list variables (not granted)", 403, "GET", "/variables")
     for uri in user["dataset_events"] if reach.dataset_events else datasets[:1]:
         expect(f"dataset event {uri}" + ("" if reach.dataset_events else " (not granted)"), 200 if reach.dataset_events else 403,
                "POST", "/datasets/events", {"dataset_uri": uri, "extra": {"from": user["username"]}})
