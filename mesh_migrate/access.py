@@ -16,11 +16,13 @@ clearing across instances is manual work in the plan.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
 from .graph import TeamLink
+from .names import team_slug
 
 # Kinds whose holder starts runs of the DAG it names (the codemod's own output included).
 TRIGGER_KINDS = frozenset({"trigger", "http_trigger"})
@@ -32,6 +34,7 @@ DAG_RUN_PREFIX = "DAG Run:"
 TASK_INSTANCES = "Task Instances"
 DATASETS = "Datasets"
 CAN_READ, CAN_EDIT, CAN_CREATE = "can_read", "can_edit", "can_create"
+MAX_NAME = 64  # FAB's ab_role.name is a String(64); user names are kept as short
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Grant:
     def role(self) -> str:
         """Named after both teams: on a monolith that still runs several teams' DAGs, each
         upstream team's role stays separate and a user holds several."""
-        return f"mesh_{self.instance_team}_for_{self.team}"
+        return bounded(f"mesh_{team_slug(self.instance_team)}_for_{team_slug(self.team)}")
 
     @property
     def user(self) -> str:
@@ -57,7 +60,14 @@ class Grant:
 
 
 def service_user(team: str) -> str:
-    return f"mesh_{team}"
+    return bounded(f"mesh_{team_slug(team)}")
+
+
+def bounded(name: str) -> str:
+    """NAME, or its start and a digest of it when longer than FAB stores."""
+    if len(name) <= MAX_NAME:
+        return name
+    return f"{name[:MAX_NAME - 9]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def access_grants(links: Iterable[TeamLink], known_dags: Iterable[str]) -> tuple[Grant, ...]:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mesh_migrate.access import Grant, fab_permissions
 from mesh_migrate.cli import main
+from mesh_migrate.names import team_slug
 from mesh_migrate.render.access import access_document, access_json
 from mesh_migrate.render.markdown import plan_markdown
 from mesh_migrate.render.plan_yaml import plan_document, plan_yaml
@@ -74,6 +75,14 @@ def test_one_role_per_calling_team_gathers_everything_it_does_there():
     assert grants["b"] == Grant("a", "b", reads=("a_1", "a_2"), triggers=("a_2",))
     assert grants["c"] == Grant("a", "c", reads=("a_1",))
     assert (grants["b"].role, grants["b"].user) == ("mesh_a_for_b", "mesh_b")
+
+
+def test_role_and_user_names_fit_fab_whatever_the_teams_are_called():
+    long_a, long_b = "a" * 60, "b" * 60
+    role = Grant(long_a, long_b).role
+    assert len(role) == 64 and role.startswith("mesh_aaa") and role != Grant(long_a, "b" * 61).role
+    assert Grant("Data Platform", "ml").role == f"mesh_{team_slug('Data Platform')}_for_ml"
+    assert " " not in Grant("Data Platform", "ml").role and Grant("x", "Data Platform").user == f"mesh_{team_slug('Data Platform')}"
 
 
 def test_access_json_is_the_roles_endpoint_body_and_the_users_to_create():
