@@ -186,7 +186,7 @@ def read_airflow_db(url: str, since: str) -> RuntimeFacts:
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, access/<team>.json, iam/<team>.yaml|tf, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
 @click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: reconcile with what runs.")
 @click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options

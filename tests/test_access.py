@@ -13,7 +13,7 @@ from mesh_migrate.access import Grant, fab_permissions
 from mesh_migrate.cli import main
 from mesh_migrate.names import team_slug
 from mesh_migrate.render.access import access_document, access_json
-from mesh_migrate.render.markdown import plan_markdown
+from mesh_migrate.render.markdown import plan_markdown, summary_markdown
 from mesh_migrate.render.plan_yaml import plan_document, plan_yaml
 
 from .conftest import write_repo
@@ -75,6 +75,7 @@ def test_one_role_per_calling_team_gathers_everything_it_does_there():
     assert grants["b"] == Grant("a", "b", reads=("a_1", "a_2"), triggers=("a_2",))
     assert grants["c"] == Grant("a", "c", reads=("a_1",))
     assert (grants["b"].role, grants["b"].user) == ("mesh_a_for_b", "mesh_b")
+    assert "- API access between instances: 2 roles on 1 instances for 2 calling teams" in "\n".join(summary_markdown(analysis))
 
 
 def test_role_and_user_names_fit_fab_whatever_the_teams_are_called():

@@ -224,6 +224,11 @@ def summary_markdown(analysis: Analysis, base: str = "../") -> list[str]:
     out += [f"- Shared modules imported by several teams (package or vendor them): {len(modules)}"]
     out += [f"  - `{s.name}`: {len(s.teams)} teams" for s in modules]
     out += _identity_findings(analysis)
+    grants = [g for plan in analysis.plans for g in plan.grants]
+    out += [
+        f"- API access between instances: {len(grants)} roles on {len({g.instance_team for g in grants})} instances "
+        f"for {len({g.team for g in grants})} calling teams (`access/<team>.json`; each plan lists the connections to create)"
+    ]
     unowned = [o for o in ownership.by_dag.values() if o.team is None]
     out += [f"- Unowned DAGs: {len(unowned)}"]
     out += [f"  - `{o.dag_id}` ({o.file})" + (f": suggested {o.suggested} ({o.suggestion_reason})" if o.suggested else "") for o in unowned]

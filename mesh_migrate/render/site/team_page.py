@@ -110,7 +110,7 @@ def _connections(plan: SplitPlan) -> Markup:
         setting, why = c.upstream_auth
         upstream = join(code(setting), f" ({why})") if setting else why
         rows.append([code(c.conn_id), c.team, c.url or "URL to be decided", code(c.login), code(c.role), _reach(c.grant), upstream])
-    env = el("pre", {}, el("code", {}, "\n".join(f"{c.env_var}='{c.env_value()}'" for c in plan.connections)))
+    env = el("pre", {"tabindex": "0", "aria-label": "the connections as environment variables"}, el("code", {}, "\n".join(f"{c.env_var}='{c.env_value()}'" for c in plan.connections)))
     return join(note, table(["connection", "team", "URL", "login", "role there", "we", "that instance must allow"], rows), env)
 
 
