@@ -32,6 +32,7 @@ class InterpreterBase:
     group_stack: list[str]
     top_line: int  # where the top module's current statement or call is
     top_col: int
+    top_end: tuple[int, int]  # where that statement or call ends
     functions: list[Function]  # the repository functions running, innermost last
     yields: list[list[Any]]  # one list per generator running
     tainted: dict[int, tuple[Any, Unknown]]  # see Evaluator.taint

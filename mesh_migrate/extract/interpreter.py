@@ -72,6 +72,7 @@ class Interpreter(StatementsMixin, CallsMixin, ImportsMixin, Evaluator):
         self.group_stack: list[str] = []
         self.top_line = 0
         self.top_col = 0
+        self.top_end = (0, 0)
         self.functions: list[Function] = []
         self.yields: list[list[Any]] = []  # one list per generator running
         self.tainted: dict[int, tuple[Any, Unknown]] = {}  # see Evaluator.taint

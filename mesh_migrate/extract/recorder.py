@@ -21,6 +21,7 @@ from .cloud import CloudGap, CloudUse, cloud_uses, qualname_of
 from .values import (
     DagObj,
     DatasetCondition,
+    DatasetEventHook,
     DatasetObj,
     Instance,
     Opaque,
@@ -75,6 +76,7 @@ class Context(Protocol):
     group_stack: list[str]
     top_line: int
     top_col: int
+    top_end: tuple[int, int]
     branches: list[tuple[int, int, Any]]
 
     @property
@@ -110,10 +112,10 @@ class Recorder:
     def place(self, ctx: Context, node: ast.expr) -> tuple[SourceSpan, SourceSpan | None]:
         """Where a fact shows in the analyzed file, and where a helper built it (if elsewhere)."""
         if ctx.in_top_module():
-            return SourceSpan(self.path, node.lineno, node.col_offset), None
-        here = SourceSpan(self.path, ctx.top_line, ctx.top_col)
+            return SourceSpan(self.path, node.lineno, node.col_offset, node.end_lineno or 0, node.end_col_offset or 0), None
+        here = SourceSpan(self.path, ctx.top_line, ctx.top_col, *ctx.top_end)
         module = ctx.module.path if ctx.module is not None else self.path
-        return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
 
     def unresolved_value(self, what: str, value: Any, span: SourceSpan, fallback: str = "") -> None:
         unknown = first_unknown(value)
@@ -265,9 +267,13 @@ class Recorder:
         owner = kwargs.get("owner")
         if dag is not None and owner is not None:
             dag.owners.append(owner)
+        role = "producer"
+        hook = self.rules.rewrites.hook_keyword if self.rules.rewrites is not None else None
+        if hook is not None and isinstance(kwargs.get(hook), DatasetEventHook):
+            role = "posting producer"  # its events reach the consuming instances
         for uri in _datasets(kwargs.get("outlets")):
             if dag is not None:
-                self.dataset_uses.append(("producer", uri, dag, task_id if isinstance(task_id, str) else None, span))
+                self.dataset_uses.append((role, uri, dag, task_id if isinstance(task_id, str) else None, span))
         if rule is not None:
             self._dependency(rule, task, args, kwargs, arg_nodes, span, via, direct)
 

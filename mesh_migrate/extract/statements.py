@@ -56,6 +56,7 @@ class StatementsMixin(InterpreterBase):
             raise BudgetExceeded()
         if self.in_top_module():
             self.top_line, self.top_col = stmt.lineno, stmt.col_offset
+            self.top_end = (stmt.end_lineno or 0, stmt.end_col_offset or 0)
         handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
         if handler is None:
             self.not_followed(stmt)

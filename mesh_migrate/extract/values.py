@@ -244,6 +244,12 @@ class MappedPartial:
 
 
 @dataclass(frozen=True)
+class DatasetEventHook:
+    """The rule pack's dataset hook (`mesh_http.publish_dataset_events()`): a task given it
+    posts its dataset events to the consuming instances."""
+
+
+@dataclass(frozen=True)
 class DatasetObj:
     """A dataset (Airflow 2) or asset (Airflow 3); `key` is how producers and consumers pair."""
 
