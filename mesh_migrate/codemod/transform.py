@@ -8,10 +8,10 @@ imports join their isort section (see imports.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..extract.modules import source_lines
 from ..rewrite_rules import ReplacedClass
@@ -66,7 +66,7 @@ class CallRewriter(cst.CSTTransformer):
         self.imports: list[tuple[str, str]] = []  # (module, name) the new code uses
         self.unbound: set[str] = set()  # names the rewritten calls no longer use
         self.decorators: dict[str, CallSite] = {}  # task functions whose decorator gets the hook
-        self.taken: set[int] = set()  # id() of sites already matched
+        self.matched: set[int] = set()  # id() of the sites found in the file
 
     # ---- statements: where a kept marker gets its comment ------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -79,14 +79,22 @@ class CallRewriter(cst.CSTTransformer):
         return updated.with_changes(leading_lines=[*updated.leading_lines, *new]) if new else updated
 
     # ---- calls ---------------------------------------------------------------------
+    def place_unended(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+        """Sites known by their start only: the outermost call starting there."""
+        if not self.by_start:
+            return
+        ends: dict[tuple[int, int], tuple[int, int]] = {}
+        for node, where in positions.items():
+            if isinstance(node, cst.Call):
+                start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+                if start in self.by_start and end > ends.get(start, (0, 0)):
+                    ends[start] = end
+        for start, end in ends.items():
+            self.sites[(*start, *end)] = self.by_start.pop(start)
+
     def _site(self, original: cst.Call) -> CallSite | None:
         where = self.get_metadata(PositionProvider, original)
-        start = (where.start.line, where.start.column)
-        site = self.sites.get((*start, where.end.line, where.end.column))
-        if site is None:
-            # Without the end, the outermost call starting there: leave_Call sees it last.
-            site = self.by_start.get(start)
-        return site
+        return self.sites.get((where.start.line, where.start.column, where.end.line, where.end.column))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         site = self._site(original)
@@ -98,8 +106,10 @@ class CallRewriter(cst.CSTTransformer):
             else:
                 new, description = self.marker(site, updated)
         except Refused as reason:
+            self.matched.add(id(site))
             self.outcome.refused.append((site, str(reason)))
             return updated
+        self.matched.add(id(site))
         self.outcome.applied = [(s, d) for s, d in self.outcome.applied if s is not site]  # the outer call wins
         self.outcome.applied.append((site, description))
         return new
@@ -111,6 +121,8 @@ class CallRewriter(cst.CSTTransformer):
             if self.statement_comments:
                 self.statement_comments[-1].append(f"# {text}")
             return call, f"kept ExternalTaskMarker on {site.first.target}, with a comment (--remove-markers replaces it)"
+        if _partial_of(call) is not None:
+            raise Refused("a mapped ExternalTaskMarker (.partial().expand()): replace it by hand, EmptyOperator takes none of its arguments")
         if not _arguments_by_keyword(call):
             raise Refused("positional or ** arguments: replace the marker by hand")
         module, _, name = t.rules.marker_replacement.rpartition(".")
@@ -180,7 +192,12 @@ class CallRewriter(cst.CSTTransformer):
         self.outcome.refused.append((site, why))
 
     def finish(self) -> None:
-        """Task functions not defined in this file: their decorator is elsewhere."""
+        """Sites not found (the file changed since the analysis) and task functions not
+        defined in this file (their decorator is elsewhere) are refused."""
+        for site in [*self.sites.values(), *self.by_start.values()]:
+            if id(site) not in self.matched:
+                where = f"{site.span.line}:{site.span.column}"
+                self.outcome.refused.append((site, f"no call spans {where} as the analysis saw it: the file changed since; analyze again"))
         rules = self.templates.rules
         for name, site in self.decorators.items():
             self._refuse_decorated(site, f"{name} is not defined in this file: add {rules.hook_keyword}={rules.hook_function}() to its @task decorator by hand")
@@ -292,7 +309,9 @@ def rewrite_source(
         raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
     lost = body[len(module.code):]
     rewriter = CallRewriter(body, sites, templates, remove_markers)
-    new = MetadataWrapper(module).visit(rewriter)
+    wrapper = MetadataWrapper(module)
+    rewriter.place_unended(wrapper.resolve(PositionProvider))
+    new = wrapper.visit(rewriter)
     if rewriter.decorators:
         new = new.visit(_Decorators(rewriter))
     rewriter.finish()
