@@ -465,3 +465,19 @@ def test_the_helper_module_is_written_once_and_a_custom_one_is_kept(tmp_path):
     (tmp_path / "dags/mesh_http.py").write_text("# ours\n")
     result = run(tmp_path, before)
     assert "dags/mesh_http.py" not in [c.path for c in result.changes]
+
+
+def test_a_mapped_marker_is_commented_and_its_removal_refused_on_the_whole_call(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskMarker
+
+        with DAG("a_down") as dag:
+            ExternalTaskMarker.partial(task_id="clear").expand(external_dag_id=["c_up"])
+    ''')
+    assert rewritten(tmp_path, before).splitlines()[4].startswith("    # mesh-migrate: ExternalTaskMarker on c_up (team c)")
+    (tmp_path / "dags/a/down.py").write_text(before)
+    result = run(tmp_path, before, remove_markers=True)
+    assert result.changes == ()
+    [manual] = result.manual
+    assert manual.why.startswith("a mapped ExternalTaskMarker (.partial().expand()): replace it by hand")

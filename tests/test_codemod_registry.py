@@ -152,3 +152,32 @@ def test_an_override_of_part_of_the_rewrites_loads_and_is_used(tmp_path):
     rules = load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
     assert rules.rewrites is not None and rules.rewrites.registry == "routes.json"
     assert rules.rewrites.helper_module == "mesh_http"
+
+
+def _defined_names(source: str) -> set[str]:
+    """Names a module binds at its top level, also inside `try:` / `if` blocks."""
+    import ast
+
+    names: set[str] = set()
+    blocks = [ast.parse(source).body]
+    while blocks:
+        for node in blocks.pop():
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.Try, ast.If)):
+                blocks += [node.body, node.orelse, *(h.body for h in getattr(node, "handlers", []))]
+    return names
+
+
+@pytest.mark.xfail(reason="the routing classes of rules/mesh_http.py are written separately; remove this mark once they are there", strict=False)
+def test_the_shipped_helper_module_defines_every_name_the_codemod_imports():
+    from mesh_migrate.rulepack import shipped_folder
+
+    rules = load_rule_pack().rewrites
+    assert rules is not None
+    names = _defined_names(shipped_folder().joinpath(rules.helper_source).read_text(encoding="utf-8"))
+    assert {c.name for c in rules.classes} | {rules.hook_function} <= names
