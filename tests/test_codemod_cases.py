@@ -481,3 +481,20 @@ def test_a_mapped_marker_is_commented_and_its_removal_refused_on_the_whole_call(
     assert result.changes == ()
     [manual] = result.manual
     assert manual.why.startswith("a mapped ExternalTaskMarker (.partial().expand()): replace it by hand")
+
+
+def test_an_import_after_code_is_replaced_where_it_stands(tmp_path):
+    """An import that follows a sys.path edit may need it: the new one takes its place."""
+    before = src('''
+        import sys
+
+        sys.path.insert(0, "/opt/airflow/shared")
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    result = run(tmp_path, before)
+    [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
+    assert change.after == before.replace("from airflow.sensors.external_task import", "from mesh_http import")

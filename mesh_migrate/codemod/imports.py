@@ -66,7 +66,7 @@ def _section(statement: cst.CSTNode, first_party: Callable[[str], bool]) -> int 
     return section_of_module(dotted(first.module), len(first.relative), first_party)
 
 
-def _import_region(body: Sequence[cst.BaseStatement]) -> range:
+def import_region(body: Sequence[cst.BaseStatement]) -> range:
     """The leading statements isort sorts: after the docstring, imports (and tries of imports)."""
     start = 1 if body and _is_docstring(body[0]) else 0
     end = start
@@ -123,14 +123,14 @@ Leading = Sequence[cst.EmptyLine] | None
 def region_leading(module: cst.Module) -> Leading:
     """The lines above the first import: a new first import takes them (a blank line after
     the docstring, or none), so a rewrite that replaces the first import keeps the layout."""
-    region = _import_region(module.body)
+    region = import_region(module.body)
     return module.body[region.start].leading_lines if region else None
 
 
 def add_from_import(module: cst.Module, source: str, members: Sequence[Member], first_party: Callable[[str], bool], first_leading: Leading = None) -> cst.Module:
     """`from SOURCE import MEMBERS`, merged into an existing top-level line of SOURCE."""
     body = list(module.body)
-    region = _import_region(body)
+    region = import_region(body)
     for index in region:
         statement = body[index]
         if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
@@ -161,7 +161,7 @@ def add_import(module: cst.Module, name: str, first_party: Callable[[str], bool]
 
 def _insert(module: cst.Module, new: cst.SimpleStatementLine, section: int, first_party: Callable[[str], bool], first_leading: Leading) -> cst.Module:
     body = list(module.body)
-    region = _import_region(body)
+    region = import_region(body)
     sections = {index: _section(body[index], first_party) for index in region}
     same = [index for index in region if sections[index] == section]
     key = _sort_key(new)

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import libcst as cst
 
 from ..rewrite_rules import ReplacedClass
-from .imports import Member, StatementRemover, add_from_import, add_import, dotted, drop_removed, name_node, region_leading
+from .imports import Member, StatementRemover, add_from_import, add_import, dotted, drop_removed, import_region, name_node, region_leading
 
 
 class Unreachable(Exception):
@@ -62,8 +62,10 @@ def _walk_imports(module: cst.Module) -> list[cst.Import | cst.ImportFrom]:
 
 
 class _Rewriter(StatementRemover):
-    def __init__(self, helper: str, classes: Sequence[ReplacedClass], bindings: dict[str, str]):
+    def __init__(self, helper: str, classes: Sequence[ReplacedClass], bindings: dict[str, str], head: set[int]):
         super().__init__()
+        self.head = head  # id() of the statements of the leading import block
+        self.line: cst.SimpleStatementLine | None = None  # the top-level line being visited
         self.helper = helper
         self.by_qualname = {q: c for c in classes for q in c.replaces}
         self.bindings = bindings
@@ -118,7 +120,8 @@ class _Rewriter(StatementRemover):
             self.outcome.rewritten.add(replaced.name)
         if not moved:
             return updated
-        if self.depth:  # a local import: the new one takes its place, or follows it
+        late = self.block_depth == 0 and self.line is not None and id(self.line) not in self.head
+        if self.depth or late:  # a local or late import (after code): the new one takes its place, or follows it
             if not kept:
                 return updated.with_changes(module=name_node(self.helper), names=_aliases(moved), lpar=None, rpar=None)
             self.pending_local = moved
@@ -147,6 +150,10 @@ class _Rewriter(StatementRemover):
         return name_node(f"{self.helper}.{replaced.name}")
 
     # ---- local imports that keep other names: the helper's line follows them ----------
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if self.block_depth == 0:
+            self.line = node
+
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine) -> cst.BaseStatement | cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
         pending = self.pending_local
         if not pending:
@@ -170,7 +177,7 @@ def _aliases(members: Sequence[Member]) -> list[cst.ImportAlias]:
 def rewrite_references(module: cst.Module, helper: str, classes: Sequence[ReplacedClass], first_party: Callable[[str], bool]) -> tuple[cst.Module, ReferenceOutcome]:
     """MODULE with every reference to the classes' Airflow originals pointed at HELPER."""
     first_leading = region_leading(module)
-    rewriter = _Rewriter(helper, classes, _bindings(module))
+    rewriter = _Rewriter(helper, classes, _bindings(module), {id(module.body[i]) for i in import_region(module.body)})
     new = module.visit(rewriter)
     if rewriter.stars:
         raise Unreachable(f"`from {rewriter.stars[0]} import *` hides which class is used: import it by name")
