@@ -21,8 +21,9 @@ class Reach:
         self.root = root
         self.finder = ModuleFinder(root, list(python_paths))
         self.imports = lru_cache(maxsize=None)(self._imports)
+        self.closure = lru_cache(maxsize=None)(self._closure)
 
-    def closure(self, start: str) -> tuple[str, ...]:
+    def _closure(self, start: str) -> tuple[str, ...]:
         """START and every repository file it imports, nearest first."""
         seen = [start]
         queue = [start]

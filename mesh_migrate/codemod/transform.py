@@ -110,7 +110,6 @@ class CallRewriter(cst.CSTTransformer):
             self.outcome.refused.append((site, str(reason)))
             return updated
         self.matched.add(id(site))
-        self.outcome.applied = [(s, d) for s, d in self.outcome.applied if s is not site]  # the outer call wins
         self.outcome.applied.append((site, description))
         return new
 
