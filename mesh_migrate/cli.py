@@ -309,7 +309,8 @@ def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: 
     message; the run goes on. Exit status:
       0  done (with --check: nothing would change)
       1  --check only: something would change
-      2  nothing written: bad configuration, unknown team, dirty work tree, git error
+      2  an error stopped the run: bad configuration, unknown team, dirty work tree,
+         git error (nothing written), a refused write (the message says what was)
       3  the run finished, but some files failed (see the messages; the others were processed)
     """
     from .codemod.cli import run_codemod_command
