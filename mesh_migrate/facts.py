@@ -56,6 +56,7 @@ class DagFact:
     tags: tuple[str, ...] = ()
     schedule: str | None = None
     tasks: tuple[str, ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # task group id -> the ids of its tasks
 
 
 @dataclass(frozen=True)

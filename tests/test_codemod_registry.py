@@ -44,6 +44,7 @@ FILES = {
 
         with DAG("a_down", schedule=[Dataset("s3://c/out")]) as dag:
             ExternalTaskSensor(task_id="w", external_dag_id="b_up", external_task_group_id="load")
+            ExternalTaskSensor(task_id="r", external_dag_id="b_up", external_task_group_id="report")
             BashOperator(task_id="p", bash_command="x", outlets=[Dataset("s3://a/out")])
     """,
     "dags/b/up.py": """
@@ -54,8 +55,10 @@ FILES = {
         with DAG("b_up", schedule=[Dataset("s3://a/out")]) as dag:
             with TaskGroup("load"):
                 BashOperator(task_id="extract", bash_command="x")
-                BashOperator(task_id="rows", bash_command="x")
-            BashOperator(task_id="report", bash_command="x")
+                with TaskGroup("rows", prefix_group_id=False):
+                    BashOperator(task_id="rows", bash_command="x")
+            with TaskGroup("report", prefix_group_id=False):
+                BashOperator(task_id="send", bash_command="x")
     """,
     "dags/c/old.py": """
         from airflow import DAG, Dataset
@@ -84,7 +87,8 @@ def test_the_registry_maps_every_other_dag_to_the_instance_that_runs_it_now(anal
             "monolith": {"conn_id": "airflow_monolith", "api_version": 2, "url": "https://airflow.example"},
         },
         "dags": {"b_up": "b", "c_old": "monolith", "d_other": "d"},
-        "task_groups": {"b_up": {"load": ["load.extract", "load.rows"]}},
+        # Airflow's ids: a group made with prefix_group_id=False does not prefix its tasks.
+        "task_groups": {"b_up": {"load": ["load.extract", "rows"], "report": ["send"]}},
         "datasets": {"s3://a/out": ["b", "monolith"]},
     }
 

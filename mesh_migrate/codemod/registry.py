@@ -64,16 +64,17 @@ def _described(instance: Instance) -> dict[str, Any]:
 
 
 def _task_groups(analysis: Analysis, team: str, remote: set[str]) -> dict[str, dict[str, list[str]]]:
-    """The task ids the analysis knows in each group a sensor of TEAM waits on remotely."""
-    tasks = {dag.dag_id: dag.tasks for dag in analysis.facts.dags}
+    """The task ids of each group a sensor of TEAM waits on remotely, as the analysis found
+    them (explicit, so a group made with prefix_group_id=False is waited on right)."""
+    known = {dag.dag_id: dict(dag.groups) for dag in analysis.facts.dags}
     groups: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for link in analysis.graph.links:
         dep = link.dependency
         if link.holder_team != team or not dep.task_group or dep.source not in remote:
             continue
-        members = sorted(t for t in tasks.get(dep.source, ()) if t.startswith(dep.task_group + "."))
+        members = known.get(dep.source, {}).get(dep.task_group)
         if members:
-            groups[dep.source][dep.task_group] = members
+            groups[dep.source][dep.task_group] = sorted(members)
     return {dag: dict(sorted(found.items())) for dag, found in sorted(groups.items())}
 
 

@@ -119,12 +119,12 @@ class CallsMixin(InterpreterBase):
             return self.call_dag_function(func, args, kwargs, node)
         if isinstance(func, TaskGroupFunction):
             group_id = func.kwargs.get("group_id", func.function.name)
-            self.group_stack.append(group_id if isinstance(group_id, str) else "?")
+            self.group_stack.append((group_id if isinstance(group_id, str) else "?", func.kwargs.get("prefix_group_id", True) is not False))
             try:
                 self.call_function(func.function, args, kwargs, node)
             finally:
                 self.group_stack.pop()
-            return TaskGroupObj(group_id)
+            return TaskGroupObj(group_id, func.kwargs.get("prefix_group_id", True) is not False)
         if isinstance(func, TaskFunction):
             task_id = func.kwargs.get("task_id", func.function.name)
             return self.rec.task(self, "airflow.decorators.task", task_id, {**func.kwargs, **kwargs}, node, arg_nodes)
@@ -161,7 +161,7 @@ class CallsMixin(InterpreterBase):
             return TaskDecorator(kwargs)
         if qualname in rules.task_groups:
             group_id = args[0] if args else kwargs.get("group_id")
-            return TaskGroupObj(group_id)
+            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
         if qualname in rules.dataset_callables:
             return self.rec.dataset(args, kwargs, node)
         if qualname in rules.dataset_conditions:

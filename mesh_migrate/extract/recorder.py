@@ -73,7 +73,7 @@ class Context(Protocol):
     there (the DAG and task-group stacks, the branches that may not run)."""
 
     dag_stack: list[DagObj]
-    group_stack: list[str]
+    group_stack: list[tuple[str, bool]]
     top_line: int
     top_col: int
     top_end: tuple[int, int]
@@ -238,9 +238,13 @@ class Recorder:
             dag = dag.attrs["dag"]
         if not isinstance(dag, DagObj):
             dag = ctx.dag_stack[-1] if ctx.dag_stack else None
+        groups: list[str] = []
         if isinstance(task_id, str) and ctx.group_stack:
-            task_id = ".".join([*ctx.group_stack, task_id])
+            task_id, groups = grouped_task_id(ctx.group_stack, task_id)
         task = TaskObj(task_id, dag, operator)
+        if isinstance(dag, DagObj) and isinstance(task_id, str) and ctx.recording:
+            for group in groups:
+                dag.groups.setdefault(group, []).append(task_id)
         if not ctx.recording:
             return task
         self.keywords(ctx, kwargs, node, dag, operator)
@@ -393,6 +397,7 @@ class Recorder:
                     tags=tuple(dag.tags),
                     schedule=dag.schedule,
                     tasks=tuple(dict.fromkeys(dag.tasks)),
+                    groups=tuple((group, tuple(dict.fromkeys(ids))) for group, ids in sorted(dag.groups.items())),
                 )
             )
         return facts
@@ -470,3 +475,16 @@ def _datasets(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [uri for item in value for uri in _datasets(item)]
     return []
+
+
+def grouped_task_id(stack: Sequence[tuple[str, bool]], task_id: str) -> tuple[str, list[str]]:
+    """A task's id inside nested task groups, and the ids of the groups holding it, as Airflow
+    makes them: a group prefixes its children's ids only with prefix_group_id (the default)."""
+    groups: list[str] = []
+    parent: tuple[str, bool] | None = None
+    for group_id, prefix in stack:
+        full = f"{parent[0]}.{group_id}" if parent is not None and parent[1] else group_id
+        groups.append(full)
+        parent = (full, prefix)
+    assert parent is not None
+    return (f"{parent[0]}.{task_id}" if parent[1] else task_id), groups

@@ -293,7 +293,7 @@ class StatementsMixin(InterpreterBase):
                 self.dag_stack.append(value)
                 pushed_dags += 1
             elif isinstance(value, TaskGroupObj):
-                self.group_stack.append(value.group_id if isinstance(value.group_id, str) else "?")
+                self.group_stack.append((value.group_id if isinstance(value.group_id, str) else "?", value.prefix))
                 pushed_groups += 1
             if item.optional_vars is not None:
                 self.assign(item.optional_vars, value, scope)
