@@ -143,7 +143,7 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
             manual += [_refused(site, dep, why) for site, why in outcome.refused for dep in site.dependencies]
         if after is not None and before is not None and after != before:
             changes.append(FileChange(path, before, after, _call_rewrites(outcome)))
-    reference_rewrites, left = _resolve(needs, outcomes, {r.path: r for r in files})
+    reference_rewrites, left = _resolve(needs, outcomes, {r.path: r for r in files}, templates.helper_module)
     manual += left
     changes = _attach(changes, reference_rewrites)
     notes: list[str] = []
@@ -198,7 +198,7 @@ def _call_rewrites(outcome: Outcome | None) -> tuple[Rewrite, ...]:
     )
 
 
-def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: dict[str, FileResult]) -> tuple[dict[str, list[Rewrite]], list[Manual]]:
+def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: dict[str, FileResult], helper: str) -> tuple[dict[str, list[Rewrite]], list[Manual]]:
     """Each sensor or trigger: rewritten where a file of its reach now names the drop-in class."""
     rewrites: dict[str, list[Rewrite]] = defaultdict(list)
     manual: list[Manual] = []
@@ -206,8 +206,8 @@ def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: 
         dep, name = need.dependency, need.replaced.name
         where = next((p for p in need.files if name in (outcomes[p].references if p in outcomes else ())), None)
         if where is not None:
-            how = "its own import" if where == dep.span.path else f"the reference in {where}"
-            description = f"{name} of the helper module through {how}: routes {need.other_dag} ({need.other_team}) at run time"
+            how = "its file's import" if where == dep.span.path else f"the reference in {where}"
+            description = f"{helper}.{name} through {how}: routes {need.other_dag} ({need.other_team}) at run time"
             rewrites[where].append(Rewrite(need.team, dep.span, dep.kind, (dep.task_id or "",), need.other_team, description))
             continue
         manual.append(manual_for(need.team, dep, need.other_dag, need.other_team, _why_not(need, outcomes, results)))
