@@ -498,3 +498,24 @@ def test_an_import_after_code_is_replaced_where_it_stands(tmp_path):
     result = run(tmp_path, before)
     [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
     assert change.after == before.replace("from airflow.sensors.external_task import", "from mesh_http import")
+
+
+def test_a_subclass_given_to_a_helper_by_its_caller_is_rewritten_where_it_is_defined(tmp_path):
+    helper = "def build(cls, dag_id):\n    return cls(task_id=f'wait_{dag_id}', external_dag_id=dag_id)\n"
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        from lib.build import build
+
+
+        class Late(ExternalTaskSensor):
+            pass
+
+
+        with DAG("a_down") as dag:
+            build(Late, "b_up")
+    ''')
+    extra = {"dags/lib/__init__.py": "", "dags/lib/build.py": helper}
+    after = rewritten(tmp_path, before, extra=extra)
+    assert after == before.replace("from airflow.sensors.external_task import ExternalTaskSensor\n\nfrom lib.build import build\n", "\nfrom lib.build import build\nfrom mesh_http import ExternalTaskSensor\n")

@@ -124,9 +124,10 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
             calls[site.path].append(site)
     classes_of: dict[str, dict[str, object]] = defaultdict(dict)
     for need in needs:
-        for path in need.files:
-            if path == need.files[0] or _mentions(root, path, need.replaced.name, need.replaced.replaces):
-                classes_of[path][need.replaced.name] = need.replaced
+        naming = [p for p in need.files if _mentions(root, p, need.replaced.name, need.replaced.replaces)]
+        naming = naming or [p for p in need.fallback if _mentions(root, p, need.replaced.name, need.replaced.replaces)]
+        for path in naming or need.files[:1]:
+            classes_of[path][need.replaced.name] = need.replaced
     outcomes: dict[str, Outcome] = {}
     changes: list[FileChange] = []
     errors: list[FileError] = []
@@ -204,7 +205,7 @@ def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: 
     manual: list[Manual] = []
     for need in needs:
         dep, name = need.dependency, need.replaced.name
-        where = next((p for p in need.files if name in (outcomes[p].references if p in outcomes else ())), None)
+        where = next((p for p in need.files + need.fallback if name in (outcomes[p].references if p in outcomes else ())), None)
         if where is not None:
             how = "its file's import" if where == dep.span.path else f"the reference in {where}"
             description = f"{helper}.{name} through {how}: routes {need.other_dag} ({need.other_team}) at run time"
@@ -215,7 +216,7 @@ def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: 
 
 
 def _why_not(need: ReferenceNeed, outcomes: dict[str, Outcome], results: dict[str, FileResult]) -> str:
-    for path in need.files:
+    for path in need.files + need.fallback:
         result = results.get(path)
         if result is not None and result.status == FAILED:
             return f"{path} could not be rewritten: {result.message}"

@@ -52,6 +52,9 @@ class ReferenceNeed:
     other_team: str
     replaced: ReplacedClass
     files: tuple[str, ...]
+    # Where else to look when no file of `files` names the class (a helper given the class
+    # by its caller): the calling file and what it imports.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,8 @@ def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> 
         assert link.other_team is not None  # a cross-team link has both teams
         start = dep.via.path if dep.via is not None else dep.span.path
         files = (start,) if dep.direct else reach.closure(start)
-        needs.append(ReferenceNeed(team, dep, link.other_dag, link.other_team, replaced, files))
+        fallback = tuple(f for f in reach.closure(dep.span.path) if f not in files) if not dep.direct and start != dep.span.path else ()
+        needs.append(ReferenceNeed(team, dep, link.other_dag, link.other_team, replaced, files, fallback))
     for span, links in sorted(markers.items()):
         others = tuple(sorted({l.other_team for l in links if l.other_team}))
         calls.append(CallSite(team, _whole(span, links), "marker", tuple(l.dependency for l in links), others))
