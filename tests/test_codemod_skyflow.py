@@ -141,6 +141,9 @@ def test_all_teams_branch_makes_one_commit_per_team(tmp_path, migrated):
         assert changed == {c.path for c in planned.changes}
         registry = json.loads(git("show", f"{branch}:plugins/mesh_registry.json", cwd=repo))
         assert registry["team"] == team and team not in registry["dags"].values()
+        for path in changed:  # every branch parses
+            if path.endswith(".py"):
+                ast.parse(git("show", f"{branch}:{path}", cwd=repo), filename=f"{branch}:{path}")
         message = git("log", "-1", "--format=%B", branch, cwd=repo)
         assert message.startswith(f"mesh-migrate: rewrite the cross-team dependencies of {team}")
         assert all(str(r.span) in message for r in planned.rewrites)
