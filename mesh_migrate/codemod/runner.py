@@ -11,11 +11,13 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from ..analysis import Analysis
 from ..extract.modules import ModuleFinder
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
+from ..rewrite_rules import ReplacedClass
 from .helper_module import helper_path, ignore_pattern, importers, placement, with_ignored
 from .reach import Reach
 from .registry import build_registry, registry_text
@@ -107,12 +109,7 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
     templates = load_templates(analysis.rules, root)
     python_paths = analysis.layout.python_paths if analysis.layout is not None else tuple(analysis.config.python_paths or ())
     reach = Reach(root, python_paths)
-    finder = ModuleFinder(root, list(python_paths))
-    helper_top = templates.helper_module.partition(".")[0]
-
-    def first_party(top: str) -> bool:
-        return top == helper_top or finder.find(top) is not None
-
+    first_party = _first_party(root, python_paths, templates.helper_module)
     calls: dict[str, list[CallSite]] = defaultdict(list)
     needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
@@ -122,12 +119,7 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
         needs += chosen.needs
         for site in chosen.calls:
             calls[site.path].append(site)
-    classes_of: dict[str, dict[str, object]] = defaultdict(dict)
-    for need in needs:
-        naming = [p for p in need.files if _mentions(root, p, need.replaced.name, need.replaced.replaces)]
-        naming = naming or [p for p in need.fallback if _mentions(root, p, need.replaced.name, need.replaced.replaces)]
-        for path in naming or need.files[:1]:
-            classes_of[path][need.replaced.name] = need.replaced
+    classes_of = _classes_by_file(root, needs)
     outcomes: dict[str, Outcome] = {}
     changes: list[FileChange] = []
     errors: list[FileError] = []
@@ -159,16 +151,37 @@ def _repository(analysis: Analysis) -> Path:
     return analysis.root
 
 
-def _mentions(root: Path, path: str, name: str, qualnames: tuple[str, ...]) -> bool:
-    """A cheap first look: files of a closure that never name the class are not parsed."""
-    try:
-        text = (root / path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(q.rpartition(".")[2] in text for q in qualnames) or name in text
+def _first_party(root: Path, python_paths: tuple[str, ...], helper: str) -> Callable[[str], bool]:
+    """Whether a top-level module name is the repository's own (isort's first party)."""
+    finder = ModuleFinder(root, list(python_paths))
+    helper_top = helper.partition(".")[0]
+    return lambda top: top == helper_top or finder.find(top) is not None
 
 
-def _rewrite_file(root: Path, path: str, sites: list[CallSite], classes: list, templates: Templates, remove_markers: bool, first_party) -> tuple[FileResult, Outcome | None, str | None, str | None]:
+def _classes_by_file(root: Path, needs: list[ReferenceNeed]) -> dict[str, dict[str, ReplacedClass]]:
+    """The files to point at the drop-in classes: those of each need's reach that name the
+    class (a cheap look at the text: the others are not parsed), else its fallback's."""
+    texts: dict[str, str] = {}
+
+    def names(path: str, replaced: ReplacedClass) -> bool:
+        if path not in texts:
+            try:
+                texts[path] = (root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                texts[path] = ""
+        return replaced.name in texts[path] or any(q.rpartition(".")[2] in texts[path] for q in replaced.replaces)
+
+    found: dict[str, dict[str, ReplacedClass]] = defaultdict(dict)
+    for need in needs:
+        naming = [p for p in need.files if names(p, need.replaced)] or [p for p in need.fallback if names(p, need.replaced)]
+        for path in naming or need.files[:1]:
+            found[path][need.replaced.name] = need.replaced
+    return found
+
+
+def _rewrite_file(
+    root: Path, path: str, sites: list[CallSite], classes: list[ReplacedClass], templates: Templates, remove_markers: bool, first_party: Callable[[str], bool]
+) -> tuple[FileResult, Outcome | None, str | None, str | None]:
     try:
         before = (root / path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
