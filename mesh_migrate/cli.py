@@ -301,7 +301,18 @@ def explain_command(obj: Context, dag_id: str, path: str, jobs: int | None, cach
 @extraction_options
 @click.pass_obj
 def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: bool, action: str, allow_dirty: bool, remove_markers: bool, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
-    """Rewrite a team's cross-team sensors and triggers into HTTP calls to the other team's Airflow."""
+    """Point a team's cross-team sensors and triggers at mesh_http's drop-in classes, which reach
+    the other team's Airflow over its REST API; producers of cross-team datasets post the events.
+
+    \b
+    Each file is rewritten, refused with a reason (left as manual work), or failed with a
+    message; the run goes on. Exit status:
+      0  done (with --check: nothing would change)
+      1  --check only: something would change
+      2  an error stopped the run: bad configuration, unknown team, dirty work tree,
+         git error (nothing written), a refused write (the message says what was)
+      3  the run finished, but some files failed (see the messages; the others were processed)
+    """
     from .codemod.cli import run_codemod_command
 
     root = _repo_path(path)

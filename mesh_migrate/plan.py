@@ -16,11 +16,13 @@ PLACEHOLDER_CONN = "airflow_{team}"
 
 # What each dependency kind becomes once the two DAGs live on different instances.
 REWRITES = {
-    "sensor": "HttpSensor polling the upstream instance's REST API",
-    "trigger": "HttpOperator POSTing a DAG run to the other instance",
+    "sensor": "ExternalTaskSensor of mesh_http: polls the upstream instance's REST API when the DAG runs there",
+    "trigger": "TriggerDagRunOperator of mesh_http: POSTs the DAG run to the instance that runs the DAG",
     "marker": "cannot clear across instances: remove or replace by hand",
-    "dataset": "no cross-instance datasets: poll the producer's REST API or emit an asset event over HTTP",
+    "dataset": "the producing task posts each dataset event to the consumer's instance (post_execute=publish_dataset_events()); the consumer keeps its schedule",
 }
+# The dependency kinds the codemod migrates wherever they are built (helpers, partials, subclasses).
+AUTOMATIC_KINDS = ("sensor", "trigger", "dataset")
 
 
 @dataclass(frozen=True)
@@ -136,16 +138,8 @@ def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
     """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
     if is_migrated(dep):
         return False, "already an HTTP call to the other instance"
-    if dep.kind not in ("sensor", "trigger"):
+    if dep.kind not in AUTOMATIC_KINDS:
         return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
-    if dep.via is not None and dep.via.path != dep.span.path:
-        return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
-    if not dep.direct:
-        return False, "built through functools.partial or a subclass: rewrite by hand"
-    if dep.kind == "sensor":
-        fn = dep.argument("execution_date_fn")
-        if fn is not None and not fn.startswith("lambda"):
-            return False, f"execution_date_fn={fn} is not a simple lambda: translate the date by hand"
     return True, REWRITES[dep.kind]
 
 

@@ -20,13 +20,13 @@ CODES: dict[str, Code] = {
     c.code: c
     for c in (
         Code("MM101", "cross-team-sensor", "cross-team sensor", "error",
-             "Rewrite it into an HTTP sensor on the other team's instance: mesh-migrate codemod PATH --team TEAM --diff."),
+             "Point it at mesh_http's ExternalTaskSensor, which polls the other team's instance: mesh-migrate codemod PATH --team TEAM --diff."),
         Code("MM102", "cross-team-trigger", "cross-team trigger", "error",
-             "Rewrite it into an HTTP call that starts the DAG run on the other instance: mesh-migrate codemod PATH --team TEAM --diff."),
+             "Point it at mesh_http's TriggerDagRunOperator, which starts the DAG run on the other instance: mesh-migrate codemod PATH --team TEAM --diff."),
         Code("MM103", "cross-team-marker", "cross-team marker", "error",
              "An ExternalTaskMarker cannot clear tasks on another instance: remove it, or agree a replacement with the other team."),
         Code("MM104", "cross-team-dataset", "cross-team dataset", "error",
-             "Datasets do not cross instances: poll the producer's REST API, or have the producer post an asset event over HTTP."),
+             "Dataset events do not cross instances by themselves: the codemod, run for the producing team, makes the producing task post them to the consuming instance."),
         Code("MM105", "cross-team-custom-dependency", "cross-team custom dependency", "error",
              "A company sensor from a rule pack: replace it by an HTTP check on the other team's instance."),
         Code("MM106", "cross-team-cloud-resource", "cross-team cloud resource", "error",

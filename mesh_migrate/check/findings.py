@@ -101,7 +101,8 @@ def _dependencies(analysis: Analysis, repo: str) -> Iterator[Finding]:
         if not link.cross_team or is_migrated(dep):
             continue
         automatic, why = is_automatic(dep)
-        fix = f"mesh-migrate codemod {repo} --team {link.holder_team} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
+        fixer = link.other_team if dep.kind == "dataset" else link.holder_team  # the producer posts the events
+        fix = f"mesh-migrate codemod {repo} --team {fixer} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
         yield Finding(
             KIND_CODES.get(dep.kind, CUSTOM_CODE),
             dep.span.path,

@@ -66,7 +66,7 @@ def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
     rows = [[f"`{d.dag_id}`", link(d.span, base), f"{d.source}: {d.reason}" + (f" (also named: {'; '.join(d.overruled)})" if d.overruled else "")] for d in plan.dags]
     out += _table(["DAG", "defined at", "why this team"], rows) if rows else ["None."]
     out += ["", "## Outbound: what we wait on or trigger in other teams", ""]
-    out += ["Each line changes in our code: the codemod rewrites it into an HTTP call to the other team's instance.", ""]
+    out += ["Each sensor or trigger changes in our code: the codemod points it at mesh_http, which reaches the other team's instance over its REST API. For a dataset, the producing task posts the dataset events to our instance.", ""]
     out += _dependency_table(plan.outbound, base, ours_first=True) if plan.outbound else ["None."]
     out += ["", "## Connections to create", ""]
     out += connections_markdown(plan)

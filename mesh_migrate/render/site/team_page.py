@@ -31,7 +31,7 @@ def team_page(plan: SplitPlan, links: Links, preview: CodemodResult | str | None
     sections = [
         ("dags", "DAGs that move", _dags(plan, links)),
         ("outbound", "Outbound: what we wait on or trigger in other teams", join(
-            el("p", {}, "Each line changes in our code: the codemod rewrites it into an HTTP call to the other team's instance."),
+            el("p", {}, "Each sensor or trigger changes in our code: the codemod points it at mesh_http, which reaches the other team's instance over its REST API. For a dataset, the producing task posts the dataset events to our instance."),
             _dependencies(plan.outbound, links, outbound=True))),
         ("connections", "Connections to create", _connections(plan)),
         ("inbound", "Inbound: who waits on or triggers our DAGs", join(
