@@ -8,17 +8,11 @@ from dataclasses import dataclass
 from .config import Instance, MeshConfig
 from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
+from .kinds import DependencyKind
 from .ownership import OwnershipResult
+from .rulepack import RulePack
 
 PLACEHOLDER_CONN = "airflow_{team}"
-
-# What each dependency kind becomes once the two DAGs live on different instances.
-REWRITES = {
-    "sensor": "HttpSensor polling the upstream instance's REST API",
-    "trigger": "HttpOperator POSTing a DAG run to the other instance",
-    "marker": "cannot clear across instances: remove or replace by hand",
-    "dataset": "no cross-instance datasets: poll the producer's REST API or emit an asset event over HTTP",
-}
 
 
 @dataclass(frozen=True)
@@ -38,6 +32,7 @@ class PlannedDependency:
     their_team: str | None
     rewrite: str  # what the line becomes, or why it is manual work
     automatic: bool  # True when the codemod rewrites it
+    kind: DependencyKind  # what the dependency's kind means (its label, where it is held)
 
 
 @dataclass(frozen=True)
@@ -80,26 +75,30 @@ def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
     return Instance(url=base.url, http_conn_id=PLACEHOLDER_CONN.format(team=team), api_version=base.api_version), True
 
 
-def is_migrated(dep: DependencyFact) -> bool:
-    """The codemod's own output (an HTTP call to the other instance) is already migrated."""
-    return dep.kind.startswith("http")
+def is_migrated(dep: DependencyFact, rules: RulePack) -> bool:
+    """A kind the rule pack marks migrated (the codemod's own HTTP calls) already crosses instances."""
+    return rules.kind(dep.kind).migrated
 
 
-def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
+def is_automatic(dep: DependencyFact, rules: RulePack) -> tuple[bool, str]:
     """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
-    if is_migrated(dep):
-        return False, "already an HTTP call to the other instance"
-    if dep.kind not in ("sensor", "trigger"):
-        return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
+    kind = rules.kind(dep.kind)
+    if not kind.automatic:
+        return False, kind.outcome(dep.operator)
     if dep.via is not None and dep.via.path != dep.span.path:
         return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
     if not dep.direct:
         return False, "built through functools.partial or a subclass: rewrite by hand"
-    if dep.kind == "sensor":
+    if kind.rewrite == "sensor":  # the sensor rewrite translates only a lambda's date shift
         fn = dep.argument("execution_date_fn")
         if fn is not None and not fn.startswith("lambda"):
             return False, f"execution_date_fn={fn} is not a simple lambda: translate the date by hand"
-    return True, REWRITES[dep.kind]
+    return True, kind.outcome(dep.operator)
+
+
+def manual_label(dep: DependencyFact, kind: DependencyKind) -> str:
+    """How manual work names a dependency: its kind, and the task that holds it."""
+    return f"{kind.label} {dep.task_id}" if dep.task_id and kind.held_by == "task" else kind.label
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
     return index
 
 
-def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
+def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
     index = _index(facts, ownership, graph)
     groups = {team: group for group in graph.groups for team in group}
     unresolved_by_file: dict[str, list] = defaultdict(list)
@@ -157,11 +156,11 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 wave=graph.wave_of(team),
                 moves_with=tuple(t for t in groups.get(team, ()) if t != team),
                 dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
-                inbound=tuple(_planned(link, inbound=True) for link in index.named[team]),
-                outbound=tuple(_planned(link, inbound=False) for link in index.holding[team] if link.cross_team),
+                inbound=tuple(_planned(link, rules, inbound=True) for link in index.named[team]),
+                outbound=tuple(_planned(link, rules, inbound=False) for link in index.holding[team] if link.cross_team),
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
-                manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
+                manual=_manual(index, graph, rules, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
             )
         )
     return plans
@@ -173,12 +172,13 @@ def _moving(dag: DagFact, ownership: OwnershipResult) -> MovingDag:
     return MovingDag(dag.dag_id, dag.span, owned.source, owned.reason, overruled)
 
 
-def _planned(link: TeamLink, inbound: bool) -> PlannedDependency:
+def _planned(link: TeamLink, rules: RulePack, inbound: bool) -> PlannedDependency:
     dep = link.dependency
-    automatic, rewrite = is_automatic(dep)
+    automatic, rewrite = is_automatic(dep, rules)
+    kind = rules.kind(dep.kind)
     if inbound:
-        return PlannedDependency(dep, link.other_dag, dep.dag, link.holder_team, rewrite, automatic)
-    return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic)
+        return PlannedDependency(dep, link.other_dag, dep.dag, link.holder_team, rewrite, automatic, kind)
+    return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic, kind)
 
 
 def _needs(index: _Index, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNeed, ...]:
@@ -204,18 +204,19 @@ def _cloud_needs(index: _Index, team: str) -> tuple[ResourceNeed, ...]:
     return tuple(needs)
 
 
-def _manual(index: _Index, graph: MeshGraph, team: str, unresolved: list) -> tuple[ManualItem, ...]:
+def _manual(index: _Index, graph: MeshGraph, rules: RulePack, team: str, unresolved: list) -> tuple[ManualItem, ...]:
     files = index.files[team]
     items: list[ManualItem] = []
     dangling = set(graph.dangling)
     for link in index.holding[team]:
         dep = link.dependency
-        if link.cross_team and not is_migrated(dep):
-            automatic, why = is_automatic(dep)
+        kind = rules.kind(dep.kind)
+        if link.cross_team and not kind.migrated:
+            automatic, why = is_automatic(dep, rules)
             if not automatic:
-                items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
+                items.append(ManualItem(f"{kind.label} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
         elif link in dangling:
-            items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
+            items.append(ManualItem(f"{kind.label} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
     for item in unresolved:
         items.append(ManualItem(f"unresolved {item.what}: {item.expression}", item.span, item.reason))
     for dag_id, paths in graph.duplicates.items():

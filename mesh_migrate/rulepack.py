@@ -2,6 +2,7 @@
 
 The shipped pack lives in the top-level `rules/` folder (installed as the
 `mesh_migrate.rules` package data); a repository adds its own files through mesh.yaml.
+Every file is checked in full when the pack loads, and all problems reported together.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
+from .kinds import DependencyKind, merge_kinds, read_kinds, undeclared
+from .rewrite_schema import REWRITES, Folder, check_rewrites
 from .yamlio import ConfigError, ConfigProblem, Located, parse_yaml
 
 DIRECTIONS = ("upstream", "downstream")
@@ -97,12 +100,17 @@ class RulePack:
     fingerprint: str = ""
     rewrites: dict[str, Any] = field(default_factory=dict, compare=False)  # see rules/rewrites.yaml
     rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
+    kinds: dict[str, DependencyKind] = field(default_factory=dict, compare=False)  # see rules/kinds.yaml
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
+
+    def kind(self, name: str) -> DependencyKind:
+        """What a dependency kind means; loading refuses a rule whose kind no file declares."""
+        return self.kinds.get(name) or undeclared(name)
 
     def with_environment(self, variables: dict[str, str], airflow_variables: dict[str, Any]) -> RulePack:
         if not variables and not airflow_variables:
@@ -156,7 +164,7 @@ _LIST_KEYS = {
     "task_groups",
     "task_group_decorators",
 }
-_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites", "cloud_resources"}
+_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites", "cloud_resources", "kinds", "kind_defaults"}
 _RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
 _DATASET_KEYS = {"callables", "conditions"}
 _RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
@@ -181,10 +189,21 @@ def shipped_rule_files() -> list[tuple[str, str]]:
 
 
 def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
-    """The shipped pack merged with a repository's own rule files; ConfigError on any problem."""
+    """The shipped pack merged with a repository's own rule files; ConfigError with every problem."""
+    return _load(tuple(extra_files)) if extra_files else _shipped_pack()
+
+
+@lru_cache(maxsize=1)
+def _shipped_pack() -> RulePack:
+    return _load(())
+
+
+def _load(extra_files: tuple[tuple[str, Path], ...]) -> RulePack:
     sources = shipped_rule_files()
+    folders: dict[str, Folder] = {display: shipped_folder() for display, _ in sources}
     problems: list[ConfigProblem] = []
     for display, path in extra_files:
+        folders[display] = path.parent
         try:
             sources.append((display, path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as exc:
@@ -197,17 +216,51 @@ def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
             problems.extend(exc.problems)
             continue
         parts.append(_check_file(data, display, problems))
+    # Across files: what a later file overrides is checked as merged.
+    kinds = merge_kinds(parts, REWRITES, problems)
+    _check_rule_kinds(parts, kinds, problems)
+    rewrites, origin, origins = _merged_rewrites(parts)
+    check_rewrites(rewrites, origins, folders.get(origin), problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=_reading_order([display for display, _ in sources])))
     digest = hashlib.sha256("\0".join(text for _, text in sources).encode()).hexdigest()[:16]
-    return _merge(parts, digest)
+    return _merge(parts, digest, kinds)
+
+
+def _reading_order(files: list[str]):
+    """Problems by file (in loading order), then line."""
+    rank = {display: index for index, display in enumerate(files)}
+    return lambda problem: (rank.get(problem.path, len(rank)), problem.line)
+
+
+def _check_rule_kinds(parts: list[dict[str, Any]], kinds: dict[str, DependencyKind], problems: list[ConfigProblem]) -> None:
+    for part in parts:
+        for rule in part["rules"]:
+            if rule.kind not in kinds:
+                display, _, line = rule.origin.rpartition(":")
+                declared = ", ".join(sorted(kinds)) or "none"
+                problems.append(ConfigProblem(display, int(line), f"dependency rule {rule.name}: kind {rule.kind!r} is declared in no rule file's kinds (declared: {declared})"))
+
+
+def _merged_rewrites(parts: list[dict[str, Any]]) -> tuple[dict[str, Any], str, dict[str, tuple[str, int]]]:
+    """Later files refine the shipped templates key by key: the section, the file that gave
+    `helper_source` (the helper's source is read beside it) and the file and line of each key."""
+    rewrites: dict[str, Any] = {}
+    origins: dict[str, tuple[str, int]] = {}
+    for part in parts:
+        if "rewrites" in part:
+            mapping, display = part["rewrites"]
+            rewrites.update(mapping)
+            origins.update({key: (display, mapping.line_of(key)) for key in mapping})
+    origin = origins.get("helper_source", ("", 0))[0]
+    return rewrites, origin, origins
 
 
 def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[str, Any]:
     if not isinstance(data, Located):
         problems.append(ConfigProblem(display, 1, "a rule file must be a mapping"))
-        return {}
-    out: dict[str, Any] = {"rules": []}
+        return {"rules": []}
+    out: dict[str, Any] = {"rules": [], **read_kinds(data, display, problems)}
     for key in data:
         if key not in _TOP_KEYS:
             problems.append(ConfigProblem(display, data.line_of(key), f"unknown key {key!r}"))
@@ -235,7 +288,7 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
         _check_cloud(data["cloud_resources"], display, data.line_of("cloud_resources"), out, problems)
     if "rewrites" in data:
         if isinstance(data["rewrites"], Located):
-            out["rewrites"] = (dict(data["rewrites"]), display)
+            out["rewrites"] = (data["rewrites"], display)
         else:
             problems.append(ConfigProblem(display, data.line_of("rewrites"), "rewrites must be a mapping"))
     deps = data.get("dependencies") or []
@@ -360,7 +413,7 @@ def _names(value: Any, display: str, line: int, key: str, problems: list[ConfigP
     return list(value)
 
 
-def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
+def _merge(parts: list[dict[str, Any]], digest: str, kinds: dict[str, DependencyKind]) -> RulePack:
     def union(key: str) -> frozenset[str]:
         return frozenset(name for part in parts for name in part.get(key, ()))
 
@@ -372,12 +425,7 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         return tuple(seen)
 
     rules = tuple(rule for part in parts for rule in part["rules"])
-    rewrites: dict[str, Any] = {}
-    origin = ""
-    for part in parts:  # later files refine the shipped templates key by key
-        if "rewrites" in part:
-            mapping, origin = part["rewrites"]
-            rewrites.update(mapping)
+    rewrites, origin, _ = _merged_rewrites(parts)
     by_callable: dict[str, DependencyRule] = {}
     for rule in rules:  # later files win, so a repository can redefine a shipped callable
         for name in rule.callables:
@@ -403,5 +451,6 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         fingerprint=digest,
         rewrites=rewrites,
         rewrites_origin=origin,
+        kinds=kinds,
         _by_callable=by_callable,
     )

@@ -17,8 +17,8 @@ from .templates import Templates, load_templates
 from .transform import Unfaithful, rewrite_source
 
 
-# The rewrites of these kinds call functions of the helper module.
-HELPED_KINDS = ("sensor", "trigger")
+# These rewrites call functions of the helper module.
+HELPED_REWRITES = ("sensor", "trigger")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: T
         after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
     except Unfaithful as exc:
         return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"{exc}; left unchanged"))
-    manual = tuple(manual_for(s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
+    manual = tuple(manual_for(analysis, s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
     if after == before:
         return _FileOutcome(None, manual, None)
     try:
@@ -155,7 +155,7 @@ def _helper_change(analysis: Analysis, templates: Templates, changes: list[FileC
     path = helper_path(analysis.layout, templates.helper_module)
     if (root / path).exists():
         return None
-    rewritten = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
+    rewritten = any(analysis.rules.kind(r.kind).rewrite in HELPED_REWRITES for change in changes for r in change.rewrites)
     if rewritten or importers(root, analysis.facts.files, templates.helper_module):
         return FileChange(path, "", templates.helper_source, ())
     return None

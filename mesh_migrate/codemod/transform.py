@@ -122,9 +122,9 @@ class CallRewriter(VisitorBasedCodemodCommand):
         # The analysis already resolved the callee through the imports (aliases included)
         # and only selects direct calls of the operator, so position identifies the call.
         try:
-            if site.kind == "sensor":
+            if site.rewrite == "sensor":
                 new, description = self.sensor(site, updated)
-            elif site.kind == "trigger":
+            elif site.rewrite == "trigger":
                 new, description = self.trigger(site, updated)
             else:
                 new, description = self.marker(site, updated)

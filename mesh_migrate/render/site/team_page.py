@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from ...codemod.runner import CodemodResult
 from ...plan import PlannedDependency, SplitPlan
-from ..markdown import waited_on
+from ..markdown import holder_of, waited_on
 from .html import Markup, el, join
 from .layout import Links, code, counts, names, page, section, table
 from .paths import anchor
@@ -77,10 +77,11 @@ def _dependencies(items: tuple[PlannedDependency, ...], links: Links, outbound: 
     rows = []
     for item in items:
         dep = item.dependency
-        holder = join(code(dep.dag), " schedule") if dep.kind == "dataset" else join(code(dep.dag), " task ", code(dep.task_id or "—"))
+        dag, task = holder_of(dep, item.kind)
+        holder = join(code(dag), " schedule") if task is None else join(code(dag), " task ", code(task))
         other = join(code(item.their_dag), " (", links.team(item.their_team), ")")
         becomes = el("span", {"class": "auto" if item.automatic else "manual"}, "codemod: " if item.automatic else "manual: ", item.rewrite)
-        rows.append([el("span", {"class": "kind"}, dep.kind), holder, other if outbound else code(item.our_dag), waited_on(dep), links.place(dep.span), becomes])
+        rows.append([el("span", {"class": "kind"}, item.kind.label), holder, other if outbound else code(item.our_dag), waited_on(dep, item.kind), links.place(dep.span), becomes])
     headers = ["kind", "our task" if outbound else "their task", "on" if outbound else "on our DAG", "tasks", "line", "becomes"]
     return table(headers, rows)
 
@@ -89,7 +90,7 @@ def _access(plan: SplitPlan, links: Links) -> Markup:
     """Who needs an API user on our instance, and for what (from the inbound dependencies)."""
     needs: dict[str | None, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for item in plan.inbound:
-        verb = "trigger runs of" if item.dependency.kind == "trigger" else "read runs and task states of"
+        verb = "trigger runs of" if item.kind.api_access == "trigger" else "read runs and task states of"
         needs[item.their_team][verb].add(item.our_dag)
     rows = [[links.team(team), join([el("div", {}, f"{verb}: ", names(sorted(dags))) for verb, dags in sorted(what.items())])] for team, what in sorted(needs.items(), key=lambda kv: kv[0] or "")]
     return table(["team", "needs to"], rows)
