@@ -199,8 +199,9 @@ def _fields(mapping: Located, display: str, problems: list[ConfigProblem], where
 # ---- merging: every file's kinds, later files overriding field by field ------------------
 
 
-def merge_kinds(parts: list[dict[str, Any]], known_rewrites: tuple[str, ...], problems: list[ConfigProblem]) -> dict[str, DependencyKind]:
-    """The kinds of every file, in order; KNOWN_REWRITES: the rewrites a kind may name."""
+def merge_kinds(parts: list[dict[str, Any]], known_rewrites: tuple[str, ...], problems: list[ConfigProblem]) -> tuple[dict[str, DependencyKind], set[str]]:
+    """The kinds of every file, in order, and every name declared (a kind with a problem
+    included); KNOWN_REWRITES: the rewrites a kind may name."""
     defaults: Declared = {}
     declared: dict[str, Declared] = {}
     where: dict[str, tuple[str, int]] = {}
@@ -217,7 +218,7 @@ def merge_kinds(parts: list[dict[str, Any]], known_rewrites: tuple[str, ...], pr
     for name in ANALYZER_KINDS:
         if name not in declared:
             problems.append(ConfigProblem("rules/kinds.yaml", 0, f"no rule file declares the kind {name}, which the analysis itself creates"))
-    return kinds
+    return kinds, set(declared)
 
 
 def _build(name: str, fields: Declared, where: tuple[str, int], known_rewrites: tuple[str, ...], problems: list[ConfigProblem]) -> DependencyKind | None:

@@ -217,8 +217,8 @@ def _load(extra_files: tuple[tuple[str, Path], ...]) -> RulePack:
             continue
         parts.append(_check_file(data, display, problems))
     # Across files: what a later file overrides is checked as merged.
-    kinds = merge_kinds(parts, REWRITES, problems)
-    _check_rule_kinds(parts, kinds, problems)
+    kinds, declared = merge_kinds(parts, REWRITES, problems)
+    _check_rule_kinds(parts, declared, problems)
     rewrites, origin, origins = _merged_rewrites(parts)
     check_rewrites(rewrites, origins, folders.get(origin), problems)
     if problems:
@@ -233,13 +233,13 @@ def _reading_order(files: list[str]):
     return lambda problem: (rank.get(problem.path, len(rank)), problem.line)
 
 
-def _check_rule_kinds(parts: list[dict[str, Any]], kinds: dict[str, DependencyKind], problems: list[ConfigProblem]) -> None:
+def _check_rule_kinds(parts: list[dict[str, Any]], declared: set[str], problems: list[ConfigProblem]) -> None:
     for part in parts:
         for rule in part["rules"]:
-            if rule.kind not in kinds:
+            if rule.kind not in declared:
                 display, _, line = rule.origin.rpartition(":")
-                declared = ", ".join(sorted(kinds)) or "none"
-                problems.append(ConfigProblem(display, int(line), f"dependency rule {rule.name}: kind {rule.kind!r} is declared in no rule file's kinds (declared: {declared})"))
+                names = ", ".join(sorted(declared)) or "none"
+                problems.append(ConfigProblem(display, int(line), f"dependency rule {rule.name}: kind {rule.kind!r} is declared in no rule file's kinds (declared: {names})"))
 
 
 def _merged_rewrites(parts: list[dict[str, Any]]) -> tuple[dict[str, Any], str, dict[str, tuple[str, int]]]:

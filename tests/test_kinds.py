@@ -4,12 +4,16 @@ problem of the rule files reported at once when the pack loads."""
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
 
+from mesh_migrate.analysis import analyze
 from mesh_migrate.cli import main
+from mesh_migrate.codemod.runner import apply_changes, run_codemod
+from mesh_migrate.extract.runner import ExtractOptions
 from mesh_migrate.facts import DependencyFact, RepoFacts, SourceSpan
 from mesh_migrate.runtime import RuntimeDag, RuntimeEdge, RuntimeFacts, reconcile
 from mesh_migrate.rulepack import load_rule_pack
@@ -170,3 +174,47 @@ def test_a_kind_recorded_by_airflow_is_reconciled_with_the_database(tmp_path):
     runtime = RuntimeFacts("sqlite:///x.db", "5f2621c13b39", "2.10.3", now, now, dags, (RuntimeEdge("sensor", "up", "down", "down", "wait"),), 1, 1)
     result = reconcile(facts, runtime, rules)
     assert result.statuses == ("seen", None) and result.runtime_only == ()
+
+
+def test_a_kind_of_the_repository_with_a_rewrite_is_rewritten_by_the_codemod(tmp_path):
+    """A company subclass of ExternalTaskSensor takes its arguments: the sensor rewrite applies."""
+    rules = """
+        version: 1
+        kinds:
+          acme_wait:
+            label: Acme wait
+            rewrite: sensor
+            becomes: HttpSensor polling the upstream instance's REST API
+        dependencies:
+          - name: AcmeExternalTaskSensor
+            kind: acme_wait
+            callables: [acme.sensors.AcmeExternalTaskSensor]
+            dag_argument: {keyword: external_dag_id, position: 0}
+            task_arguments: [external_task_id]
+    """
+    before = textwrap.dedent("""\
+        from airflow import DAG
+        from acme.sensors import AcmeExternalTaskSensor
+
+        with DAG("alpha_report") as dag:
+            AcmeExternalTaskSensor(task_id="wait", external_dag_id="beta_prices", external_task_id="publish")
+    """)
+    after = textwrap.dedent("""\
+        from airflow import DAG
+        from airflow.providers.http.sensors.http import HttpSensor
+        from mesh_http import task_instance_states
+
+        with DAG("alpha_report") as dag:
+            HttpSensor(task_id="wait", http_conn_id="airflow_beta", endpoint="api/v1/dags/beta_prices/dagRuns/~/taskInstances", request_params={"execution_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "execution_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "limit": 1000}, response_check=task_instance_states(task_ids=["publish"]))
+    """)
+    repo = write_repo(tmp_path, {"mesh.yaml": MESH_YAML, "mesh-rules.yaml": rules, "dags/beta/prices.py": DAGS["dags/beta/prices.py"]})
+    (repo / "dags/alpha").mkdir()
+    (repo / "dags/alpha/report.py").write_text(before)
+    analysis = analyze(repo, options=ExtractOptions(jobs=1, use_cache=False))
+    [planned] = next(p for p in analysis.plans if p.team == "alpha").outbound
+    assert planned.automatic and planned.kind.label == "Acme wait"
+    result = run_codemod(analysis, "alpha")
+    [change] = [c for c in result.changes if c.path == "dags/alpha/report.py"]
+    assert change.after == after and result.manual == ()
+    apply_changes(repo, result.changes)
+    assert run_codemod(analyze(repo, options=ExtractOptions(jobs=1, use_cache=False)), "alpha").changes == ()
