@@ -16,7 +16,7 @@ from mesh_migrate.codemod.runner import apply_changes, run_codemod
 from mesh_migrate.extract.runner import ExtractOptions
 from mesh_migrate.facts import DependencyFact, RepoFacts, SourceSpan
 from mesh_migrate.runtime import RuntimeDag, RuntimeEdge, RuntimeFacts, reconcile
-from mesh_migrate.rulepack import load_rule_pack
+from mesh_migrate.rulepack import load_rule_pack, shipped_folder
 from mesh_migrate.yamlio import ConfigError
 
 from .conftest import write_repo
@@ -218,3 +218,34 @@ def test_a_kind_of_the_repository_with_a_rewrite_is_rewritten_by_the_codemod(tmp
     assert change.after == after and result.manual == ()
     apply_changes(repo, result.changes)
     assert run_codemod(analyze(repo, options=ExtractOptions(jobs=1, use_cache=False)), "alpha").changes == ()
+
+
+def test_a_rule_file_replacing_one_whole_rewrite_keeps_the_shipped_helper(tmp_path):
+    """The helper's source is read beside the file that names it, not beside the last file
+    with a `rewrites` section."""
+    rules = """
+        version: 1
+        rewrites:
+          trigger:
+            operator: airflow.providers.http.operators.http.HttpOperator
+            waiting_operator: TriggerRemoteDagRun
+            body: dag_run_body
+            run_id: "acme__{{ run_id }}"
+            api:
+              2: {endpoint: "api/v1/dags/${dag_id}/dagRuns", run_endpoint: "api/v1/dags/${dag_id}/dagRuns/${run_id}"}
+    """
+    repo = write_repo(tmp_path, {
+        "mesh.yaml": MESH_YAML,
+        "mesh-rules.yaml": rules,
+        "dags/beta/prices.py": DAGS["dags/beta/prices.py"],
+        "dags/alpha/kick.py": """
+            from airflow import DAG
+            from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+            with DAG("alpha_kick") as dag:
+                TriggerDagRunOperator(task_id="kick", trigger_dag_id="beta_prices", wait_for_completion=True)
+        """,
+    })
+    result = run_codemod(analyze(repo, options=ExtractOptions(jobs=1, use_cache=False)), "alpha")
+    helper, change = result.changes
+    assert helper.after == (shipped_folder() / "mesh_http.py").read_text(encoding="utf-8")
+    assert 'run_endpoint="api/v1/dags/beta_prices/dagRuns/acme__{{ run_id }}"' in change.after
