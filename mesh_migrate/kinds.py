@@ -42,7 +42,7 @@ class DependencyKind:
     api_access: str  # one of API_ACCESS
     recorded_as: str | None  # one of RECORDED, or None when Airflow records nothing for it
     graph: tuple[tuple[str, str], ...]  # DOT attributes of its edges
-    origin: str = ""  # "<rule file>:<line>" of its declaration
+    origin: str = ""  # "<rule file>:<line>" of its last declaration (a repository's override)
 
     @property
     def automatic(self) -> bool:
@@ -209,7 +209,7 @@ def merge_kinds(parts: list[dict[str, Any]], known_rewrites: tuple[str, ...], pr
         defaults.update(part.get("kind_defaults", {}))
         for name, (fields, display, line) in part.get("kinds", {}).items():
             declared.setdefault(name, {}).update(fields)
-            where.setdefault(name, (display, line))
+            where[name] = (display, line)  # problems of the merged kind: at the last file that changed it
     kinds: dict[str, DependencyKind] = {}
     for name, fields in declared.items():
         kind = _build(name, {**defaults, **fields}, where[name], known_rewrites, problems)
@@ -233,7 +233,8 @@ def _build(name: str, fields: Declared, where: tuple[str, int], known_rewrites: 
         return fields[key][0]
 
     def at(key: str) -> tuple[str, int]:
-        return fields[key][1], fields[key][2]
+        """KEY's line when the file that changed the kind last gave it, else the kind's."""
+        return (display, fields[key][2]) if fields[key][1] == display else where
 
     rewrite = value("rewrite")
     if rewrite is not None and rewrite not in known_rewrites:

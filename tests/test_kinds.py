@@ -249,3 +249,12 @@ def test_a_rule_file_replacing_one_whole_rewrite_keeps_the_shipped_helper(tmp_pa
     helper, change = result.changes
     assert helper.after == (shipped_folder() / "mesh_http.py").read_text(encoding="utf-8")
     assert 'run_endpoint="api/v1/dags/beta_prices/dagRuns/acme__{{ run_id }}"' in change.after
+
+
+def test_an_override_that_breaks_a_shipped_kind_is_reported_in_the_overriding_file(tmp_path):
+    (tmp_path / "rules.yaml").write_text("version: 1\nkinds:\n  http_sensor:\n    rewrite: sensor\n  trigger:\n    becomes: null\n    manual: null\n")
+    with pytest.raises(ConfigError) as error:
+        load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
+    assert [(p.path, p.line) for p in error.value.problems] == [("rules.yaml", 4), ("rules.yaml", 5)]
+    assert "a migrated kind already crosses instances; its rewrite must be null" in error.value.problems[0].message
+    assert "give a rewrite and what it becomes, or manual" in error.value.problems[1].message
