@@ -77,6 +77,7 @@ def test_a_kind_of_the_repository_shows_with_its_label_in_plans_and_check(tmp_pa
     out = tmp_path / "out"
     analyzed = run("analyze", repo, "--no-cache", "--out", out)
     assert analyzed.exit_code == 0, analyzed.output
+    assert "dependencies: Acme sensors" in analyzed.output  # the console
     plan = (out / "plans" / "alpha.md").read_text()
     row = next(line for line in plan.splitlines() if "wait_prices" in line and line.startswith("| Acme sensor |"))
     assert "manual: acme.sensors.AcmeDagSensor polls the monolith's database: replace it by an HttpSensor" in row
