@@ -10,8 +10,9 @@ the cross-team links of the graph:
 - it produces a dataset that a DAG there is scheduled on: post dataset events there. The
   producer posts, so the consumer's instance is the one that grants.
 
-Everything else (ExternalTaskMarker, custom kinds that do not wait) needs no API access:
-clearing across instances is manual work in the plan.
+Which of the three a dependency needs is its kind's `api_access` (rules/kinds.yaml); a
+marker needs none (clearing across instances is manual work in the plan), and a kind that
+reads grants only where the holder waits on the DAG it names.
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .graph import TeamLink
+from .kinds import DependencyKind
 from .names import team_slug
-
-# Kinds whose holder starts runs of the DAG it names (the codemod's own output included).
-TRIGGER_KINDS = frozenset({"trigger", "http_trigger"})
 
 # Airflow 2.10's FAB auth manager (airflow/security/permissions.py): per-DAG resources for
 # the DAG and its runs; task instances and datasets have one global resource each.
@@ -70,9 +69,10 @@ def bounded(name: str) -> str:
     return f"{name[:MAX_NAME - 9]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
-def access_grants(links: Iterable[TeamLink], known_dags: Iterable[str]) -> tuple[Grant, ...]:
+def access_grants(links: Iterable[TeamLink], known_dags: Iterable[str], kind_of: Callable[[str], DependencyKind]) -> tuple[Grant, ...]:
     """One grant per (granting instance, calling team), sorted; DAG ids not defined in the
-    analysis are left out, since no instance has a resource for them."""
+    analysis are left out, since no instance has a resource for them. KIND_OF: what a
+    dependency kind means (the rule pack's)."""
     known = set(known_dags)
     reads: dict[tuple[str, str], set[str]] = defaultdict(set)
     triggers: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -81,16 +81,17 @@ def access_grants(links: Iterable[TeamLink], known_dags: Iterable[str]) -> tuple
         if not link.cross_team or link.holder_team is None or link.other_team is None:
             continue
         dep = link.dependency
-        if dep.kind == "dataset":
+        access = kind_of(dep.kind).api_access
+        if access == "dataset_events":
             if dep.dataset:  # the consumer holds the link; the producer posts to it
                 events[(link.holder_team, link.other_team)].add(dep.dataset)
             continue
         if link.other_dag not in known:
             continue
         pair = (link.other_team, link.holder_team)
-        if dep.target == dep.dag and dep.source == link.other_dag:
+        if access == "read" and dep.target == dep.dag and dep.source == link.other_dag:
             reads[pair].add(link.other_dag)  # the holder waits on the DAG it names
-        elif dep.kind in TRIGGER_KINDS:
+        elif access == "trigger":
             triggers[pair].add(link.other_dag)
     pairs = sorted(set(reads) | set(triggers) | set(events))
     return tuple(

@@ -138,7 +138,7 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
     ownership = assign_teams(facts, config, codeowners)
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)
-    plans = tuple(build_plans(facts, config, ownership, graph))
+    plans = tuple(build_plans(facts, config, rules, ownership, graph))
     identities = tuple(build_identities(facts, config, ownership))
     return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans, identities)
 
@@ -147,7 +147,7 @@ def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
     """The analysis reconciled with what the monolith's metadata database recorded."""
     sizes = _file_sizes(analysis.root, {d.span.path for d in analysis.facts.dags})
     sizing = size_teams(analysis.facts, runtime, analysis.ownership.teams, analysis.ownership.team_of_id, sizes, analysis.config.sizing)
-    return replace(analysis, runtime=reconcile(analysis.facts, runtime), sizing=sizing)
+    return replace(analysis, runtime=reconcile(analysis.facts, runtime, analysis.rules), sizing=sizing)
 
 
 def _file_sizes(root: Path | None, paths: set[str]) -> dict[str, int]:

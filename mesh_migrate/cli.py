@@ -246,10 +246,10 @@ def graph_command(obj: Context, path: str, team: str | None, fmt: str, output: s
         fail(f"unknown team {team!r}; teams: {', '.join(result.ownership.teams)}")
     if team is None:
         nodes = graph.teams if fmt in ("json", "graphml") else None
-        drawing = team_dot(graph)
+        drawing = team_dot(graph, result.rules)
     else:
         nodes = neighbourhood(graph, team)
-        drawing = dag_dot(nodes, f"{team}: its DAGs and the DAGs they depend on or that depend on them")
+        drawing = dag_dot(nodes, f"{team}: its DAGs and the DAGs they depend on or that depend on them", result.rules)
     if fmt == "dot":
         data: bytes = drawing.source.encode()
     elif fmt == "json":

@@ -10,19 +10,11 @@ from .access import Grant, access_grants, granted_by, granted_to
 from .config import Instance, MeshConfig
 from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
+from .kinds import DependencyKind
 from .ownership import OwnershipResult
+from .rulepack import RulePack
 
 PLACEHOLDER_CONN = "airflow_{team}"
-
-# What each dependency kind becomes once the two DAGs live on different instances.
-REWRITES = {
-    "sensor": "ExternalTaskSensor of mesh_http: polls the upstream instance's REST API when the DAG runs there",
-    "trigger": "TriggerDagRunOperator of mesh_http: POSTs the DAG run to the instance that runs the DAG",
-    "marker": "cannot clear across instances: remove or replace by hand",
-    "dataset": "the producing task posts each dataset event to the consumer's instance (post_execute=publish_dataset_events()); the consumer keeps its schedule",
-}
-# The dependency kinds the codemod migrates wherever they are built (helpers, partials, subclasses).
-AUTOMATIC_KINDS = ("sensor", "trigger", "dataset")
 
 
 @dataclass(frozen=True)
@@ -42,6 +34,7 @@ class PlannedDependency:
     their_team: str | None
     rewrite: str  # what the line becomes, or why it is manual work
     automatic: bool  # True when the codemod rewrites it
+    kind: DependencyKind  # what the dependency's kind means (its label, where it is held)
 
 
 @dataclass(frozen=True)
@@ -129,18 +122,20 @@ def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
     return Instance(url=base.url, http_conn_id=PLACEHOLDER_CONN.format(team=team), api_version=base.api_version), True
 
 
-def is_migrated(dep: DependencyFact) -> bool:
-    """The codemod's own output (an HTTP call to the other instance) is already migrated."""
-    return dep.kind.startswith("http")
+def is_migrated(dep: DependencyFact, rules: RulePack) -> bool:
+    """A kind the rule pack marks migrated (the codemod's own HTTP calls) already crosses instances."""
+    return rules.kind(dep.kind).migrated
 
 
-def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
-    """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
-    if is_migrated(dep):
-        return False, "already an HTTP call to the other instance"
-    if dep.kind not in AUTOMATIC_KINDS:
-        return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
-    return True, REWRITES[dep.kind]
+def is_automatic(dep: DependencyFact, rules: RulePack) -> tuple[bool, str]:
+    """Whether the codemod migrates a dependency (wherever it is built), and what it becomes."""
+    kind = rules.kind(dep.kind)
+    return kind.automatic, kind.outcome(dep.operator)
+
+
+def manual_label(dep: DependencyFact, kind: DependencyKind) -> str:
+    """How manual work names a dependency: its kind, and the task that holds it."""
+    return f"{kind.label} {dep.task_id}" if dep.task_id and kind.held_by == "task" else kind.label
 
 
 @dataclass(frozen=True)
@@ -179,13 +174,13 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
     return index
 
 
-def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
+def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
     index = _index(facts, ownership, graph)
     groups = {team: group for group in graph.groups for team in group}
     unresolved_by_file: dict[str, list] = defaultdict(list)
     for item in facts.unresolved:
         unresolved_by_file[item.span.path].append(item)
-    grants = access_grants(graph.links, (d.dag_id for d in facts.dags))
+    grants = access_grants(graph.links, (d.dag_id for d in facts.dags), rules.kind)
     plans = []
     for team in ownership.teams:
         instance, placeholder = instance_for(team, config)
@@ -199,11 +194,11 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 wave=graph.wave_of(team),
                 moves_with=tuple(t for t in groups.get(team, ()) if t != team),
                 dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
-                inbound=tuple(_planned(link, inbound=True) for link in index.named[team]),
-                outbound=tuple(_planned(link, inbound=False) for link in index.holding[team] if link.cross_team),
+                inbound=tuple(_planned(link, rules, inbound=True) for link in index.named[team]),
+                outbound=tuple(_planned(link, rules, inbound=False) for link in index.holding[team] if link.cross_team),
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
-                manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
+                manual=_manual(index, graph, rules, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
                 grants=granted_by(grants, team),
                 connections=tuple(_connection(grant, config) for grant in granted_to(grants, team)),
             )
@@ -223,12 +218,13 @@ def _moving(dag: DagFact, ownership: OwnershipResult) -> MovingDag:
     return MovingDag(dag.dag_id, dag.span, owned.source, owned.reason, overruled)
 
 
-def _planned(link: TeamLink, inbound: bool) -> PlannedDependency:
+def _planned(link: TeamLink, rules: RulePack, inbound: bool) -> PlannedDependency:
     dep = link.dependency
-    automatic, rewrite = is_automatic(dep)
+    automatic, rewrite = is_automatic(dep, rules)
+    kind = rules.kind(dep.kind)
     if inbound:
-        return PlannedDependency(dep, link.other_dag, dep.dag, link.holder_team, rewrite, automatic)
-    return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic)
+        return PlannedDependency(dep, link.other_dag, dep.dag, link.holder_team, rewrite, automatic, kind)
+    return PlannedDependency(dep, dep.dag, link.other_dag, link.other_team, rewrite, automatic, kind)
 
 
 def _needs(index: _Index, team: str, kinds: tuple[str, ...]) -> tuple[ResourceNeed, ...]:
@@ -254,18 +250,19 @@ def _cloud_needs(index: _Index, team: str) -> tuple[ResourceNeed, ...]:
     return tuple(needs)
 
 
-def _manual(index: _Index, graph: MeshGraph, team: str, unresolved: list) -> tuple[ManualItem, ...]:
+def _manual(index: _Index, graph: MeshGraph, rules: RulePack, team: str, unresolved: list) -> tuple[ManualItem, ...]:
     files = index.files[team]
     items: list[ManualItem] = []
     dangling = set(graph.dangling)
     for link in index.holding[team]:
         dep = link.dependency
-        if link.cross_team and not is_migrated(dep):
-            automatic, why = is_automatic(dep)
+        kind = rules.kind(dep.kind)
+        if link.cross_team and not kind.migrated:
+            automatic, why = is_automatic(dep, rules)
             if not automatic:
-                items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
+                items.append(ManualItem(f"{kind.label} {dep.task_id or ''} on {link.other_dag} ({link.other_team})".replace("  ", " "), dep.span, why))
         elif link in dangling:
-            items.append(ManualItem(f"{dep.kind} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
+            items.append(ManualItem(f"{kind.label} {dep.task_id or ''} on {link.other_dag}".replace("  ", " "), dep.span, "names a DAG that no analyzed file defines"))
     for item in unresolved:
         items.append(ManualItem(f"unresolved {item.what}: {item.expression}", item.span, item.reason))
     for dag_id, paths in graph.duplicates.items():

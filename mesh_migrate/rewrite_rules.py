@@ -2,7 +2,8 @@
 
 Every rule file may give part of it; a later file replaces a key as a whole. Each file's
 keys are checked where they are written (file and line), and the merged section is checked
-for completeness, so a broken override fails `analyze` as clearly as it would `codemod`.
+for completeness and against the dependency kinds, so a broken override fails `analyze` as
+clearly as it would `codemod`, at the overriding file's line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from string import Template
 from typing import Any, Callable
 
 from .yamlio import ConfigProblem, Located
+
+# The rewrites a dependency kind may name (its `rewrite` in rules/kinds.yaml): the parts of
+# this section the codemod has one change each for.
+CLASSES = "classes"  # the reference to Airflow's class points at the helper module's drop-in class
+DATASET_HOOK = "dataset_hook"  # the producing task posts its dataset events to the consuming instance
+MARKER = "marker"  # the call is commented, or replaced with --remove-markers
+REWRITES = (CLASSES, DATASET_HOOK, MARKER)
 
 _KEYS = {"helper_module", "helper_source", "registry", "classes", "dataset_hook", "marker"}
 _CLASS_KEYS = {"kind", "replaces"}
@@ -28,7 +36,7 @@ class ReplacedClass:
     """Airflow's classes `replaces`, all pointed at `name` of the helper module."""
 
     name: str
-    kind: str  # the dependency kind its calls create ("sensor", "trigger")
+    kind: str  # the dependency kind its calls create: a kind rewritten through `classes`
     replaces: tuple[str, ...]
 
 
@@ -97,8 +105,8 @@ def _mapping(value: Any, allowed: set[str], where: str, display: str, line: int,
     for key in value:
         if key not in allowed:
             problems.append(ConfigProblem(display, value.line_of(key), f"rewrites: unknown key {key!r} in {where}; expected one of: {', '.join(sorted(allowed))}"))
-    for key in sorted(allowed - set(value)):
-        problems.append(ConfigProblem(display, value.line, f"rewrites: {where} is missing {key!r}"))
+    for key in sorted(allowed - set(value)):  # at the key that replaces the shipped mapping as a whole
+        problems.append(ConfigProblem(display, line, f"rewrites: {where} is missing {key!r}"))
     return True
 
 
@@ -160,3 +168,22 @@ def merge_sections(parts: list[dict[str, tuple[Any, str]]], problems: list[Confi
         marker_replacement=marker["replacement"],
         marker_comment=marker["comment"],
     )
+
+
+def check_class_kinds(parts: list[dict[str, tuple[Any, str]]], rewrite_of: dict[str, str | None], declared: set[str], problems: list[ConfigProblem]) -> None:
+    """The kind of each drop-in class of the merged `classes`, at its line in the file that
+    gives it: declared, and rewritten through `classes`. REWRITE_OF: each kind built without
+    problems, and its rewrite; DECLARED: every kind a rule file names (a broken one too)."""
+    merged: dict[str, tuple[Any, str]] = {}
+    for part in parts:
+        merged.update(part)
+    if CLASSES not in merged:
+        return
+    classes, display = merged[CLASSES]
+    for name, body in classes.items():
+        kind, line = body["kind"], body.line_of("kind")
+        if kind not in declared:
+            problems.append(ConfigProblem(display, line, f"rewrites: classes.{name}.kind {kind!r} is declared in no rule file's kinds"))
+        elif kind in rewrite_of and rewrite_of[kind] != CLASSES:
+            rewrite = rewrite_of[kind] or "null"
+            problems.append(ConfigProblem(display, line, f"rewrites: classes.{name}.kind {kind!r} has rewrite {rewrite}, not {CLASSES}: the codemod would not rewrite its calls"))

@@ -2,6 +2,7 @@
 
 The shipped pack lives in the top-level `rules/` folder (installed as the
 `mesh_migrate.rules` package data); a repository adds its own files through mesh.yaml.
+Every file is checked in full when the pack loads, and all problems reported together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
-from .rewrite_rules import RewriteRules, check_section, merge_sections
+from .kinds import DependencyKind, merge_kinds, read_kinds, undeclared
+from .rewrite_rules import REWRITES, RewriteRules, check_class_kinds, check_section, merge_sections
 from .yamlio import ConfigError, ConfigProblem, Located, parse_yaml
 
 DIRECTIONS = ("upstream", "downstream")
@@ -97,6 +99,7 @@ class RulePack:
     environment: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     fingerprint: str = ""
     rewrites: RewriteRules | None = field(default=None, compare=False)  # see rules/rewrites.yaml
+    kinds: dict[str, DependencyKind] = field(default_factory=dict, compare=False)  # see rules/kinds.yaml
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
@@ -108,6 +111,10 @@ class RulePack:
         """The helper module's hook that posts a task's dataset events to other instances."""
         found = self.rewrites
         return found is not None and qualname == f"{found.helper_module}.{found.hook_function}"
+
+    def kind(self, name: str) -> DependencyKind:
+        """What a dependency kind means; loading refuses a rule whose kind no file declares."""
+        return self.kinds.get(name) or undeclared(name)
 
     def with_environment(self, variables: dict[str, str], airflow_variables: dict[str, Any]) -> RulePack:
         if not variables and not airflow_variables:
@@ -161,7 +168,7 @@ _LIST_KEYS = {
     "task_groups",
     "task_group_decorators",
 }
-_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites", "cloud_resources"}
+_TOP_KEYS = _LIST_KEYS | {"version", "datasets", "dependencies", "resources", "parse_time_sources", "rewrites", "cloud_resources", "kinds", "kind_defaults"}
 _RULE_KEYS = {"name", "kind", "direction", "callables", "dag_argument", "task_arguments", "group_argument"}
 _DATASET_KEYS = {"callables", "conditions"}
 _RESOURCE_KEYS = {"connection_keywords", "connection_getters", "variable_getters", "pool_keywords"}
@@ -186,14 +193,23 @@ def shipped_rule_files() -> list[tuple[str, str]]:
 
 
 def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
-    """The shipped pack merged with a repository's own rule files; ConfigError on any problem."""
+    """The shipped pack merged with a repository's own rule files; ConfigError with every problem."""
+    return _load(tuple(extra_files)) if extra_files else _shipped_pack()
+
+
+@lru_cache(maxsize=1)
+def _shipped_pack() -> RulePack:
+    return _load(())
+
+
+def _load(extra_files: tuple[tuple[str, Path], ...]) -> RulePack:
     sources = shipped_rule_files()
     folders: dict[str, Any] = {display: shipped_folder() for display, _ in sources}
     problems: list[ConfigProblem] = []
     for display, path in extra_files:
+        folders[display] = path.parent
         try:
             sources.append((display, path.read_text(encoding="utf-8-sig")))
-            folders[display] = path.parent
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(ConfigProblem(display, 0, f"cannot read rule file: {exc}"))
     parts: list[dict[str, Any]] = []
@@ -204,18 +220,39 @@ def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
             problems.extend(exc.problems)
             continue
         parts.append(_check_file(data, display, problems, folders[display]))
-    rewrites = merge_sections([part["rewrites"] for part in parts if "rewrites" in part], problems)
+    # Across files: what a later file overrides is checked as merged.
+    sections = [part["rewrites"] for part in parts if "rewrites" in part]
+    rewrites = merge_sections(sections, problems)
+    kinds, declared = merge_kinds(parts, REWRITES, problems)
+    _check_rule_kinds(parts, declared, problems)
+    check_class_kinds(sections, {name: kind.rewrite for name, kind in kinds.items()}, declared, problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=_reading_order([display for display, _ in sources])))
     digest = hashlib.sha256("\0".join(text for _, text in sources).encode()).hexdigest()[:16]
-    return replace(_merge(parts, digest), rewrites=rewrites)
+    return replace(_merge(parts, digest, kinds), rewrites=rewrites)
+
+
+def _reading_order(files: list[str]):
+    """Problems by file (in loading order), then line."""
+    rank = {display: index for index, display in enumerate(files)}
+    return lambda problem: (rank.get(problem.path, len(rank)), problem.line)
+
+
+def _check_rule_kinds(parts: list[dict[str, Any]], declared: set[str], problems: list[ConfigProblem]) -> None:
+    for part in parts:
+        for rule in part["rules"]:
+            if rule.kind not in declared:
+                display, _, line = rule.origin.rpartition(":")
+                names = ", ".join(sorted(declared)) or "none"
+                problems.append(ConfigProblem(display, int(line), f"dependency rule {rule.name}: kind {rule.kind!r} is declared in no rule file's kinds (declared: {names})"))
+
 
 
 def _check_file(data: Any, display: str, problems: list[ConfigProblem], folder: Any) -> dict[str, Any]:
     if not isinstance(data, Located):
         problems.append(ConfigProblem(display, 1, "a rule file must be a mapping"))
-        return {}
-    out: dict[str, Any] = {"rules": []}
+        return {"rules": []}
+    out: dict[str, Any] = {"rules": [], **read_kinds(data, display, problems)}
     for key in data:
         if key not in _TOP_KEYS:
             problems.append(ConfigProblem(display, data.line_of(key), f"unknown key {key!r}"))
@@ -365,7 +402,7 @@ def _names(value: Any, display: str, line: int, key: str, problems: list[ConfigP
     return list(value)
 
 
-def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
+def _merge(parts: list[dict[str, Any]], digest: str, kinds: dict[str, DependencyKind]) -> RulePack:
     def union(key: str) -> frozenset[str]:
         return frozenset(name for part in parts for name in part.get(key, ()))
 
@@ -400,5 +437,6 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         cloud_uri_schemes=ordered("cloud_uri_schemes"),
         cloud_access=tuple(rule for part in reversed(parts) for rule in part.get("cloud_access", ())),
         fingerprint=digest,
+        kinds=kinds,
         _by_callable=by_callable,
     )

@@ -28,6 +28,8 @@ MESH_YAML = """
 # A company sensor (MM105) and a wrapper of the codemod's kind, already migrated.
 RULES = """
     version: 1
+    kinds:
+      company_sensor: {}
     dependencies:
       - name: CompanyDagSensor
         kind: company_sensor

@@ -56,6 +56,14 @@ def test_a_dataset_is_granted_by_the_consumer_to_the_producer_which_posts_the_ev
     assert fab_permissions(grant) == (("can_create", "Datasets"),)
 
 
+def test_a_migrated_dataset_keeps_the_grant_its_producer_posts_the_events_through():
+    """Once the producer posts its events (the codemod's output, kind http_dataset), the
+    consumer's instance still lets it post them, and the consumer reads nothing of the producer."""
+    analysis = build([dep("http_dataset", "a_1", "b_1", holder="b_1", task="publish", dataset="s3://lake/x")])
+    assert grants_of(analysis, "a") == {}
+    assert grants_of(analysis, "b") == {"a": Grant("b", "a", dataset_events=("s3://lake/x",))}
+
+
 def test_markers_and_dags_no_file_defines_get_no_grant():
     analysis = build([
         dep("marker", "a_1", "b_1"),  # clearing across instances is manual work, not an API call

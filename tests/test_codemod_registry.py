@@ -140,7 +140,6 @@ def test_a_broken_rewrites_override_fails_when_the_rule_pack_loads_with_every_pr
     with pytest.raises(ConfigError) as caught:
         load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
     assert [str(p) for p in caught.value.problems] == [
-        "rules.yaml:9: rewrites: unknown key 'sensor'; expected one of: classes, dataset_hook, helper_module, helper_source, marker, registry",
         "rules.yaml:3: rewrites: helper_module must be a dotted module name",
         "rules.yaml:4: rewrites: helper_source 'missing.py' is not a file beside rules.yaml",
         "rules.yaml:6: rewrites: classes.ExternalTaskSensor.replaces must list qualified class names",
@@ -148,6 +147,7 @@ def test_a_broken_rewrites_override_fails_when_the_rule_pack_loads_with_every_pr
         "rules.yaml:7: rewrites: dataset_hook.function must be a Python name",
         "rules.yaml:8: rewrites: marker.replacement must be a qualified class name (module.Class)",
         "rules.yaml:8: rewrites: marker.comment has unknown placeholder ${owner}; it may use ${dag_id} and ${team}",
+        "rules.yaml:9: rewrites: unknown key 'sensor'; expected one of: classes, dataset_hook, helper_module, helper_source, marker, registry",
     ]
 
 

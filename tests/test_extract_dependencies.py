@@ -263,6 +263,8 @@ def test_custom_operator_declared_in_a_rule_file(repo):
         """,
         "mesh-rules/company.yaml": """
             version: 1
+            kinds:
+              skyflow_sensor: {}
             dependencies:
               - name: SkyflowDagSensor
                 kind: skyflow_sensor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mesh_migrate.analysis import assemble
 from mesh_migrate.config import Instance, MeshConfig, Team
 from mesh_migrate.facts import DagFact, DependencyFact, RepoFacts, ResourceUse, SourceSpan, Unresolved
-from mesh_migrate.rulepack import RulePack
+from mesh_migrate.rulepack import load_rule_pack
 
 TEAMS = MeshConfig(
     path="mesh.yaml",
@@ -36,7 +36,7 @@ def build(deps, resources=(), unresolved=(), dags=("a_1", "a_2", "b_1", "c_1", "
         resources=tuple(resources),
         unresolved=tuple(unresolved),
     )
-    return assemble(facts, TEAMS, RulePack())
+    return assemble(facts, TEAMS, load_rule_pack())
 
 
 def test_team_graph_aggregates_cross_team_edges_by_kind():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from ..analysis import Analysis
+from ..codes import CODES
 from ..codemod.helper_module import helper_path, importers
 from ..codemod.templates import helper_module_name
 from ..facts import DependencyFact
@@ -18,12 +19,9 @@ from ..facts import is_cloud
 from ..graph import TeamLink
 from ..identity import SERVICE_ACCOUNT, writers
 from ..plan import is_automatic, is_migrated
+from ..rewrite_rules import DATASET_HOOK
+from ..rulepack import RulePack
 from ..yamlio import ConfigError
-from .codes import CODES
-
-# Dependency kinds the analysis knows; any other unmigrated kind comes from a rule pack.
-KIND_CODES = {"sensor": "MM101", "trigger": "MM102", "marker": "MM103", "dataset": "MM104"}
-CUSTOM_CODE = "MM105"
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,7 @@ class Finding:
     fingerprint: str
     suppressed: bool = False  # by a `# mesh: ignore` comment
     baselined: bool = False  # accepted by the baseline
+    level: str = ""  # the severity the rule pack gives a dependency kind; empty: the code's
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -47,7 +46,7 @@ class Finding:
 
     @property
     def severity(self) -> str:
-        return CODES[self.code].severity
+        return self.level or CODES[self.code].severity
 
     @property
     def failing(self) -> bool:
@@ -80,36 +79,35 @@ def _dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
     return fingerprint(dep.kind, dep.dag, dep.task_group, dep.task_id, other_dag, dep.dataset)
 
 
-def _describe(link: TeamLink) -> str:
-    dep, holder = link.dependency, f"DAG {link.dependency.dag!r} ({link.holder_team})"
-    theirs = f"DAG {link.other_dag!r}" + (f" of team {link.other_team}" if link.other_team else "")
-    task = f" {dep.task_id!r}" if dep.task_id else ""
-    if dep.kind == "sensor":
-        return f"sensor{task} in {holder} waits on {theirs}"
-    if dep.kind == "trigger":
-        return f"trigger{task} in {holder} starts {theirs}"
-    if dep.kind == "marker":
-        return f"marker{task} in {holder} clears {theirs}"
-    if dep.kind == "dataset":
-        return f"{holder} is scheduled on dataset {dep.dataset!r}, produced by {theirs}"
-    return f"{dep.kind}{task} ({dep.operator}) in {holder} depends on {theirs}"
+def _describe(link: TeamLink, rules: RulePack) -> str:
+    """The kind's `check.message` of the rule pack, filled in."""
+    dep = link.dependency
+    return rules.kind(dep.kind).describe(
+        task=f" {dep.task_id!r}" if dep.task_id else "",
+        holder=f"DAG {dep.dag!r} ({link.holder_team})",
+        theirs=f"DAG {link.other_dag!r}" + (f" of team {link.other_team}" if link.other_team else ""),
+        operator=dep.operator,
+        dataset=repr(dep.dataset),
+    )
 
 
 def _dependencies(analysis: Analysis, repo: str) -> Iterator[Finding]:
     for link in analysis.graph.links:
         dep = link.dependency
-        if not link.cross_team or is_migrated(dep):
+        kind = analysis.rules.kind(dep.kind)
+        if not link.cross_team or kind.migrated:
             continue
-        automatic, why = is_automatic(dep)
-        fixer = link.other_team if dep.kind == "dataset" else link.holder_team  # the producer posts the events
+        automatic, why = is_automatic(dep, analysis.rules)
+        fixer = link.other_team if kind.rewrite == DATASET_HOOK else link.holder_team  # the producer posts the events
         fix = f"mesh-migrate codemod {repo} --team {fixer} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
         yield Finding(
-            KIND_CODES.get(dep.kind, CUSTOM_CODE),
+            kind.code,
             dep.span.path,
             dep.span.line,
-            f"{_describe(link)}; {fix}",
+            f"{_describe(link, analysis.rules)}; {fix}",
             link.holder_team,
             _dependency_fingerprint(dep, link.other_dag),
+            level=kind.severity,
         )
 
 
@@ -132,7 +130,7 @@ def _cycles(analysis: Analysis) -> Iterator[Finding]:
     team_of = analysis.ownership.team_of_id
     by_edge: dict[tuple[str, str], list[DependencyFact]] = {}
     for dep in analysis.facts.dependencies:
-        if not is_migrated(dep):
+        if not is_migrated(dep, analysis.rules):
             by_edge.setdefault((team_of(dep.source) or "", team_of(dep.target) or ""), []).append(dep)
     for cycle in analysis.graph.cycles:
         edges = list(zip(cycle, cycle[1:] + cycle[:1]))
@@ -143,7 +141,7 @@ def _cycles(analysis: Analysis) -> Iterator[Finding]:
         loop = " -> ".join(cycle + cycle[:1])
         task = f" {first.task_id!r}" if first.task_id else ""
         message = (
-            f"teams {loop} wait on each other ({len(deps)} dependencies); this {first.kind}{task} in DAG {first.dag!r} is one of them: "
+            f"teams {loop} wait on each other ({len(deps)} dependencies); this {analysis.rules.kind(first.kind).label}{task} in DAG {first.dag!r} is one of them: "
             "break one dependency of the cycle, or migrate the teams together"
         )
         yield Finding("MM301", first.span.path, first.span.line, message, team_of(first.dag), fingerprint(*cycle))
@@ -152,10 +150,10 @@ def _cycles(analysis: Analysis) -> Iterator[Finding]:
 def _dangling(analysis: Analysis) -> Iterator[Finding]:
     for link in analysis.graph.dangling:
         dep = link.dependency
-        if is_migrated(dep):
+        if is_migrated(dep, analysis.rules):
             continue  # the codemod's HTTP calls name DAGs that live on other instances
         task = f" {dep.task_id!r}" if dep.task_id else ""
-        message = f"{dep.kind}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
+        message = f"{analysis.rules.kind(dep.kind).label}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
         yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, _dependency_fingerprint(dep, link.other_dag))
 
 

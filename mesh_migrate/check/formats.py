@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from .baseline import BaselineEntry
-from .codes import CODES, Code
+from ..codes import CODES, Code
 from .findings import Finding
 from .run import CheckResult
 

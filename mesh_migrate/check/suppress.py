@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
-from .codes import CODES, UNUSED_SUPPRESSION
+from ..codes import CODES, UNUSED_SUPPRESSION
 from .findings import Finding, fingerprint
 
 DIRECTIVE = re.compile(r"#\s*mesh\s*:\s*ignore(?![\w-])(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)

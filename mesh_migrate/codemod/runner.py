@@ -17,7 +17,8 @@ from ..analysis import Analysis
 from ..extract.modules import ModuleFinder
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
-from ..rewrite_rules import ReplacedClass
+from ..rewrite_rules import CLASSES, DATASET_HOOK, ReplacedClass
+from ..rulepack import RulePack
 from .helper_module import helper_path, ignore_pattern, importers, placement, with_ignored
 from .reach import Reach
 from .registry import build_registry, registry_text
@@ -26,7 +27,7 @@ from .templates import Templates, load_templates
 from .transform import Outcome, Unfaithful, rewrite_source
 
 REWRITTEN, REFUSED, FAILED, UNCHANGED = "rewritten", "refused", "failed", "unchanged"
-HELPED_KINDS = ("sensor", "trigger", "dataset")  # rewrites that use the helper module
+HELPED_REWRITES = (CLASSES, DATASET_HOOK)  # rewrites that use the helper module
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,10 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
             continue
         if outcome is not None:
             outcomes[path] = outcome
-            manual += [_refused(site, dep, why) for site, why in outcome.refused for dep in site.dependencies]
+            manual += [_refused(analysis.rules, site, dep, why) for site, why in outcome.refused for dep in site.dependencies]
         if after is not None and before is not None and after != before:
             changes.append(FileChange(path, before, after, _call_rewrites(outcome)))
-    reference_rewrites, left = _resolve(needs, outcomes, {r.path: r for r in files}, templates.helper_module)
+    reference_rewrites, left = _resolve(analysis.rules, needs, outcomes, {r.path: r for r in files}, templates.helper_module)
     manual += left
     changes = _attach(changes, reference_rewrites)
     notes: list[str] = []
@@ -206,13 +207,13 @@ def _call_rewrites(outcome: Outcome | None) -> tuple[Rewrite, ...]:
     if outcome is None:
         return ()
     return tuple(
-        Rewrite(s.team, s.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), ", ".join(s.other_teams), description)
+        Rewrite(s.team, s.span, s.first.kind, tuple(d.task_id or "" for d in s.dependencies), ", ".join(s.other_teams), description)
         for s, description in outcome.applied
         if not description.startswith("already ")
     )
 
 
-def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: dict[str, FileResult], helper: str) -> tuple[dict[str, list[Rewrite]], list[Manual]]:
+def _resolve(rules: RulePack, needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: dict[str, FileResult], helper: str) -> tuple[dict[str, list[Rewrite]], list[Manual]]:
     """Each sensor or trigger: rewritten where a file of its reach now names the drop-in class."""
     rewrites: dict[str, list[Rewrite]] = defaultdict(list)
     manual: list[Manual] = []
@@ -224,7 +225,7 @@ def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: 
             description = f"{helper}.{name} through {how}: routes {need.other_dag} ({need.other_team}) at run time"
             rewrites[where].append(Rewrite(need.team, dep.span, dep.kind, (dep.task_id or "",), need.other_team, description))
             continue
-        manual.append(manual_for(need.team, dep, need.other_dag, need.other_team, _why_not(need, outcomes, results)))
+        manual.append(manual_for(rules, need.team, dep, need.other_dag, need.other_team, _why_not(need, outcomes, results)))
     return rewrites, manual
 
 
@@ -254,11 +255,11 @@ def _attach(changes: list[FileChange], rewrites: dict[str, list[Rewrite]]) -> li
     return out
 
 
-def _refused(site: CallSite, dep, why: str) -> Manual:
-    if site.kind == "dataset":  # the producer's task: the other end is the consuming DAG
-        item = manual_for(site.team, dep, dep.target, ", ".join(site.other_teams), why)
+def _refused(rules: RulePack, site: CallSite, dep, why: str) -> Manual:
+    if site.rewrite == DATASET_HOOK:  # the producer's task: the other end is the consuming DAG
+        item = manual_for(rules, site.team, dep, dep.target, ", ".join(site.other_teams), why)
         return replace(item, span=site.span)
-    return manual_for(site.team, dep, dep.target if dep.source == dep.dag else dep.source, ", ".join(site.other_teams), why)
+    return manual_for(rules, site.team, dep, dep.target if dep.source == dep.dag else dep.source, ", ".join(site.other_teams), why)
 
 
 def _support_files(analysis: Analysis, templates: Templates, teams: tuple[str, ...], changes: list[FileChange], notes: list[str]) -> list[FileChange]:
@@ -267,7 +268,7 @@ def _support_files(analysis: Analysis, templates: Templates, teams: tuple[str, .
     root = _repository(analysis)
     place = placement(analysis.layout)
     module_file = helper_path(analysis.layout, templates.helper_module)
-    helped = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
+    helped = any(analysis.rules.kind(r.kind).rewrite in HELPED_REWRITES for change in changes for r in change.rewrites)
     everywhere = importers(root, analysis.facts.files, templates.helper_module)
     if not (helped or everywhere):
         return []

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from ..analysis import Analysis
 from ..facts import DependencyFact, SourceSpan
-from ..plan import is_migrated
-from ..rewrite_rules import ReplacedClass, RewriteRules
+from ..plan import manual_label
+from ..rewrite_rules import CLASSES, DATASET_HOOK, MARKER, ReplacedClass, RewriteRules
+from ..rulepack import RulePack
 from .reach import Reach
 from .registry import instance_name
 
@@ -28,7 +29,7 @@ class CallSite:
 
     team: str  # the team whose branch gets the change
     span: SourceSpan  # the whole call, as the analysis reports it (columns in UTF-8 bytes)
-    kind: str  # "marker" | "dataset"
+    rewrite: str  # the rewrite applied (rewrite_rules.MARKER or DATASET_HOOK), named by the kind
     dependencies: tuple[DependencyFact, ...]
     other_teams: tuple[str, ...]
 
@@ -73,8 +74,8 @@ class Selection:
     manual: tuple[Manual, ...]
 
 
-def manual_for(team: str, dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
-    label = f"{dep.kind} {dep.task_id}" if dep.task_id and dep.kind != "dataset" else dep.kind
+def manual_for(rules: RulePack, team: str, dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
+    label = manual_label(dep, rules.kind(dep.kind))
     return Manual(team, f"{label} on {other_dag} ({other_team})", dep.span, why, dep.task_id)
 
 
@@ -84,19 +85,21 @@ def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> 
     needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
     markers: dict[SourceSpan, list] = defaultdict(list)
+    pack = analysis.rules
     for link in analysis.graph.links:
         dep = link.dependency
-        if link.holder_team != team or not link.cross_team or is_migrated(dep) or dep.kind == "dataset":
-            continue
-        if dep.kind == "marker":
+        kind = pack.kind(dep.kind)
+        if link.holder_team != team or not link.cross_team or kind.migrated or kind.rewrite == DATASET_HOOK:
+            continue  # a dataset is changed at its producer, for the producing team (_dataset_sites)
+        if kind.rewrite == MARKER:
             if dep.via is not None:
-                manual.append(manual_for(team, dep, link.other_dag, link.other_team, f"built by a helper in {dep.via}: comment or remove the marker there by hand"))
+                manual.append(manual_for(pack, team, dep, link.other_dag, link.other_team, f"built by a helper in {dep.via}: comment or remove the marker there by hand"))
             else:
                 markers[dep.span].append(link)
             continue
-        replaced = rules.replacement_of(dep.operator)
+        replaced = rules.replacement_of(dep.operator) if kind.rewrite == CLASSES else None
         if replaced is None:
-            manual.append(manual_for(team, dep, link.other_dag, link.other_team, _no_drop_in(dep, rules)))
+            manual.append(manual_for(pack, team, dep, link.other_dag, link.other_team, _no_drop_in(dep, kind.rewrite, rules)))
             continue
         assert link.other_team is not None  # a cross-team link has both teams
         start = dep.via.path if dep.via is not None else dep.span.path
@@ -105,7 +108,7 @@ def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> 
         needs.append(ReferenceNeed(team, dep, link.other_dag, link.other_team, replaced, files, fallback))
     for span, links in sorted(markers.items()):
         others = tuple(sorted({l.other_team for l in links if l.other_team}))
-        calls.append(CallSite(team, _whole(span, links), "marker", tuple(l.dependency for l in links), others))
+        calls.append(CallSite(team, _whole(span, links), MARKER, tuple(l.dependency for l in links), others))
     calls += _dataset_sites(analysis, team)
     return Selection(tuple(calls), tuple(needs), tuple(manual))
 
@@ -115,8 +118,8 @@ def _whole(span: SourceSpan, links: list) -> SourceSpan:
     return max((l.dependency.span for l in links), key=lambda s: (s.end_line, s.end_column), default=span)
 
 
-def _no_drop_in(dep: DependencyFact, rules: RewriteRules) -> str:
-    if dep.kind in ("sensor", "trigger"):
+def _no_drop_in(dep: DependencyFact, rewrite: str | None, rules: RewriteRules) -> str:
+    if rewrite == CLASSES:
         return f"{dep.operator} has no drop-in class in {rules.helper_module}: add it to rewrites.classes of the rule pack, or rewrite the call by hand"
     return f"custom dependency {dep.operator}: {rules.helper_module} has no drop-in class for it; replace it by hand"
 
@@ -128,12 +131,12 @@ def _dataset_sites(analysis: Analysis, team: str) -> list[CallSite]:
     producers: dict[SourceSpan, list] = defaultdict(list)
     for link in analysis.graph.links:
         dep = link.dependency
-        if dep.kind != "dataset" or dep.via is None or not link.cross_team or ownership.team_of_id(dep.source) != team:
+        if analysis.rules.kind(dep.kind).rewrite != DATASET_HOOK or dep.via is None or not link.cross_team or ownership.team_of_id(dep.source) != team:
             continue
         if instance_name(link.holder_team, config) != here:
             producers[dep.via].append(link)
     return [
-        CallSite(team, _producer_span(links), "dataset", tuple(l.dependency for l in links), tuple(sorted({l.holder_team for l in links if l.holder_team})))
+        CallSite(team, _producer_span(links), DATASET_HOOK, tuple(l.dependency for l in links), tuple(sorted({l.holder_team for l in links if l.holder_team})))
         for _, links in sorted(producers.items())
     ]
 

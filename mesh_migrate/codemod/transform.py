@@ -14,7 +14,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..extract.modules import source_lines
-from ..rewrite_rules import ReplacedClass
+from ..rewrite_rules import DATASET_HOOK, ReplacedClass
 from .imports import add_from_import, dotted
 from .references import Unreachable, drop_unused_module_imports, rewrite_references
 from .sites import CallSite
@@ -101,7 +101,7 @@ class CallRewriter(cst.CSTTransformer):
         if site is None:
             return updated
         try:
-            if site.kind == "dataset":
+            if site.rewrite == DATASET_HOOK:
                 new, description = self.dataset(site, updated)
             else:
                 new, description = self.marker(site, updated)

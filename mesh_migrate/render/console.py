@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..analysis import Analysis
 from ..facts import RepoFacts
+from ..rulepack import RulePack
 from .runtime import runtime_lines
 
 SHOWN_BY_DEFAULT = 10
@@ -33,7 +34,7 @@ def _table(console: Console, *columns: str, title: str | None = None) -> Table:
 def print_analysis(console: Console, analysis: Analysis, *, verbose: bool = False, quiet: bool = False) -> None:
     """The counts, then teams, the heaviest cross-team edges, cycles and findings."""
     facts, graph = analysis.facts, analysis.graph
-    print_counts(console, facts, len(analysis.ownership.teams), one_line=quiet)
+    print_counts(console, facts, analysis.rules, len(analysis.ownership.teams), one_line=quiet)
     if quiet:
         return
     _print_layout(console, analysis, verbose)
@@ -112,7 +113,7 @@ def headline(facts: RepoFacts) -> str:
     )
 
 
-def print_counts(console: Console, facts: RepoFacts, teams: int, *, one_line: bool = False) -> None:
+def print_counts(console: Console, facts: RepoFacts, rules: RulePack, teams: int, *, one_line: bool = False) -> None:
     if one_line:
         console.print(headline(facts))
         return
@@ -124,7 +125,7 @@ def print_counts(console: Console, facts: RepoFacts, teams: int, *, one_line: bo
     table.add_row("DAGs", str(len(facts.dags)))
     table.add_row("teams", str(teams))
     for kind, count in sorted(deps.items()):
-        table.add_row(f"dependencies: {kind}", str(count))
+        table.add_row(f"dependencies: {rules.kind(kind).plural}", str(count))
     for kind, count in sorted(Counter(r.kind for r in facts.resources).items()):
         names = len({r.name for r in facts.resources if r.kind == kind})
         table.add_row(f"{kind}s used", f"{names} ({count} uses)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import Analysis
+from ..facts import DependencyFact
 
 
 def explain_lines(analysis: Analysis, dag_id: str) -> list[str] | None:
@@ -24,16 +25,20 @@ def explain_lines(analysis: Analysis, dag_id: str) -> list[str] | None:
         for claim in owned.overruled:
             lines.append(f"    overruled: {claim.team} by {claim.source}: {claim.reason}")
     team_of = analysis.ownership.team_of_id
+
+    def label(dep: DependencyFact) -> str:
+        return analysis.rules.kind(dep.kind).label
+
     upstream = [d for d in analysis.facts.dependencies if d.target == dag_id and d.source != dag_id]
     downstream = [d for d in analysis.facts.dependencies if d.source == dag_id and d.target != dag_id]
     lines.append(f"  runs after ({len(upstream)}):")
     for dep in upstream:
         tasks = f" tasks {', '.join(dep.source_tasks)}" if dep.source_tasks else ""
-        lines.append(f"    {dep.kind:<8} {dep.source} [{team_of(dep.source) or '?'}]{tasks} via task {dep.task_id} at {dep.span}")
+        lines.append(f"    {label(dep):<8} {dep.source} [{team_of(dep.source) or '?'}]{tasks} via task {dep.task_id} at {dep.span}")
     lines.append(f"  runs before ({len(downstream)}):")
     for dep in downstream:
-        lines.append(f"    {dep.kind:<8} {dep.target} [{team_of(dep.target) or '?'}] via task {dep.task_id} at {dep.span}")
+        lines.append(f"    {label(dep):<8} {dep.target} [{team_of(dep.target) or '?'}] via task {dep.task_id} at {dep.span}")
     selfs = [d for d in analysis.facts.dependencies if d.source == dag_id == d.target]
     for dep in selfs:
-        lines.append(f"  waits on itself: {dep.kind} task {dep.task_id} at {dep.span} (allowed, not a cycle)")
+        lines.append(f"  waits on itself: {label(dep)} task {dep.task_id} at {dep.span} (allowed, not a cycle)")
     return lines

@@ -9,13 +9,8 @@ import graphviz
 import networkx as nx
 
 from ..graph import MeshGraph
+from ..rulepack import RulePack
 
-KIND_STYLE = {
-    "sensor": {"color": "#1f77b4"},
-    "trigger": {"color": "#d62728", "style": "dashed"},
-    "marker": {"color": "#7f7f7f", "style": "dotted"},
-    "dataset": {"color": "#2ca02c"},
-}
 RENDER_HINT = "graphviz's `dot` program is not installed: wrote the .dot files only (apt-get install graphviz, or brew install graphviz, renders them)"
 
 
@@ -23,7 +18,7 @@ class RenderUnavailable(Exception):
     """The `dot` program is missing; DOT text is still available."""
 
 
-def team_dot(graph: MeshGraph) -> graphviz.Digraph:
+def team_dot(graph: MeshGraph, rules: RulePack) -> graphviz.Digraph:
     """Teams as nodes, cross-team dependencies as weighted edges, cycles in red."""
     dot = graphviz.Digraph("teams", graph_attr={"rankdir": "LR", "label": "Teams: an edge A → B means B waits on A (label: dependencies by kind)", "labelloc": "t", "fontname": "Helvetica"})
     dot.attr("node", shape="box", style="rounded,filled", fillcolor="#f4f4f4", fontname="Helvetica")
@@ -34,7 +29,7 @@ def team_dot(graph: MeshGraph) -> graphviz.Digraph:
             for team in wave:
                 column.node(team, f"{team}\\nwave {number}")
     for a, b, data in graph.teams.edges(data=True):
-        label = ", ".join(f"{n} {k}" for k, n in data["kinds"].items())
+        label = ", ".join(rules.kind(k).count(n) for k, n in data["kinds"].items())
         attrs = {"label": label, "penwidth": str(min(1 + data["weight"] / 2, 6)), "fontsize": "10"}
         if (a, b) in in_cycle:
             attrs.update(color="red", fontcolor="red")
@@ -55,10 +50,11 @@ def neighbourhood(graph: MeshGraph, team: str) -> nx.MultiDiGraph:
     return view
 
 
-def dag_dot(dags: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
-    """DAGs clustered by team; dependency edges styled by kind; resources left out."""
+def dag_dot(dags: nx.MultiDiGraph, title: str, rules: RulePack) -> graphviz.Digraph:
+    """DAGs clustered by team; dependency edges styled by kind (the rule pack's `graph`); resources left out."""
+    drawn = sorted({data["kind"] for a, b, data in dags.edges(data=True) if _between_dags(dags, a, b)})
+    legend = ", ".join(f"{rules.kind(k).label}: {' '.join(v for _, v in rules.kind(k).graph)}" for k in drawn)
     # newrank avoids dot's "trouble in init_rank" crash on many clusters.
-    legend = "blue: sensor, red dashed: trigger, grey dotted: marker, green: dataset, purple: custom"
     dot = graphviz.Digraph("dags", graph_attr={"rankdir": "LR", "newrank": "true", "label": f"{title}\n{legend}", "labelloc": "t", "fontname": "Helvetica"})
     dot.attr("node", shape="box", style="rounded", fontname="Helvetica", fontsize="10")
     by_team: dict[str, list[str]] = {}
@@ -72,11 +68,14 @@ def dag_dot(dags: nx.MultiDiGraph, title: str) -> graphviz.Digraph:
                 missing = dags.nodes[node].get("missing")
                 cluster.node(node, node + ("\\n(defined nowhere)" if missing else ""), color="red" if missing else "black")
     for a, b, data in dags.edges(data=True):
-        kind = data.get("kind")
-        if any(dags.nodes[n].get("type") != "dag" for n in (a, b)):
-            continue
-        dot.edge(a, b, **KIND_STYLE.get(kind, {"color": "#9467bd"}))
+        if _between_dags(dags, a, b):
+            dot.edge(a, b, **dict(rules.kind(data["kind"]).graph))
     return dot
+
+
+def _between_dags(dags: nx.MultiDiGraph, a: str, b: str) -> bool:
+    """A dependency edge, not one to a dataset or resource node."""
+    return all(dags.nodes[n].get("type") == "dag" for n in (a, b))
 
 
 def render(dot: graphviz.Digraph, fmt: str) -> bytes:

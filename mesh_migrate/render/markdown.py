@@ -6,7 +6,8 @@ from collections import Counter
 from typing import Sequence
 
 from ..analysis import Analysis
-from ..facts import SourceSpan
+from ..facts import DependencyFact, SourceSpan
+from ..kinds import DependencyKind
 from ..names import file_name
 from ..access import Grant
 from ..plan import HTTP_PROVIDER, PlannedDependency, SplitPlan
@@ -36,14 +37,25 @@ def _table(headers: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return lines
 
 
-def waited_on(dep) -> str:
-    if dep.kind == "dataset":
+def waited_on(dep: DependencyFact, kind: DependencyKind) -> str:
+    if kind.held_by == "schedule":
         return f"{dep.dataset} (by {dep.task_id})"
     if dep.source_tasks:
         return ", ".join(dep.source_tasks)
     if dep.task_group:
         return f"group {dep.task_group}"
-    return "whole DAG" if dep.kind in ("sensor", "skyflow_sensor") else "—"
+    return "whole DAG" if kind.whole_dag else "—"
+
+
+def holder_of(dep: DependencyFact, kind: DependencyKind) -> tuple[str, str | None]:
+    """The holding DAG and what in it holds the dependency: its schedule (None) or a task."""
+    return dep.dag, (dep.task_id or "—") if kind.held_by == "task" else None
+
+
+def kind_counts(analysis: Analysis) -> str:
+    """"12 sensors, 1 trigger": the dependencies by kind, in the rule pack's words."""
+    kinds = Counter(d.kind for d in analysis.facts.dependencies)
+    return ", ".join(analysis.rules.kind(k).count(n) for k, n in sorted(kinds.items()))
 
 
 def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
@@ -168,12 +180,13 @@ def _dependency_table(items: tuple[PlannedDependency, ...], base: str, ours_firs
     for item in items:
         dep = item.dependency
         other = f"`{item.their_dag}` ({item.their_team})"
-        holder = f"`{dep.dag}` schedule" if dep.kind == "dataset" else f"`{dep.dag}` task `{dep.task_id or '—'}`"
+        dag, task = holder_of(dep, item.kind)
+        holder = f"`{dag}` schedule" if task is None else f"`{dag}` task `{task}`"
         rows.append([
-            dep.kind,
+            item.kind.label,
             holder,
             other if ours_first else f"`{item.our_dag}`",
-            waited_on(dep),
+            waited_on(dep, item.kind),
             link(dep.span, base),
             ("codemod: " if item.automatic else "manual: ") + item.rewrite,
         ])
@@ -183,12 +196,11 @@ def _dependency_table(items: tuple[PlannedDependency, ...], base: str, ours_firs
 
 def summary_markdown(analysis: Analysis, base: str = "../") -> list[str]:
     facts, graph, ownership = analysis.facts, analysis.graph, analysis.ownership
-    kinds = Counter(d.kind for d in facts.dependencies)
     cross = graph.cross_team_links()
     out = ["# Monolith split: summary", ""]
     out += [
         f"- {len(facts.dags)} DAGs in {len(facts.files)} files, {len(ownership.teams)} teams",
-        f"- {len(facts.dependencies)} cross-DAG dependencies ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), {len(cross)} of them across teams",
+        f"- {len(facts.dependencies)} cross-DAG dependencies ({kind_counts(analysis)}), {len(cross)} of them across teams",
         f"- {len(facts.unresolved)} unresolved items, {len(facts.diagnostics)} diagnostics",
         f"- Ownership sources in force: {'; '.join(ownership.fallbacks)}",
         "",

@@ -93,8 +93,8 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
         put("sizing.svg", sizing_svg(analysis.sizing))
     put("analysis.json", json.dumps(analysis_document(analysis), indent=2))
     put("graph.json", node_link_json(analysis.graph.dags))
-    dags = dag_dot(analysis.graph.dags, "DAG dependencies by team")
-    teams = team_dot(analysis.graph)
+    dags = dag_dot(analysis.graph.dags, "DAG dependencies by team", analysis.rules)
+    teams = team_dot(analysis.graph, analysis.rules)
     put("graph.dot", dags.source)
     put("teams.dot", teams.source)
     hints = []

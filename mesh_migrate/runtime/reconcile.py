@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 
 from ..facts import DependencyFact, RepoFacts, Unresolved
+from ..rulepack import RulePack, load_rule_pack
 from .facts import RuntimeEdge, RuntimeFacts
 
-# The kinds Airflow records in serialized_dag.dag_dependencies; markers and a rule pack's
-# custom kinds make no record, so the database can neither confirm nor deny them.
-RECORDED = frozenset({"sensor", "trigger", "dataset"})
+# What Airflow records in serialized_dag.dag_dependencies is the rule pack's `recorded_as`
+# of each kind; markers and most custom kinds make no record, so the database can neither
+# confirm nor deny them.
 SEEN, NOT_SEEN = "seen", "not_seen"
 # Why a DAG is dead weight, in the order they are shown.
 FLAGS = ("only_in_db", "inactive", "paused", "not_run", "not_in_db")
@@ -54,11 +55,13 @@ def _key(kind: str, source: str, target: str) -> tuple[str, str, str]:
     return kind, source, target
 
 
-def reconcile(facts: RepoFacts, runtime: RuntimeFacts) -> Reconciliation:
+def reconcile(facts: RepoFacts, runtime: RuntimeFacts, rules: RulePack | None = None) -> Reconciliation:
+    """RULES: the pack the facts were extracted with (default: the shipped one)."""
+    rules = rules or load_rule_pack()
     recorded = {_key(e.kind, e.source, e.target) for e in runtime.edges}
-    statuses = tuple(_status(d, recorded) for d in facts.dependencies)
+    statuses = tuple(_status(d, rules, recorded) for d in facts.dependencies)
     resolved = tuple(_resolutions(facts, runtime))
-    static = {_key(d.kind, d.source, d.target) for d in facts.dependencies}
+    static = {_key(rules.kind(d.kind).recorded_as or d.kind, d.source, d.target) for d in facts.dependencies}
     explained = {id(r.edge) for r in resolved}
     runtime_only = tuple(
         e for e in runtime.edges
@@ -67,10 +70,11 @@ def reconcile(facts: RepoFacts, runtime: RuntimeFacts) -> Reconciliation:
     return Reconciliation(runtime, statuses, runtime_only, resolved, tuple(_flags(facts, runtime)))
 
 
-def _status(dependency: DependencyFact, recorded: set[tuple[str, str, str]]) -> str | None:
-    if dependency.kind not in RECORDED:
+def _status(dependency: DependencyFact, rules: RulePack, recorded: set[tuple[str, str, str]]) -> str | None:
+    recorded_as = rules.kind(dependency.kind).recorded_as
+    if recorded_as is None:
         return None
-    return SEEN if _key(dependency.kind, dependency.source, dependency.target) in recorded else NOT_SEEN
+    return SEEN if _key(recorded_as, dependency.source, dependency.target) in recorded else NOT_SEEN
 
 
 def _resolutions(facts: RepoFacts, runtime: RuntimeFacts):

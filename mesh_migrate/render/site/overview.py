@@ -3,10 +3,9 @@ unresolved items and diagnostics, each with a link to its place."""
 
 from __future__ import annotations
 
-from collections import Counter
 
 from ...analysis import Analysis
-from ..markdown import WAVE_POLICY
+from ..markdown import WAVE_POLICY, kind_counts
 from .graph_svg import team_graph_svg
 from .html import Child, Markup, el, join
 from .layout import Links, code, counts, names, page, section, table
@@ -14,7 +13,6 @@ from .layout import Links, code, counts, names, page, section, table
 
 def overview_page(analysis: Analysis, links: Links, title: str) -> str:
     facts, graph, ownership = analysis.facts, analysis.graph, analysis.ownership
-    kinds = Counter(d.kind for d in facts.dependencies)
     plans = {p.team: p for p in analysis.plans}
     unowned = [o for o in ownership.by_dag.values() if o.team is None]
     summary = counts([
@@ -30,7 +28,7 @@ def overview_page(analysis: Analysis, links: Links, title: str) -> str:
         ("diagnostics", len(facts.diagnostics)),
         ("unowned DAGs", len(unowned)),
     ])
-    by_kind = el("p", {}, "Dependencies by kind: ", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none", ". Ownership sources in force: ", "; ".join(ownership.fallbacks) or "—", ".")
+    by_kind = el("p", {}, "Dependencies by kind: ", kind_counts(analysis) or "none", ". Ownership sources in force: ", "; ".join(ownership.fallbacks) or "—", ".")
     body = join(
         el("h1", {}, title),
         section("summary", "Summary", summary, by_kind),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ...analysis import Analysis
 from ...facts import SourceSpan
+from ...rulepack import RulePack
 from .html import Markup, el, join
 from .layout import Links, page
 from .team_page import dag_anchors
@@ -66,11 +67,11 @@ def search_page(analysis: Analysis, links: Links) -> str:
         el("label", {"for": "q"}, "Search"),
         el("input", {"id": "q", "name": "q", "type": "search", "placeholder": "dag id, team or file", "autocomplete": "off"}),
         _select("type", "Show", [("", "everything"), *TYPES]),
-        _select("kind", "Dependency kind", [("", "any"), *((k, k) for k in kinds)]),
+        _select("kind", "Dependency kind", [("", "any"), *((k, analysis.rules.kind(k).label) for k in kinds)]),
         _select("wave", "Wave", [("", "any"), *((str(n), f"wave {n}") for n in range(1, len(analysis.graph.waves) + 1)), ("none", "no wave")]),
         el("p", {"id": "shown", "class": "muted", "aria-live": "polite"}),
     )
-    rows = [_row(e, links) for e in entries]
+    rows = [_row(e, links, analysis.rules) for e in entries]
     listing = el(
         "table", {"id": "index", "class": "index"},
         el("caption", {}, f"{len(entries)} entries: every team, DAG and analyzed file"),
@@ -91,7 +92,7 @@ def _select(name: str, label: str, options: list[tuple[str, str]]) -> Markup:
               el("select", {"id": name, "name": name}, [el("option", {"value": value}, text) for value, text in options]))
 
 
-def _row(entry: Entry, links: Links) -> Markup:
+def _row(entry: Entry, links: Links, rules: RulePack) -> Markup:
     name = el("a", {"href": links.root(entry.href)}, entry.name) if entry.href else entry.name
     teams = join([join(", " if i else None, links.team(t)) for i, t in enumerate(entry.teams)]) if entry.teams else "—"
     file = links.place(SourceSpan(entry.file, 0)) if entry.file else "—"
@@ -103,4 +104,4 @@ def _row(entry: Entry, links: Links) -> Markup:
         "data-text": text,
     }
     return el("tr", attrs, el("td", {}, el("code", {}, name) if entry.type != "team" else name), el("td", {}, entry.type), el("td", {}, teams),
-              el("td", {}, ", ".join(map(str, entry.waves)) or "—"), el("td", {}, file), el("td", {}, " ".join(entry.kinds) or "—"))
+              el("td", {}, ", ".join(map(str, entry.waves)) or "—"), el("td", {}, file), el("td", {}, ", ".join(rules.kind(k).label for k in entry.kinds) or "—"))

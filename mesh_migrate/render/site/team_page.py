@@ -9,7 +9,7 @@ from ...codemod.runner import CodemodResult
 from ...access import Grant
 from ...names import file_name
 from ...plan import HTTP_PROVIDER, PlannedDependency, SplitPlan
-from ..markdown import waited_on
+from ..markdown import holder_of, waited_on
 from .html import Markup, el, join
 from .layout import Links, code, counts, names, page, section, table
 from .paths import anchor
@@ -80,10 +80,11 @@ def _dependencies(items: tuple[PlannedDependency, ...], links: Links, outbound: 
     rows = []
     for item in items:
         dep = item.dependency
-        holder = join(code(dep.dag), " schedule") if dep.kind == "dataset" else join(code(dep.dag), " task ", code(dep.task_id or "—"))
+        dag, task = holder_of(dep, item.kind)
+        holder = join(code(dag), " schedule") if task is None else join(code(dag), " task ", code(task))
         other = join(code(item.their_dag), " (", links.team(item.their_team), ")")
         becomes = el("span", {"class": "auto" if item.automatic else "manual"}, "codemod: " if item.automatic else "manual: ", item.rewrite)
-        rows.append([el("span", {"class": "kind"}, dep.kind), holder, other if outbound else code(item.our_dag), waited_on(dep), links.place(dep.span), becomes])
+        rows.append([el("span", {"class": "kind"}, item.kind.label), holder, other if outbound else code(item.our_dag), waited_on(dep, item.kind), links.place(dep.span), becomes])
     headers = ["kind", "our task" if outbound else "their task", "on" if outbound else "on our DAG", "tasks", "line", "becomes"]
     return table(headers, rows)
 

@@ -38,7 +38,7 @@ def _marks(analysis: Analysis) -> dict[str, dict[int, list[str]]]:
     for dag in facts.dags:
         marks[dag.span.path][dag.span.line].append(f"DAG {dag.dag_id} ({ownership.of(dag).team or 'no team'})")
     for dep in facts.dependencies:
-        marks[dep.span.path][dep.span.line].append(f"{dep.kind}: {dep.source} → {dep.target}")
+        marks[dep.span.path][dep.span.line].append(f"{analysis.rules.kind(dep.kind).label}: {dep.source} → {dep.target}")
     for item in facts.unresolved:
         marks[item.span.path][item.span.line].append(f"unresolved {item.what}: {item.reason}")
     for diag in facts.diagnostics:

@@ -1,4 +1,7 @@
-"""The stable finding codes of `mesh-migrate check`: never renumbered, never reused."""
+"""The stable finding codes of `mesh-migrate check`: never renumbered, never reused.
+
+Below the rule pack, which names the code each dependency kind is reported with.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +48,6 @@ CODES: dict[str, Code] = {
              "The comment suppresses nothing on its line: remove it, or the codes that no longer apply."),
     )
 }
+
+# The codes a dependency kind of the rule pack may be reported with (its `check.code`).
+DEPENDENCY_CODES = ("MM101", "MM102", "MM103", "MM104", "MM105")
