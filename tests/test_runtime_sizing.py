@@ -4,7 +4,6 @@ on the databases a real Airflow 2 and 3 made (skipped without it, as in test_run
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -83,16 +82,9 @@ def test_sizing_in_mesh_yaml_is_read_and_validated_with_lines_all_at_once(tmp_pa
 
 
 @pytest.mark.runtime
-@pytest.mark.parametrize("airflow_major", [2, 3], ids=["airflow2", "airflow3"])
-def test_cli_sizes_the_fixture_from_the_real_database(tmp_path, airflow_major):
-    db = REPO / "build" / f"runtime-airflow{airflow_major}.db"
-    if not db.is_file():
-        message = f"{db} is missing: run make runtime-db"
-        if os.environ.get("MESH_RUNTIME_DB") == "required":
-            pytest.fail(message)
-        pytest.skip(message)
+def test_cli_sizes_the_fixture_from_the_real_database(tmp_path, runtime_database):
     out = tmp_path / "out"
-    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", f"sqlite:///{db}", "--since", "30d", "--no-cache"]
+    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", runtime_database.url, "--since", "30d", "--no-cache"]
     result = CliRunner().invoke(main, args + ["--format", "json"])
     assert result.exit_code == 0, result.output
     sizing = json.loads(result.output)["runtime"]["sizing"]

@@ -138,8 +138,12 @@ def load(cluster: Cluster, python: str, out: Path) -> None:
     database = f"airflow{airflow_major(python)}"
     cluster.create_database(database)
     report = out / f"runtime-{database}-postgres.json"
-    with report.open("w") as handle:
-        subprocess.run([python, str(HERE / "runtime_db.py"), "--url", cluster.url(database, driver="psycopg2")], check=True, stdout=handle)
+    with report.open("w") as handle, tempfile.TemporaryFile("w+") as log:
+        done = subprocess.run([python, str(HERE / "runtime_db.py"), "--url", cluster.url(database, driver="psycopg2")], stdout=handle, stderr=log)
+        if done.returncode:  # Airflow's warnings are shown only when the load fails
+            log.seek(0)
+            sys.stderr.write(log.read())
+            done.check_returncode()
 
 
 def main() -> int:

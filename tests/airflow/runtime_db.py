@@ -103,7 +103,7 @@ def populate(dags_folder: Path, retired_folder: Path) -> dict:
                 logical = now - timedelta(days=day)
                 start = logical + timedelta(minutes=minutes(dag_id) % 30)
                 run = create_run(dag, logical, start, session)
-                end = start
+                end, rendered = start, []
                 for ti in run.get_task_instances(session=session):
                     length = timedelta(minutes=minutes(dag_id, ti.task_id))
                     ti.state = TaskInstanceState.SUCCESS
@@ -111,7 +111,12 @@ def populate(dags_folder: Path, retired_folder: Path) -> dict:
                     ti.try_number = 1
                     end = max(end, start + length)
                     if (dag_id, ti.task_id) == RENDERED:
-                        store_rendering(ti, run, dag, bag.dags[dag_id].get_task(ti.task_id), session)
+                        rendered.append(ti)
+                # Rendered once the run's task instances are written: storing the rendering
+                # first would lose their state and times on the latest run.
+                session.flush()
+                for ti in rendered:
+                    store_rendering(ti, run, dag, bag.dags[dag_id].get_task(ti.task_id), session)
                 run.end_date = end
                 runs += 1
         session.flush()
