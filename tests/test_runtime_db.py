@@ -86,29 +86,35 @@ def test_every_runtime_edge_is_matched_to_a_static_one_or_reported_runtime_only(
         assert places.count(True) == 1, (edge, places)
     # A static dependency is seen exactly when Airflow recorded its edge.
     recorded = {(e.kind, e.source, e.target) for e in edges}
-    assert all((key(d) in recorded) == (d["runtime"] == "seen") for d in analysis["dependencies"] if d["kind"] in RECORDED)
+    assert all((key(d) in recorded) == (d["runtime"] == "seen") for d in analysis["dependencies"] if d["runtime"] is not None)
     # The static pass misses no edge of an analyzed DAG: the runtime-only ones are all in DAGs only the database knows.
     flags = {d["dag_id"]: d["flags"] for d in analysis["runtime"]["dags"]}
     assert only and all("only_in_db" in flags.get(e["dag"], ()) for e in analysis["runtime"]["runtime_only"])
 
 
 def test_every_static_edge_not_seen_is_one_airflow_could_not_record(runtime_database, analysis):
-    """A file Airflow failed on, a DAG it never parsed, or (Airflow 2) a providers-standard class it does not record."""
+    """Not seen: its file failed in Airflow, or its DAG was never parsed. Airflow 2 records no
+    sensor or trigger of the providers-standard classes: those are not recorded (null)."""
     file_of = {d["dag_id"]: d["file"] for d in analysis["dags"]}
     failed = failed_files(runtime_database)
     never_parsed = {d["dag_id"] for d in analysis["runtime"]["dags"] if "not_in_db" in d["flags"]}
 
+    def untracked(dep: dict) -> bool:
+        standard = (dep["operator"] or "").startswith("airflow.providers.standard.")
+        return runtime_database.airflow_major == 2 and dep["kind"] in ("sensor", "trigger") and standard
+
     def unrecordable(dep: dict) -> bool:
         producer_failed = dep["kind"] == "dataset" and file_of.get(dep["source"]) in failed
-        untracked = runtime_database.airflow_major == 2 and (dep["operator"] or "").startswith("airflow.providers.standard.")
-        return dep["file"] in failed or dep["dag"] in never_parsed or producer_failed or untracked
+        return dep["file"] in failed or dep["dag"] in never_parsed or producer_failed
 
-    recorded = [d for d in analysis["dependencies"] if d["kind"] in RECORDED]
+    recorded = [d for d in analysis["dependencies"] if d["kind"] in RECORDED and not untracked(d)]
     assert all(d["runtime"] in ("seen", "not_seen") for d in recorded)
-    assert all(d["runtime"] is None for d in analysis["dependencies"] if d["kind"] not in RECORDED)
+    assert all(d["runtime"] is None for d in analysis["dependencies"] if d not in recorded)
+    assert any(untracked(d) for d in analysis["dependencies"]) == (runtime_database.airflow_major == 2)
     # Matching is by kind, source and target: an edge one file Airflow loads also holds is seen.
     recordable = {key(d) for d in recorded if not unrecordable(d)}
     assert [d for d in recorded if (d["runtime"] == "seen") != (key(d) in recordable)] == []
+    assert any(d["runtime"] == "not_seen" for d in recorded)
 
 
 def test_variable_and_jinja_targets_are_resolved_from_runtime(analysis):
