@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -159,10 +160,21 @@ def test_text_summary_and_plans_show_it(runtime_database, tmp_path):
     result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--airflow-db", runtime_database.url, "--out", str(out), "--no-cache"])
     assert result.exit_code == 0, result.output
     assert "{{ var.value.upstream_dag }} -> crm_account_merges_hourly (rendered by Airflow)" in result.output
-    assert "only in the database (its file is gone)" in result.output and planted.RETIRED in result.output
+    assert "only in the database (no analyzed file defines it: deleted, or left out)" in result.output and planted.RETIRED in result.output
     plan = (out / "plans" / "customer_service.md").read_text()
-    assert "## What runs (metadata database)" in plan
+    assert "## What runs (metadata database)" in plan and "## Size of the team's instance" in plan
     assert f"`{planted.NEVER_RUN}`: not run in the window" in plan
+    summary = (out / "summary.md").read_text()
+    assert "## What runs (metadata database)" in summary and "## Size of each team's instance" in summary
+    assert f"`{planted.RETIRED}`" in summary and f"`{planted.PAUSED}` (crm)" in summary
+    assert "`{{ var.value.upstream_dag }}` at dags/customer_service/ticket_sync.py" in summary
+    # The YAML plan carries the same, as data.
+    document = yaml.safe_load((out / "plans" / "customer_service.yaml").read_text())
+    assert [(r["dag"], r["task_id"], r["other_dag"]) for r in document["runtime"]["resolved"]] == [(*planted.RENDERED, planted.VARIABLES["upstream_dag"])]
+    assert {d["dag_id"]: d["flags"] for d in document["runtime"]["dags"]}[planted.NEVER_RUN] == ["not_run"]
+    assert {d["runtime"] for d in document["runtime"]["dependencies"]} <= {"seen", "not_seen", None}
+    assert "seen" in {d["runtime"] for d in document["runtime"]["dependencies"]}
+    assert document["sizing"]["team"] == "customer_service" and document["sizing"]["formula"].startswith("worker slots")
 
 
 @pytest.fixture(scope="module", params=MAJORS, ids=lambda major: f"airflow{major}")
