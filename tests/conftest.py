@@ -65,3 +65,10 @@ def skyflow_site(skyflow, tmp_path_factory):
 def runtime_database(request) -> RuntimeDatabase:
     """Each metadata database a real Airflow made: sqlite and PostgreSQL, Airflow 2 and 3 (tests/runtime_databases.py)."""
     return runtime_database_of(*request.param)
+
+
+@pytest.fixture(scope="session")
+def cache_args(tmp_path_factory) -> list[str]:
+    """One fact cache for the CLI runs of a test session, outside the analyzed folders: the
+    runtime tests analyze the fixture many times, against each database."""
+    return ["--cache-dir", str(tmp_path_factory.mktemp("fact-cache"))]

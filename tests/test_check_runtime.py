@@ -24,14 +24,14 @@ RETARGETED = "dags/partners/partner_fare_feed.py"
 RECORDED, NOW = '"data_platform_dwh_daily_load"', '"data_platform_lake_compaction"'
 
 
-def check(path: Path, *args: str) -> tuple[int, dict]:
-    result = CliRunner().invoke(main, ["check", str(path), "--format", "json", "--no-cache", *args])
+def check(path: Path, cache_args: list[str], *args: str) -> tuple[int, dict]:
+    result = CliRunner().invoke(main, ["check", str(path), "--format", "json", *cache_args, *args])
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.output)
 
 
-def analyze(path: Path, url: str) -> dict:
-    result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json", "--no-cache", "--airflow-db", url])
+def analyze(path: Path, cache_args: list[str], url: str) -> dict:
+    result = CliRunner().invoke(main, ["analyze", str(path), "--format", "json", *cache_args, "--airflow-db", url])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -50,10 +50,10 @@ def retargeted(tmp_path_factory) -> Path:
     return copy
 
 
-def test_findings_are_the_disagreements_analyze_reports(runtime_database):
+def test_findings_are_the_disagreements_analyze_reports(runtime_database, cache_args):
     """MM501 at each static dependency not seen, MM502 at each runtime-only edge of a DAG the code defines."""
-    code, report = check(SKYFLOW, "--airflow-db", runtime_database.url)
-    analysis = analyze(SKYFLOW, runtime_database.url)
+    code, report = check(SKYFLOW, cache_args, "--airflow-db", runtime_database.url)
+    analysis = analyze(SKYFLOW, cache_args, runtime_database.url)
     assert code == 1
     assert places(report, "MM501") == {(d["file"], d["line"]) for d in analysis["dependencies"] if d["runtime"] == "not_seen"}
     assert places(report, "MM501")  # the fixture's DAGs Airflow never parsed
@@ -61,12 +61,12 @@ def test_findings_are_the_disagreements_analyze_reports(runtime_database):
     assert not any(e["dag"] in defined for e in analysis["runtime"]["runtime_only"])
     assert places(report, "MM502") == set()
     assert {f["severity"] for f in report["findings"] if f["code"] == "MM501"} == {"warning"}
-    _, static = check(SKYFLOW)
+    _, static = check(SKYFLOW, cache_args)
     assert not places(static, "MM501") | places(static, "MM502")  # without the database, none
 
 
-def test_a_retargeted_sensor_is_both_not_seen_and_runtime_only(runtime_database, retargeted):
-    _, report = check(retargeted, "--airflow-db", runtime_database.url)
+def test_a_retargeted_sensor_is_both_not_seen_and_runtime_only(runtime_database, retargeted, cache_args):
+    _, report = check(retargeted, cache_args, "--airflow-db", runtime_database.url)
     source = (retargeted / RETARGETED).read_text().splitlines()
     sensor_line = next(n for n, line in enumerate(source, 1) if "wait_dwh = ETS(" in line)
     dag_line = next(n for n, line in enumerate(source, 1) if line.startswith("with DAG("))
@@ -78,17 +78,17 @@ def test_a_retargeted_sensor_is_both_not_seen_and_runtime_only(runtime_database,
     assert "waiting on DAG 'data_platform_lake_compaction'" in mm501[0]["message"]
 
 
-def test_runtime_findings_are_suppressed_and_baselined_like_the_others(runtime_database, retargeted, tmp_path):
+def test_runtime_findings_are_suppressed_and_baselined_like_the_others(runtime_database, retargeted, tmp_path, cache_args):
     copy = tmp_path / "skyflow"
     shutil.copytree(retargeted, copy)
     path = copy / RETARGETED
     path.write_text(path.read_text().replace('with DAG(\n', 'with DAG(  # mesh: ignore[MM502] retired with the old warehouse\n', 1))
-    _, report = check(copy, "--airflow-db", runtime_database.url)
+    _, report = check(copy, cache_args, "--airflow-db", runtime_database.url)
     assert [f["suppressed"] for f in report["findings"] if f["code"] == "MM502"] == [True]
     baseline = tmp_path / "baseline.json"
-    result = CliRunner().invoke(main, ["check", str(copy), "--no-cache", "--airflow-db", runtime_database.url, "--write-baseline", str(baseline)])
+    result = CliRunner().invoke(main, ["check", str(copy), *cache_args, "--airflow-db", runtime_database.url, "--write-baseline", str(baseline)])
     assert result.exit_code == 0, result.output
-    code, report = check(copy, "--airflow-db", runtime_database.url, "--baseline", str(baseline))
+    code, report = check(copy, cache_args, "--airflow-db", runtime_database.url, "--baseline", str(baseline))
     assert code == 0 and report["summary"]["clean"]
     assert places(report, "MM501") and all(f["baselined"] for f in report["findings"] if f["code"] == "MM501")
 

@@ -12,6 +12,7 @@ import json
 import re
 import sqlite3
 import sys
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,15 +42,15 @@ DEAD = {"paused", "inactive", "not_run"}
 pytestmark = pytest.mark.runtime
 
 
-def analyze_json(url: str, since: str = "30d") -> dict:
-    result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--format", "json", "--airflow-db", url, "--since", since, "--no-cache"])
+def analyze_json(url: str, cache_args: list[str]) -> dict:
+    result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--format", "json", "--airflow-db", url, "--since", "30d", *cache_args])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
 @pytest.fixture(scope="module")
-def analysis(runtime_database) -> dict:
-    return analyze_json(runtime_database.url)
+def analysis(runtime_database, cache_args) -> dict:
+    return analyze_json(runtime_database.url, cache_args)
 
 
 def failed_files(database: RuntimeDatabase) -> set[str]:
@@ -155,9 +156,10 @@ def sizing_dags(database: RuntimeDatabase):
     return read_runtime(database.url, timedelta(days=90)).dags
 
 
-def test_text_summary_and_plans_show_it(runtime_database, tmp_path):
+def test_text_summary_and_plans_show_it(runtime_database, tmp_path, cache_args):
+    """One report per database (writing it takes long): terminal, summary.md, plans, sizing.svg."""
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--airflow-db", runtime_database.url, "--out", str(out), "--no-cache"])
+    result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--airflow-db", runtime_database.url, "--out", str(out), *cache_args])
     assert result.exit_code == 0, result.output
     assert "{{ var.value.upstream_dag }} -> crm_account_merges_hourly (rendered by Airflow)" in result.output
     assert "only in the database (no analyzed file defines it: deleted, or left out)" in result.output and planted.RETIRED in result.output
@@ -175,6 +177,16 @@ def test_text_summary_and_plans_show_it(runtime_database, tmp_path):
     assert {d["runtime"] for d in document["runtime"]["dependencies"]} <= {"seen", "not_seen", None}
     assert "seen" in {d["runtime"] for d in document["runtime"]["dependencies"]}
     assert document["sizing"]["team"] == "customer_service" and document["sizing"]["formula"].startswith("worker slots")
+    assert "## Size of the team's instance" in (out / "plans" / "pricing.md").read_text()
+    chart = ET.fromstring((out / "sizing.svg").read_text())
+    assert len(chart.findall("{http://www.w3.org/2000/svg}rect")) == len(sizing_rows(out))
+
+
+def sizing_rows(out: Path) -> list[str]:
+    """The rows of summary.md's sizing table, without its total: one bar each in sizing.svg."""
+    summary = (out / "summary.md").read_text()
+    rows = summary[summary.index("## Size of each team's instance"):].splitlines()
+    return [row.split("|")[1].strip() for row in rows if row.startswith("| ") and not row.startswith("| team") and "**total**" not in row]
 
 
 @pytest.fixture(scope="module", params=MAJORS, ids=lambda major: f"airflow{major}")
