@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -103,3 +104,12 @@ def test_airflow_2_records_no_sensor_or_trigger_of_the_providers_standard_classe
     assert on_2.statuses == (None, "not_seen")
     on_3 = reconcile(facts, replace(runtime([rdag("up"), rdag("down")], []), airflow_version="3.1.8", schema_revision="509b94a1042d"))
     assert on_3.statuses == ("not_seen", "not_seen")
+
+
+def test_a_postgresql_server_that_refuses_is_one_line(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, lines = errors(tmp_path, f"postgresql://reader:secret@127.0.0.1:{port}/airflow")
+    assert code == 2 and len(lines) == 1
+    assert lines[0].startswith(f"error: postgresql://reader:***@127.0.0.1:{port}/airflow: ") and "secret" not in lines[0]

@@ -21,6 +21,11 @@ READ_ONLY_SESSION = {
 }
 
 
+# A server that does not answer fails the run in seconds, not at the TCP timeout, unless the
+# URL sets its own (?connect_timeout=60).
+CONNECT_ARGS: dict[str, dict[str, object]] = {"postgresql": {"connect_timeout": 15}, "mysql": {"connect_timeout": 15}}
+
+
 class RuntimeDbError(Exception):
     """A database that cannot be read as Airflow's; the message is one line naming it."""
 
@@ -76,7 +81,8 @@ def connect_readonly(text: str) -> Iterator[tuple[Connection, str]]:
     """A connection that cannot write, and the URL to show (password hidden)."""
     url = _readonly_url(text)
     try:
-        engine = create_engine(url)
+        defaults = CONNECT_ARGS.get(url.get_backend_name(), {})
+        engine = create_engine(url, connect_args={k: v for k, v in defaults.items() if k not in url.query})
     except (NoSuchModuleError, ImportError, ArgumentError) as error:
         raise RuntimeDbError(f"{safe_url(url)}: cannot open ({error}); for PostgreSQL install mesh-migrate[postgres]") from None
     statements = READ_ONLY_SESSION.get(url.get_backend_name(), ())
