@@ -329,16 +329,20 @@ def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: 
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Fail only on findings this baseline does not accept; report its stale entries.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding as accepted in this file, then exit 0.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file instead of standard output.")
+@click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: also report where the code and what runs disagree.")
+@click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options
 @click.pass_obj
 def check_command(
     obj: Context, path: str, files: tuple[str, ...], fmt: str, baseline_file: str | None, write_baseline: str | None,
-    output: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool,
+    output: str | None, airflow_db: str | None, since: str, jobs: int | None, cache_dir: str | None, no_cache: bool,
 ) -> None:
     """Fail on cross-team dependencies not yet migrated, unowned DAGs and team cycles.
 
     FILES (as pre-commit passes them) limit the report to findings in those files; the
-    analysis still reads the whole repository under PATH. Exit 0 clean, 1 findings, 2 errors.
+    analysis still reads the whole repository under PATH. With --airflow-db, static
+    dependencies Airflow did not record (MM501) and edges it recorded that the code does
+    not show (MM502) are findings too. Exit 0 clean, 1 findings, 2 errors.
     """
     from .check import EVERYTHING, BaselineError, baseline_text, read_baseline, render, run_check, scope_of
 
@@ -351,8 +355,11 @@ def check_command(
             baseline = read_baseline(Path(baseline_file))
         except BaselineError as error:
             fail(str(error))
+    runtime = read_airflow_db(airflow_db, since) if airflow_db else None
     try:
         result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet and not output)
+        if runtime is not None:
+            result = with_runtime(result, runtime)
         scope = scope_of(root, files) if files else EVERYTHING
         checked = run_check(result, scope=scope, baseline=None if write_baseline else baseline, repo=path)
         if write_baseline:

@@ -44,6 +44,10 @@ CODES: dict[str, Code] = {
              "Airflow loads only one DAG per id: rename one of them."),
         Code("MM403", "missing-helper-module", "missing helper module", "error",
              "The module the rewritten calls import is gone: restore it from git, or rerun the codemod with --apply to write it again."),
+        Code("MM501", "dependency-not-seen-at-runtime", "dependency not seen at runtime", "warning",
+             "The metadata database (check --airflow-db) has no such edge: remove the dependency if it is dead, fix the DAG that never parsed, or suppress it where Airflow cannot record it."),
+        Code("MM502", "runtime-only-dependency", "runtime-only dependency", "error",
+             "Airflow recorded an edge of this DAG that the static analysis does not see, so no plan accounts for it: name the other DAG literally, or add a rule for the operator that makes it."),
         Code(UNUSED_SUPPRESSION, "unused-suppression", "unused suppression", "warning",
              "The comment suppresses nothing on its line: remove it, or the codes that no longer apply."),
     )

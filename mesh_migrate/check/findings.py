@@ -74,7 +74,7 @@ def collect(analysis: Analysis, repo: str = ".") -> tuple[Finding, ...]:
     return tuple(sorted(found, key=sort_key))
 
 
-def _dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
+def dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
     """What makes a dependency this one: not where it is written."""
     return fingerprint(dep.kind, dep.dag, dep.task_group, dep.task_id, other_dag, dep.dataset)
 
@@ -106,7 +106,7 @@ def _dependencies(analysis: Analysis, repo: str) -> Iterator[Finding]:
             dep.span.line,
             f"{_describe(link, analysis.rules)}; {fix}",
             link.holder_team,
-            _dependency_fingerprint(dep, link.other_dag),
+            dependency_fingerprint(dep, link.other_dag),
             level=kind.severity,
         )
 
@@ -154,7 +154,7 @@ def _dangling(analysis: Analysis) -> Iterator[Finding]:
             continue  # the codemod's HTTP calls name DAGs that live on other instances
         task = f" {dep.task_id!r}" if dep.task_id else ""
         message = f"{analysis.rules.kind(dep.kind).label}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
-        yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, _dependency_fingerprint(dep, link.other_dag))
+        yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, dependency_fingerprint(dep, link.other_dag))
 
 
 def _duplicates(analysis: Analysis) -> Iterator[Finding]:

@@ -84,5 +84,7 @@ def plan_document(plan: SplitPlan) -> dict[str, Any]:
     }
 
 
-def plan_yaml(plan: SplitPlan) -> str:
-    return yaml.safe_dump(plan_document(plan), sort_keys=False, allow_unicode=True, width=120)
+def plan_yaml(plan: SplitPlan, runtime: dict[str, Any] | None = None, sizing: dict[str, Any] | None = None) -> str:
+    """With --airflow-db, RUNTIME and SIZING (render.runtime, render.sizing) are added as they are."""
+    document = {**plan_document(plan), **({"runtime": runtime} if runtime else {}), **({"sizing": sizing} if sizing else {})}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)

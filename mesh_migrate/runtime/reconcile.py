@@ -12,6 +12,10 @@ from .facts import RuntimeEdge, RuntimeFacts
 # What Airflow records in serialized_dag.dag_dependencies is the rule pack's `recorded_as`
 # of each kind; markers and most custom kinds make no record, so the database can neither
 # confirm nor deny them.
+
+# Airflow 2 records a sensor or a trigger only of its core classes (and their subclasses):
+# the ones apache-airflow-providers-standard ships are other classes (apache/airflow#52720).
+UNRECORDED_ON_AIRFLOW_2 = "airflow.providers.standard."
 SEEN, NOT_SEEN = "seen", "not_seen"
 # Why a DAG is dead weight, in the order they are shown.
 FLAGS = ("only_in_db", "inactive", "paused", "not_run", "not_in_db")
@@ -59,7 +63,8 @@ def reconcile(facts: RepoFacts, runtime: RuntimeFacts, rules: RulePack | None = 
     """RULES: the pack the facts were extracted with (default: the shipped one)."""
     rules = rules or load_rule_pack()
     recorded = {_key(e.kind, e.source, e.target) for e in runtime.edges}
-    statuses = tuple(_status(d, rules, recorded) for d in facts.dependencies)
+    airflow_major = int(runtime.airflow_version.split(".", 1)[0])
+    statuses = tuple(_status(d, rules, recorded, airflow_major) for d in facts.dependencies)
     resolved = tuple(_resolutions(facts, runtime))
     static = {_key(rules.kind(d.kind).recorded_as or d.kind, d.source, d.target) for d in facts.dependencies}
     explained = {id(r.edge) for r in resolved}
@@ -70,11 +75,21 @@ def reconcile(facts: RepoFacts, runtime: RuntimeFacts, rules: RulePack | None = 
     return Reconciliation(runtime, statuses, runtime_only, resolved, tuple(_flags(facts, runtime)))
 
 
-def _status(dependency: DependencyFact, rules: RulePack, recorded: set[tuple[str, str, str]]) -> str | None:
-    recorded_as = rules.kind(dependency.kind).recorded_as
-    if recorded_as is None:
+def recorded_as(dependency: DependencyFact, rules: RulePack, airflow_major: int) -> str | None:
+    """What that Airflow writes such a dependency into serialized_dag as (the kind's
+    `recorded_as`), or None when it writes nothing."""
+    recorded = rules.kind(dependency.kind).recorded_as
+    standard = (dependency.operator or "").startswith(UNRECORDED_ON_AIRFLOW_2)
+    if airflow_major == 2 and recorded in ("sensor", "trigger") and standard:
         return None
-    return SEEN if _key(recorded_as, dependency.source, dependency.target) in recorded else NOT_SEEN
+    return recorded
+
+
+def _status(dependency: DependencyFact, rules: RulePack, recorded: set[tuple[str, str, str]], airflow_major: int) -> str | None:
+    recorded_type = recorded_as(dependency, rules, airflow_major)
+    if recorded_type is None:
+        return None
+    return SEEN if _key(recorded_type, dependency.source, dependency.target) in recorded else NOT_SEEN
 
 
 def _resolutions(facts: RepoFacts, runtime: RuntimeFacts):
