@@ -1,0 +1,130 @@
+"""End-to-end: the generated cross-instance code against a real Airflow 2.10 and a real Airflow 3.1.
+
+    python tests/airflow/e2e.py --airflow2 .venv-airflow2/bin/python --airflow3 .venv-airflow3/bin/python
+
+Starts an Airflow 2.10 webserver and an Airflow 3.1 api-server side by side (tests/airflow/servers.py)
+with the upstream DAGs of tests/airflow/e2e_dags/upstream, then runs tests/airflow/e2e_cases.py in
+the Airflow venv of the same major version against each, prints a table of cases per version,
+writes build/e2e-airflow.json and exits non-zero when a case fails or a server does not start.
+The servers are stopped by process group when the run ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+from servers import Server, airflow_server  # noqa: E402
+
+UPSTREAM = HERE / "e2e_dags" / "upstream"
+
+
+class Running(threading.Thread):
+    """One server, up from start() until `release` is set."""
+
+    def __init__(self, major: int, python: Path) -> None:
+        super().__init__(daemon=True)
+        self.major, self.python = major, python
+        self.ready, self.release = threading.Event(), threading.Event()
+        self.server: Server | None = None
+        self.error: str | None = None
+        self.startup = 0.0
+
+    def run(self) -> None:
+        started = time.monotonic()
+        try:
+            with airflow_server(self.major, self.python, UPSTREAM) as server:
+                self.server, self.startup = server, time.monotonic() - started
+                self.ready.set()
+                self.release.wait()
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            self.error = f"{type(error).__name__}: {error}"
+        finally:
+            self.ready.set()
+
+
+def run_cases(server: Server, python: Path, results: list[dict[str, Any]], timeout: float) -> None:
+    described = json.dumps({"major": server.major, "url": server.url, "username": server.username, "password": server.password})
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"mesh-e2e-client{server.major}-")
+    env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{env['AIRFLOW_HOME']}/client.db"
+    try:
+        done = subprocess.run([str(python), str(HERE / "e2e_cases.py"), described], env=env, capture_output=True, text=True, timeout=timeout)
+        output, errors, code = done.stdout, done.stderr, done.returncode
+    except subprocess.TimeoutExpired as expired:
+        output, errors, code = (expired.stdout or b"").decode() if isinstance(expired.stdout, bytes) else (expired.stdout or ""), "timed out", -1
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    results.extend(lines)
+    if code != 0 and all(line["ok"] for line in lines):
+        results.append({"major": server.major, "case": "case runner", "ok": False, "seconds": 0, "detail": f"exit {code}: {errors[-3000:]}"})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--airflow2", type=Path, required=True, help="python of the Airflow 2.10 venv")
+    parser.add_argument("--airflow3", type=Path, required=True, help="python of the Airflow 3.1 venv")
+    parser.add_argument("--report", type=Path, default=Path("build/e2e-airflow.json"))
+    parser.add_argument("--timeout", type=float, default=300, help="seconds for each version's cases")
+    args = parser.parse_args()
+    started = time.monotonic()
+    servers = {2: Running(2, args.airflow2), 3: Running(3, args.airflow3)}
+    pythons = {2: args.airflow2, 3: args.airflow3}
+    results: dict[int, list[dict[str, Any]]] = {2: [], 3: []}
+    try:
+        for running in servers.values():
+            running.start()
+        for running in servers.values():
+            running.ready.wait()
+        workers = []
+        for major, running in servers.items():
+            if running.server is None:
+                results[major].append({"major": major, "case": "server start", "ok": False, "seconds": 0, "detail": running.error or "not started"})
+                continue
+            worker = threading.Thread(target=run_cases, args=(running.server, pythons[major], results[major], args.timeout))
+            worker.start()
+            workers.append(worker)
+        for worker in workers:
+            worker.join()
+    finally:
+        for running in servers.values():
+            running.release.set()
+        for running in servers.values():
+            running.join(60)
+    total = time.monotonic() - started
+    return report(results, {major: running.startup for major, running in servers.items()}, total, args.report)
+
+
+def report(results: dict[int, list[dict[str, Any]]], startup: dict[int, float], total: float, path: Path) -> int:
+    names = list(dict.fromkeys(row["case"] for rows in results.values() for row in rows))
+    by = {(row["major"], row["case"]): row for rows in results.values() for row in rows}
+    width = max(len(name) for name in names) if names else 10
+    print(f"\n{'case':<{width}}  Airflow 2.10     Airflow 3.1")
+    for name in names:
+        cells = []
+        for major in (2, 3):
+            row = by.get((major, name))
+            cells.append("-" if row is None else f"{'pass' if row['ok'] else 'FAIL'} {row['seconds']:6.2f}s")
+        print(f"{name:<{width}}  {cells[0]:<15}  {cells[1]}")
+    failures = [row for rows in results.values() for row in rows if not row["ok"]]
+    for row in failures:
+        print(f"\nFAIL [Airflow {row['major']}] {row['case']}:\n{row['detail']}")
+    print(f"\nserver start: 2.10 {startup[2]:.1f}s, 3.1 {startup[3]:.1f}s; total {total:.1f}s; {len(failures)} failure(s)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"startup_seconds": startup, "total_seconds": round(total, 1), "results": results}, indent=1), encoding="utf-8")
+    return 1 if failures or not names else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
