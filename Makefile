@@ -66,7 +66,7 @@ clean:
 # (.venv-airflow2, .venv-airflow3; never .venv), load fixtures/skyflow and a generated monolith
 # with their DagBag; tests/airflow/verify.py compares the DAG dependencies they record with
 # mesh-migrate's. A venv is rebuilt only when its requirements change. Report: build/verify-airflow.json.
-.PHONY: verify-airflow
+.PHONY: verify-airflow e2e-airflow
 
 .venv-airflow%/.installed: tests/airflow/requirements-%.txt tests/airflow/constraints-%.txt
 	rm -rf .venv-airflow$*
@@ -100,3 +100,10 @@ runtime-db: $(RUNTIME_DB)
 
 verify-runtime: install runtime-db
 	MESH_RUNTIME_DB=required $(BIN)/python -m pytest -q -m runtime
+
+# The generated cross-instance code (rules/mesh_http.py) against a real Airflow 2.10 webserver and
+# a real Airflow 3.1 api-server on loopback (tests/airflow/e2e.py): runs made over REST, the
+# migrated tasks' poke()/execute() run in the venv of the same version. About 2 minutes.
+# Report: build/e2e-airflow.json.
+e2e-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
+	$(BIN)/python tests/airflow/e2e.py --airflow2 .venv-airflow2/bin/python --airflow3 .venv-airflow3/bin/python

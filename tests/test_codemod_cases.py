@@ -333,7 +333,7 @@ def test_the_helper_module_is_written_once_and_a_custom_one_is_kept(tmp_path):
     before = 'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
     result = run(tmp_path, before)
     helper = [c for c in result.changes if c.path == "dags/mesh_http.py"]
-    assert len(helper) == 1 and helper[0].before == "" and "def task_instance_states" in helper[0].after
+    assert len(helper) == 1 and helper[0].before == "" and "class ExternalTaskSensor" in helper[0].after
     ast.parse(helper[0].after)
     (tmp_path / "dags/mesh_http.py").write_text("# ours\n")
     result = run(tmp_path, before)

@@ -170,7 +170,25 @@ def _success() -> str:
     ADMIN.task("up_tasks", run_id, "publish", "success")
     assert poke("wait_publish", day(1)) is True
     assert poke("wait_publish_yesterday", day(2)) is True, "execution_delta"
-    return "publish success seen; execution_delta=1 day looks at the day before"
+    task = fresh_task("wait_publish")
+    assert task.execute(context_for(task, day(1))) is None, "the sensor's own poke loop"
+    return "publish success seen by poke() and execute(); execution_delta=1 day looks at the day before"
+
+
+@case("trigger body and logical date (no server)")
+def _pure() -> str:
+    normal = mesh_http.normalise_logical_date
+    assert normal("2024-03-01") == "2024-03-01T00:00:00+00:00"
+    assert normal("2024-03-01T05:06:07Z") == "2024-03-01T05:06:07+00:00"
+    assert normal("2024-03-01 05:06:07+02:00") == "2024-03-01T05:06:07+02:00"
+    assert normal(datetime.datetime(2024, 3, 1, 5)) == "2024-03-01T05:00:00+00:00"
+    assert normal(None) is None
+    raises(AirflowFailException, lambda: normal("yesterday"), "yesterday")
+    assert mesh_http.rendered_conf('{"n": 1}') == {"n": 1}
+    raises(AirflowFailException, lambda: mesh_http.rendered_conf({"when": datetime.date(2024, 1, 1)}), "JSON")
+    assert mesh_http.trigger_body(3, "r", None, None) == {"dag_run_id": "r", "conf": {}, "logical_date": None}
+    assert mesh_http.trigger_body(2, "r", None, {"a": 1}) == {"dag_run_id": "r", "conf": {"a": 1}}
+    return "dates normalised to ISO-8601 with a timezone; JSON conf decoded; Airflow 3 body always has logical_date"
 
 
 @case("no run -> waits")
