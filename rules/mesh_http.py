@@ -418,7 +418,10 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
 
     def execute_remote_poke(self, context: Any, event: Any = None, started_at: str | None = None) -> None:
         """Poke once; until done, give the worker slot back and come back after the interval."""
-        started = datetime.datetime.fromisoformat(started_at) if started_at else _now()
+        # dag.test() resumes with the trigger's event only, without these kwargs: fall back on the
+        # task instance's start date, which a resumed task keeps
+        ti_start = getattr(context.get("ti"), "start_date", None) if hasattr(context, "get") else None
+        started = datetime.datetime.fromisoformat(started_at) if started_at else ti_start or _now()
         if self.poke(context):
             return
         waited = (_now() - started).total_seconds()
@@ -427,6 +430,7 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
             if self.soft_fail:
                 raise AirflowSkipException(message)
             raise AirflowSensorTimeout(message)
+        self.log.info("Not done yet; deferring for %ss", self._wait_interval())
         self.defer(
             trigger=TimeDeltaTrigger(datetime.timedelta(seconds=self._wait_interval())),
             method_name="execute_remote_poke",
@@ -539,10 +543,17 @@ class TriggerDagRunOperator(_AirflowTriggerDagRunOperator):
             return _now().isoformat()  # not given: now, as Airflow does
         return normalise_logical_date(value)
 
+    def _run_id(self, context: Any, logical_date: str | None) -> str:
+        """trigger_run_id, else Airflow's manual__<logical date> when one is given, else one fixed per task instance."""
+        if self.trigger_run_id:
+            return str(self.trigger_run_id)
+        if isinstance(self.logical_date, (str, datetime.date)):
+            return f"manual__{logical_date}"
+        return run_id_for(context)
+
     def _trigger_remote(self, api: RemoteApi, context: Any) -> str:
         logical_date = self._logical_date()
-        given = isinstance(self.logical_date, (str, datetime.date))
-        run_id = str(self.trigger_run_id) if self.trigger_run_id else f"manual__{logical_date}" if given else run_id_for(context)
+        run_id = self._run_id(context, logical_date)
         body = trigger_body(api.version, run_id, logical_date, rendered_conf(self.conf))
         self.log.info("Triggering %s on %s (%s): %s", self.trigger_dag_id, api.instance, api.base_url, json.dumps(body))
         status, run = api.call("POST", f"/dags/{self.trigger_dag_id}/dagRuns", body=body, accept=(404, 409))
@@ -589,6 +600,8 @@ class TriggerDagRunOperator(_AirflowTriggerDagRunOperator):
         """Check once; until done, give the worker slot back and come back after poke_interval."""
         api = remote_api(self.trigger_dag_id, self.http_conn_id)
         assert api is not None
+        # dag.test() resumes with the trigger's event only: the run id is derived again, the same way
+        run_id = run_id or self._run_id(context, normalise_logical_date(self.logical_date) if isinstance(self.logical_date, (str, datetime.date)) else None)
         if self._remote_run_done(api, run_id):
             return
         self.defer(

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from servers import Server, airflow_server  # noqa: E402
 
 UPSTREAM = HERE / "e2e_dags" / "upstream"
+DOWNSTREAM = HERE / "e2e_dags" / "downstream"
 
 
 class Running(threading.Thread):
@@ -54,12 +57,21 @@ class Running(threading.Thread):
             self.ready.set()
 
 
-def run_cases(server: Server, python: Path, results: list[dict[str, Any]], timeout: float) -> None:
-    described = json.dumps({"major": server.major, "url": server.url, "username": server.username, "password": server.password})
+def client_env(major: int) -> dict[str, str]:
+    """The downstream instance's own home and sqlite database, for dag.test()."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    env["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"mesh-e2e-client{server.major}-")
+    env["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"mesh-e2e-client{major}-")
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    env["AIRFLOW__CORE__DAGS_FOLDER"] = str(DOWNSTREAM)
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{env['AIRFLOW_HOME']}/client.db"
+    return env
+
+
+def run_cases(server: Server, python: Path, env: dict[str, str], migrated: subprocess.Popen[bytes], results: list[dict[str, Any]], timeout: float) -> None:
+    described = json.dumps({"major": server.major, "url": server.url, "username": server.username, "password": server.password})
+    if migrated.wait() != 0:
+        results.append({"major": server.major, "case": "downstream database", "ok": False, "seconds": 0, "detail": "airflow db migrate failed"})
+        return
     try:
         done = subprocess.run([str(python), str(HERE / "e2e_cases.py"), described], env=env, capture_output=True, text=True, timeout=timeout)
         output, errors, code = done.stdout, done.stderr, done.returncode
@@ -78,10 +90,17 @@ def main() -> int:
     parser.add_argument("--report", type=Path, default=Path("build/e2e-airflow.json"))
     parser.add_argument("--timeout", type=float, default=300, help="seconds for each version's cases")
     args = parser.parse_args()
+    # a CI timeout's SIGTERM unwinds through the finally below, which stops both servers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     servers = {2: Running(2, args.airflow2), 3: Running(3, args.airflow3)}
     pythons = {2: args.airflow2, 3: args.airflow3}
     results: dict[int, list[dict[str, Any]]] = {2: [], 3: []}
+    envs = {major: client_env(major) for major in servers}
+    migrations = {
+        major: subprocess.Popen([str(pythons[major]), "-m", "airflow", "db", "migrate"], env=envs[major], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for major in servers
+    }
     try:
         for running in servers.values():
             running.start()
@@ -92,7 +111,7 @@ def main() -> int:
             if running.server is None:
                 results[major].append({"major": major, "case": "server start", "ok": False, "seconds": 0, "detail": running.error or "not started"})
                 continue
-            worker = threading.Thread(target=run_cases, args=(running.server, pythons[major], results[major], args.timeout))
+            worker = threading.Thread(target=run_cases, args=(running.server, pythons[major], envs[major], migrations[major], results[major], args.timeout))
             worker.start()
             workers.append(worker)
         for worker in workers:
@@ -102,6 +121,11 @@ def main() -> int:
             running.release.set()
         for running in servers.values():
             running.join(60)
+        for migration in migrations.values():
+            if migration.poll() is None:
+                migration.kill()
+        for env in envs.values():
+            shutil.rmtree(env["AIRFLOW_HOME"], ignore_errors=True)
     total = time.monotonic() - started
     return report(results, {major: running.startup for major, running in servers.items()}, total, args.report)
 

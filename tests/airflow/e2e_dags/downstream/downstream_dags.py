@@ -64,3 +64,20 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
     TriggerDagRunOperator(task_id="trigger_reset", trigger_dag_id="up_target", logical_date="{{ ds }}", reset_dag_run=True)
     TriggerDagRunOperator(task_id="trigger_skip_existing", trigger_dag_id="up_target", logical_date="{{ ds }}", skip_when_already_exists=True)
     EmptyOperator(task_id="produce", outlets=[Dataset("s3://lake/e2e_bookings")], post_execute=publish_dataset_events())
+
+# Run whole by dag.test(): deferral through a real (inline) triggerer, a real task context.
+with DAG("down_run", schedule="@daily", start_date=START, catchup=False) as dag_run:
+    wait = ExternalTaskSensor(
+        task_id="wait_deferred", external_dag_id="up_tasks", external_task_id="publish", deferrable=True, poll_interval=2, timeout=120
+    )
+    kick = TriggerDagRunOperator(
+        task_id="trigger_and_defer",
+        trigger_dag_id="up_target",
+        logical_date="{{ ds }}",
+        conf={"day": "{{ ds }}", "rows": 3},
+        wait_for_completion=True,
+        deferrable=True,
+        poke_interval=2,
+    )
+    produce = EmptyOperator(task_id="produce", outlets=[Dataset("s3://lake/e2e_bookings")], post_execute=publish_dataset_events())
+    wait >> kick >> produce
