@@ -308,14 +308,12 @@ class RemoteApi:
             total, offset = 0, 0
             seen_here = 0
             while True:
-                if self.version == 2 and task_ids:
-                    body = {"dag_ids": [dag_id], "dag_run_ids": [run_id], "task_ids": task_ids, "page_limit": PAGE, "page_offset": offset}
-                    page = self.call("POST", "/dags/~/dagRuns/~/taskInstances/list", body=body)[1]
-                else:
-                    params = {**query, "limit": PAGE, "offset": offset}
-                    if self.version == 3:
-                        params["order_by"] = "id"  # a unique column keeps the pages apart
-                    page = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params)[1]
+                # Airflow 2 filters this list by nothing useful, and its batch endpoint (dag id `~`)
+                # needs read access to every DAG's runs: list the run's instances, keep the wanted
+                params = {**query, "limit": PAGE, "offset": offset}
+                if self.version == 3:
+                    params["order_by"] = "id"  # a unique column keeps the pages apart
+                page = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params)[1]
                 total = page["total_entries"]
                 rows = page["task_instances"]
                 for row in rows:
@@ -399,7 +397,8 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
     def __init__(self, *, http_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.http_conn_id = http_conn_id
-        self._mesh_api: RemoteApi | None = None
+        self._mesh_api: RemoteApi | None = None  # per task run: the version probe and the token once
+        self._mesh_api_for: str | None = None
 
     def _remote(self) -> RemoteApi | None:
         if self._mesh_api is None or self._mesh_api_for != self.external_dag_id:
