@@ -29,6 +29,9 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
         task_id="wait_publish_yesterday", external_dag_id="up_tasks", external_task_id="publish", execution_delta=datetime.timedelta(days=1)
     )
     ExternalTaskSensor(
+        task_id="wait_publish_fn", external_dag_id="up_tasks", external_task_id="publish", execution_date_fn=lambda dt: [dt - datetime.timedelta(days=1), dt]
+    )
+    ExternalTaskSensor(
         task_id="wait_deferred", external_dag_id="up_tasks", external_task_id="publish", deferrable=True, poll_interval=7, timeout=600
     )
     ExternalTaskSensor(task_id="wait_or_fail", external_dag_id="up_tasks", external_task_id="publish", failed_states=["failed"])
@@ -80,4 +83,6 @@ with DAG("down_run", schedule="@daily", start_date=START, catchup=False) as dag_
         poke_interval=2,
     )
     produce = EmptyOperator(task_id="produce", outlets=[Dataset("s3://lake/e2e_bookings")], post_execute=publish_dataset_events())
-    wait >> kick >> produce
+    # a DAG of this team: Airflow's own sensor, reading this instance's database
+    own = ExternalTaskSensor(task_id="wait_own", external_dag_id="down_run", external_task_id="produce", poke_interval=1, timeout=60)
+    wait >> kick >> produce >> own
