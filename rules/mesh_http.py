@@ -313,7 +313,9 @@ class RemoteApi:
                 params = {**query, "limit": PAGE, "offset": offset}
                 if self.version == 3:
                     params["order_by"] = "id"  # a unique column keeps the pages apart
-                page = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params)[1]
+                status, page = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params, accept=(404,))
+                if status == 404:  # the run went away, or (Airflow 3) the DAG has no such group yet
+                    return None
                 total = page["total_entries"]
                 rows = page["task_instances"]
                 for row in rows:

@@ -7,6 +7,7 @@ with the upstream DAGs of tests/airflow/e2e_dags/upstream, then runs tests/airfl
 the Airflow venv of the same major version against each, prints a table of cases per version,
 writes build/e2e-airflow.json and exits non-zero when a case fails or a server does not start.
 The servers are stopped by process group when the run ends, however it ends.
+MESH_E2E_ONLY=<part of a case name> runs only the matching cases.
 """
 
 from __future__ import annotations

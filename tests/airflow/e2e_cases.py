@@ -251,6 +251,7 @@ def _group() -> str:
     ADMIN.task("up_tasks", run_id, "flat_a", "success")
     ADMIN.task("up_tasks", run_id, "flat_b", "success")
     assert poke("wait_flat_group", day(6)) is True
+    assert poke("wait_no_group", day(6)) is False, "a group the DAG does not have (yet) is waited on"
     run_id = ADMIN.run("up_tasks", day(7))
     ADMIN.task("up_tasks", run_id, "load.rows", "failed")
     raises(AirflowFailException, lambda: poke("wait_load_group", day(7)), "failed")

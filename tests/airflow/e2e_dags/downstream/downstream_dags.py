@@ -40,6 +40,7 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
     )
     ExternalTaskSensor(task_id="wait_load_group", external_dag_id="up_tasks", external_task_group_id="load", failed_states=["failed"])
     ExternalTaskSensor(task_id="wait_flat_group", external_dag_id="up_tasks", external_task_group_id="flat")
+    ExternalTaskSensor(task_id="wait_no_group", external_dag_id="up_tasks", external_task_group_id="not_yet")
     ExternalTaskSensor(task_id="wait_mapped", external_dag_id="up_tasks", external_task_id="fan", failed_states=["failed"])
     ExternalTaskSensor(task_id="wait_dag", external_dag_id="up_tasks", failed_states=["failed"])
     ExternalTaskSensor(task_id="wait_wide_group", external_dag_id="up_wide", external_task_group_id="parts", failed_states=["failed"])
