@@ -232,6 +232,7 @@ def _failed() -> str:
     run_id = ADMIN.run("up_tasks", day(4))
     ADMIN.task("up_tasks", run_id, "publish", "failed")
     raises(AirflowFailException, lambda: poke("wait_or_fail", day(4)), "failed")
+    raises(AirflowSkipException, lambda: poke("wait_soft", day(4)), "soft_fail")
     assert poke("wait_publish", day(4)) is False, "without failed_states a failed task is waited on, as Airflow does"
     run_id = ADMIN.run("up_tasks", day(5))
     ADMIN.task("up_tasks", run_id, "publish", "skipped")
@@ -317,7 +318,16 @@ def _trigger() -> str:
     run = ADMIN.dag_run("up_target", "manual__2024-03-15T00:00:00+00:00")
     assert run["conf"] == {"source": "down"}, run["conf"]
     assert context["ti"].xcoms["trigger_run_id"] == run["dag_run_id"]
-    return 'conf kept its types, quotes and newline; "{{ ds }}" and "{{ logical_date }}" became full timestamps'
+    task = fresh_task("trigger_no_date")
+    context = context_for(task, day(23))
+    task.execute(context)
+    run = ADMIN.dag_run("up_target", context["ti"].xcoms["trigger_run_id"])
+    assert run["dag_run_id"] == mesh_http.run_id_for(context), run["dag_run_id"]
+    if MAJOR == 3:
+        assert run["logical_date"] is None, run["logical_date"]  # Airflow 3: a run without a logical date
+    else:
+        assert abs((datetime.datetime.fromisoformat(run["logical_date"]) - mesh_http._now()).total_seconds()) < 120  # Airflow 2: now
+    return 'conf kept its types, quotes and newline; "{{ ds }}" and "{{ logical_date }}" became full timestamps; logical_date=None: null on 3.x, now on 2.x'
 
 
 def later(seconds: float, action: Callable[[], Any]) -> threading.Thread:
@@ -472,9 +482,11 @@ if MAJOR == 3:
 
     @case("expired token is fetched again")
     def _token() -> str:
+        ADMIN.task("up_tasks", ADMIN.run("up_tasks", day(24)), "publish", "success")
+        assert poke("wait_publish", day(24)) is True
         for key in list(mesh_http._tokens):
             mesh_http._tokens[key] = "expired.token.value"
-        assert poke("wait_publish", day(1)) is True
+        assert poke("wait_publish", day(24)) is True
         assert "expired.token.value" not in mesh_http._tokens.values()
         return "a 401 with a cached token fetched a new one and went on"
 

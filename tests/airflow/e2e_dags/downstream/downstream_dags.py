@@ -35,6 +35,7 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
         task_id="wait_deferred", external_dag_id="up_tasks", external_task_id="publish", deferrable=True, poll_interval=7, timeout=600
     )
     ExternalTaskSensor(task_id="wait_or_fail", external_dag_id="up_tasks", external_task_id="publish", failed_states=["failed"])
+    ExternalTaskSensor(task_id="wait_soft", external_dag_id="up_tasks", external_task_id="publish", failed_states=["failed"], soft_fail=True)
     ExternalTaskSensor(
         task_id="wait_or_skip", external_dag_id="up_tasks", external_task_id="publish", allowed_states=["success"], skipped_states=["skipped"]
     )
@@ -64,6 +65,7 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
     TriggerDagRunOperator(
         task_id="trigger_and_defer", trigger_dag_id="up_target", logical_date="{{ ts }}", wait_for_completion=True, deferrable=True, poke_interval=5
     )
+    TriggerDagRunOperator(task_id="trigger_no_date", trigger_dag_id="up_target", logical_date=None)
     TriggerDagRunOperator(task_id="trigger_retried", trigger_dag_id="up_target", wait_for_completion=True, poke_interval=1)
     TriggerDagRunOperator(task_id="trigger_reset", trigger_dag_id="up_target", logical_date="{{ ds }}", reset_dag_run=True)
     TriggerDagRunOperator(task_id="trigger_skip_existing", trigger_dag_id="up_target", logical_date="{{ ds }}", skip_when_already_exists=True)
