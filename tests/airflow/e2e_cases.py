@@ -41,6 +41,8 @@ os.environ["MESH_REGISTRY"] = str(DOWNSTREAM / "mesh_registry.json")
 os.environ["AIRFLOW_CONN_AIRFLOW_UPSTREAM"] = _conn(SERVER["url"], SERVER["username"], SERVER["password"])
 os.environ["AIRFLOW_CONN_AIRFLOW_WRONG_VERSION"] = _conn(SERVER["url"], SERVER["username"], SERVER["password"], api_version=OTHER)
 os.environ["AIRFLOW_CONN_AIRFLOW_BAD_PASSWORD"] = _conn(SERVER["url"], SERVER["username"], "not-the-password", api_version=MAJOR)
+if SERVER.get("session_only_url"):
+    os.environ["AIRFLOW_CONN_AIRFLOW_SESSION_ONLY"] = _conn(SERVER["session_only_url"], SERVER["username"], SERVER["password"])
 os.environ["AIRFLOW_CONN_AIRFLOW_WRONG_URL"] = _conn(SERVER["url"] + "/not-airflow", SERVER["username"], SERVER["password"])
 sys.path.insert(0, str(ROOT / "rules"))  # where the codemod would have written mesh_http.py
 
@@ -476,6 +478,15 @@ class Captured(logging.Handler):
         deadline = time.monotonic() + seconds
         while sum(text in line for line in self.lines) < count and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+if MAJOR == 2:
+
+    @case("upstream Airflow 2 with its default API auth (sessions only) -> clear failure")
+    def _session_only() -> str:
+        assert SERVER.get("session_only_url"), "no session-only server was started"
+        error = raises(AirflowFailException, lambda: poke("wait_session_only", day(1)), "airflow_session_only", "auth_backends", "basic_auth")
+        return str(error)[:200]
 
 
 if MAJOR == 3:

@@ -51,6 +51,7 @@ with DAG("down", schedule="@daily", start_date=START, catchup=False, params={"no
     ExternalTaskSensor(task_id="check_missing_task", external_dag_id="up_tasks", external_task_id="nope", check_existence=True)
     ExternalTaskSensor(task_id="wait_wrong_version", external_dag_id="up_tasks", external_task_id="publish", http_conn_id="airflow_wrong_version")
     ExternalTaskSensor(task_id="wait_bad_password", external_dag_id="up_tasks", external_task_id="publish", http_conn_id="airflow_bad_password")
+    ExternalTaskSensor(task_id="wait_session_only", external_dag_id="up_tasks", external_task_id="publish", http_conn_id="airflow_session_only")
     ExternalTaskSensor(task_id="wait_wrong_url", external_dag_id="up_tasks", external_task_id="publish", http_conn_id="airflow_wrong_url")
     TriggerDagRunOperator(
         task_id="trigger_ds",
