@@ -66,7 +66,7 @@ clean:
 # (.venv-airflow2, .venv-airflow3; never .venv), load fixtures/skyflow and a generated monolith
 # with their DagBag; tests/airflow/verify.py compares the DAG dependencies they record with
 # mesh-migrate's. A venv is rebuilt only when its requirements change. Report: build/verify-airflow.json.
-.PHONY: verify-airflow
+.PHONY: verify-airflow e2e-airflow
 
 .venv-airflow%/.installed: tests/airflow/requirements-%.txt tests/airflow/constraints-%.txt
 	rm -rf .venv-airflow$*
@@ -109,8 +109,15 @@ verify-runtime: install runtime-db
 # random loopback port, stopped by process group); each calling team's user gets 200 on what its
 # role grants and 403 elsewhere (tests/airflow/access_check.py). About 30 s.
 ACCESS_TEAM ?= finance
-.PHONY: e2e-access
+.PHONY: e2e-access e2e-airflow
 e2e-access: install .venv-airflow2/.installed
 	rm -rf build/e2e-access
 	$(BIN)/mesh-migrate analyze fixtures/skyflow --out build/e2e-access > /dev/null
 	.venv-airflow2/bin/python tests/airflow/e2e_access.py build/e2e-access $(ACCESS_TEAM)
+
+# The generated cross-instance code (rules/mesh_http.py) against a real Airflow 2.10 webserver and
+# a real Airflow 3.1 api-server on loopback (tests/airflow/e2e.py): runs made over REST, the
+# migrated tasks' poke()/execute() run in the venv of the same version. About 2 minutes.
+# Report: build/e2e-airflow.json.
+e2e-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
+	$(BIN)/python tests/airflow/e2e.py --airflow2 .venv-airflow2/bin/python --airflow3 .venv-airflow3/bin/python

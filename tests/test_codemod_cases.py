@@ -460,7 +460,7 @@ def test_the_helper_module_is_written_once_and_a_custom_one_is_kept(tmp_path):
     before = 'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
     result = run(tmp_path, before)
     [helper] = [c for c in result.changes if c.path == "dags/mesh_http.py"]
-    assert helper.before == ""
+    assert helper.before == "" and "class ExternalTaskSensor" in helper.after
     ast.parse(helper.after)
     (tmp_path / "dags/mesh_http.py").write_text("# ours\n")
     result = run(tmp_path, before)

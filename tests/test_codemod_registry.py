@@ -177,7 +177,6 @@ def _defined_names(source: str) -> set[str]:
     return names
 
 
-@pytest.mark.xfail(reason="the routing classes of rules/mesh_http.py are written separately; remove this mark once they are there", strict=False)
 def test_the_shipped_helper_module_defines_every_name_the_codemod_imports():
     from mesh_migrate.rulepack import shipped_folder
 

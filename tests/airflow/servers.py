@@ -173,13 +173,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def airflow_server(major: int, python: Path, dags_folder: Path, *, startup_timeout: float = 240, keep_home: bool = False) -> Iterator[Server]:
-    """An Airflow `major` (2 or 3) API server with `dags_folder` parsed into its database."""
+def airflow_server(
+    major: int, python: Path, dags_folder: Path, *, startup_timeout: float = 240, keep_home: bool = False, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """An Airflow `major` (2 or 3) API server with `dags_folder` parsed into its database.
+
+    `settings` overrides environment settings, e.g. {"AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.session"}.
+    """
     if major not in (2, 3):
         raise ValueError(f"Airflow major version 2 or 3, not {major}")
     home = Path(tempfile.mkdtemp(prefix=f"mesh-airflow{major}-"))
     port = free_port()
-    env = _environment(major, home, dags_folder.resolve(), port)
+    env = {**_environment(major, home, dags_folder.resolve(), port), **(settings or {})}
     server = Server(major, f"http://127.0.0.1:{port}", home, env, python)
     process: subprocess.Popen[bytes] | None = None
     log = home / "server.log"
