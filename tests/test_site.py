@@ -39,7 +39,8 @@ def test_a_team_page_shows_the_codemods_own_diff(skyflow, skyflow_site):
     for change in result.changes:
         for line in change.diff().splitlines():
             assert html.escape(line) in page
-    assert "HttpSensor" in page and 'class="add"' in page and 'class="del"' in page
+    rewritten = html.escape("+    wait_prices = mesh_http.ExternalTaskSensor(")  # a reference pointed at the drop-in class
+    assert rewritten in page and 'class="add"' in page and 'class="del"' in page
 
 
 def test_a_team_page_lists_its_connections_and_the_roles_it_grants(skyflow, skyflow_site):
