@@ -140,9 +140,10 @@ def warn(run: AnalysisRun) -> None:
 
 
 def json_document(result: Analysis) -> str:
+    from .jsontext import dumps_indented
     from .render.document import analysis_document
 
-    return json.dumps(analysis_document(result), indent=2)
+    return dumps_indented(analysis_document(result))
 
 
 # What the terminal summary depends on besides the analysis, when it is not drawn on a
