@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 
@@ -44,7 +45,6 @@ class SharedResource:
 
 @dataclass(frozen=True)
 class MeshGraph:
-    dags: nx.MultiDiGraph
     teams: nx.DiGraph
     links: tuple[TeamLink, ...]
     cycles: tuple[tuple[str, ...], ...]  # team cycles, each listed once from its smallest team
@@ -53,7 +53,14 @@ class MeshGraph:
     dangling: tuple[TeamLink, ...]
     self_dependencies: tuple[DependencyFact, ...]
     duplicates: dict[str, tuple[str, ...]]  # dag_id -> files
+    # What `dags` is drawn from: the DAG graph is built only when asked for (the JSON
+    # document and the plans never need it; a large monolith has tens of thousands of edges).
+    sources: tuple[RepoFacts, OwnershipResult] = field(repr=False, compare=False)
     shared: tuple[SharedResource, ...] = field(default=())
+
+    @cached_property
+    def dags(self) -> nx.MultiDiGraph:
+        return dag_graph(*self.sources, self.links)
 
     def wave_of(self, team: str) -> int | None:
         for number, wave in enumerate(self.waves, start=1):
@@ -71,15 +78,35 @@ def other_end(dep: DependencyFact) -> str:
 
 
 def build_graph(facts: RepoFacts, ownership: OwnershipResult) -> MeshGraph:
+    links = tuple(TeamLink(dep, ownership.team_of_id(dep.dag), ownership.team_of_id(other_end(dep)), other_end(dep)) for dep in facts.dependencies)
+    teams = team_graph(facts.dependencies, ownership)
+    groups = tuple(sorted(tuple(sorted(c)) for c in nx.strongly_connected_components(teams) if len(c) > 1))
+    known = {d.dag_id for d in facts.dags}
+    by_id: dict[str, list[str]] = defaultdict(list)
+    for dag in facts.dags:
+        by_id[dag.dag_id].append(dag.span.path)
+    return MeshGraph(
+        teams=teams,
+        links=links,
+        cycles=team_cycles(teams),
+        groups=groups,
+        waves=migration_waves(teams),
+        dangling=tuple(link for link in links if link.other_dag not in known),
+        self_dependencies=tuple(d for d in facts.dependencies if d.source == d.target),
+        duplicates={k: tuple(v) for k, v in sorted(by_id.items()) if len(v) > 1},
+        shared=shared_resources(facts, ownership),
+        sources=(facts, ownership),
+    )
+
+
+def dag_graph(facts: RepoFacts, ownership: OwnershipResult, links: tuple[TeamLink, ...]) -> nx.MultiDiGraph:
+    """Every DAG, dataset and resource, and the edges between them (LINKS: one per dependency)."""
     dags = nx.MultiDiGraph()
     for dag in facts.dags:
         owned = ownership.of(dag)
         dags.add_node(dag.dag_id, type="dag", team=owned.team, file=dag.span.path, line=dag.span.line)
-    links: list[TeamLink] = []
-    for dep in facts.dependencies:
-        other = other_end(dep)
-        link = TeamLink(dep, ownership.team_of_id(dep.dag), ownership.team_of_id(other), other)
-        links.append(link)
+    for link in links:
+        dep = link.dependency
         for node in (dep.source, dep.target):
             if node not in dags:
                 dags.add_node(node, type="dag", team=None, missing=True)
@@ -108,25 +135,7 @@ def build_graph(facts: RepoFacts, ownership: OwnershipResult) -> MeshGraph:
         node = f"{use.kind}:{use.name}"
         dags.add_node(node, type=use.kind, name=use.name)
         dags.add_edge(use.dag, node, kind="uses", file=use.span.path, line=use.span.line)
-
-    teams = team_graph(facts.dependencies, ownership)
-    groups = tuple(sorted(tuple(sorted(c)) for c in nx.strongly_connected_components(teams) if len(c) > 1))
-    known = {d.dag_id for d in facts.dags}
-    by_id: dict[str, list[str]] = defaultdict(list)
-    for dag in facts.dags:
-        by_id[dag.dag_id].append(dag.span.path)
-    return MeshGraph(
-        dags=dags,
-        teams=teams,
-        links=tuple(links),
-        cycles=team_cycles(teams),
-        groups=groups,
-        waves=migration_waves(teams),
-        dangling=tuple(link for link in links if link.other_dag not in known),
-        self_dependencies=tuple(d for d in facts.dependencies if d.source == d.target),
-        duplicates={k: tuple(v) for k, v in sorted(by_id.items()) if len(v) > 1},
-        shared=shared_resources(facts, ownership),
-    )
+    return dags
 
 
 def team_graph(dependencies: tuple[DependencyFact, ...], ownership: OwnershipResult) -> nx.DiGraph:
