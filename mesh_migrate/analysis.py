@@ -11,7 +11,7 @@ from . import assembled
 from .codeowners import CodeOwners, codeowners_source, parse_codeowners
 from .config import MeshConfig, load_config
 from .discover import Discovery, discover
-from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily
+from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily, paused_garbage_collection
 from .facts import RepoFacts
 from .layout import Layout, find_layout
 from .link import link
@@ -101,9 +101,12 @@ class AnalysisRun:
     @cached_property
     def analysis(self) -> Analysis:
         extraction = self.extraction.decoded()
-        facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
-        codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
-        result = assemble(facts, self.config, self.rules, codeowners, self.root)
+        # Assembling makes hundreds of thousands of objects and no cycles: collections
+        # would only scan the facts again and again.
+        with paused_garbage_collection():
+            facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
+            codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
+            result = assemble(facts, self.config, self.rules, codeowners, self.root)
         return replace(result, warnings=self.layout.warnings + extraction.warnings, layout=self.layout)
 
     @cached_property
@@ -118,14 +121,20 @@ class AnalysisRun:
         """RENDER(analysis), or what it gave for the same facts and settings before."""
         store, key = self.extraction.store, self._key
         if store is None or key is None:
-            return render(self.analysis)
+            return self._render(render)
         text = assembled.load_output(store.directory, name, key, store.key)
         if text is None:
-            text = render(self.analysis)
+            text = self._render(render)
             warning = assembled.save_output(store.directory, name, key, store.key, text)
             if warning:
                 self._written.append(warning)
         return text
+
+
+    def _render(self, render: Callable[[Analysis], str]) -> str:
+        analysis = self.analysis
+        with paused_garbage_collection():  # documents of plain values: no cycles to find
+            return render(analysis)
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
