@@ -15,12 +15,12 @@ from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_la
 from .facts import RepoFacts
 from .layout import Layout, find_layout
 from .link import link
-from .runtime import Reconciliation, RuntimeFacts, reconcile
-from .runtime.sizing import SizingPlan, size_teams
 from .rulepack import RulePack, load_rule_pack
 
 if TYPE_CHECKING:  # imported where used: a cached result needs none of them (networkx)
     from .graph import MeshGraph
+    from .runtime import Reconciliation, RuntimeFacts
+    from .runtime.sizing import SizingPlan
     from .identity import IdentityPlan
     from .ownership import OwnershipResult
     from .plan import SplitPlan
@@ -154,6 +154,9 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
 
 def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
     """The analysis reconciled with what the monolith's metadata database recorded."""
+    from .runtime import reconcile
+    from .runtime.sizing import size_teams
+
     sizes = _file_sizes(analysis.root, {d.span.path for d in analysis.facts.dags})
     sizing = size_teams(analysis.facts, runtime, analysis.ownership.teams, analysis.ownership.team_of_id, sizes, analysis.config.sizing)
     return replace(analysis, runtime=reconcile(analysis.facts, runtime), sizing=sizing)
