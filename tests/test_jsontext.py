@@ -28,6 +28,11 @@ VALUES = [
     {1: "int key", 2.5: "float key", None: "none key", True: "bool key"},
     OrderedDict([("z", 1), ("a", [OrderedDict(b=2)])]),
     {"records": [{"kind": "connection", "name": "dwh", "dag": None, "access": "read", "deep": {"x": [1, {"y": "z"}]}}] * 3},
+    [{"a": 1}, {"b": "},\n    {"}, {"c": None, "d": True, "e": "}, {"}],  # flat records, braces and separators in strings
+    [[{"a": 1, "b": [{"c": "x"}, {"c": "y"}]}], ({"t": 1},)],
+    [{"a": 1}, {}],  # an empty record: not a list of flat records
+    [{"a": 1}, {"b": 2.5}],  # a float: as the standard library writes it
+    [{"a": 1}, "text"],
 ]
 
 
@@ -43,4 +48,10 @@ def test_refuses_what_the_standard_library_refuses() -> None:
 
 def test_the_analysis_document_of_the_fixture_is_written_as_the_standard_library_writes_it(skyflow) -> None:
     document = analysis_document(skyflow)
+    assert dumps_indented(document) == json.dumps(document, indent=2)
+
+
+def test_a_long_list_of_records_is_written_whole() -> None:
+    records = [{"kind": "connection", "name": f"conn_{n}", "dag": None, "file": "dags/a.py", "line": n} for n in range(20_000)]
+    document = {"resources": records, "flat": [f"item {n}" for n in range(20_000)]}
     assert dumps_indented(document) == json.dumps(document, indent=2)
