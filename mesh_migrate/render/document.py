@@ -88,7 +88,7 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         ],
         "team_edges": [
             {"source": a, "target": b, "count": data["weight"], "kinds": data["kinds"]}
-            for a, b, data in sorted(graph.teams.edges(data=True))
+            for a, b, data in graph.team_edges
         ],
         "cycles": [list(cycle) for cycle in graph.cycles],
         "waves": [list(wave) for wave in graph.waves],
