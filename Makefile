@@ -86,8 +86,10 @@ corpus: install
 
 # Runtime truth: a metadata database made by a real Airflow 2.10 and one by a real Airflow 3.1
 # (tests/airflow/runtime_db.py: `airflow db migrate`, the fixture's DAGs parsed into it, runs
-# recorded through Airflow's models), then the tests marked `runtime` against both, which fail
-# (never skip) when one is missing.
+# recorded through Airflow's models), in sqlite files and in a throwaway PostgreSQL server on
+# loopback (tests/airflow/postgres.py: started, loaded through both Airflows, stopped when the
+# tests end); then the tests marked `runtime` against all four, which fail (never skip) when
+# one is missing. PostgreSQL's server programs must be installed (initdb, pg_ctl).
 .PHONY: runtime-db verify-runtime
 RUNTIME_DB := build/runtime-airflow2.db build/runtime-airflow3.db
 
@@ -99,4 +101,16 @@ build/runtime-airflow%.db: .venv-airflow%/.installed tests/airflow/runtime_db.py
 runtime-db: $(RUNTIME_DB)
 
 verify-runtime: install runtime-db
-	MESH_RUNTIME_DB=required $(BIN)/python -m pytest -q -m runtime
+	MESH_RUNTIME_DB=required $(BIN)/python tests/airflow/postgres.py --airflow .venv-airflow2/bin/python --airflow .venv-airflow3/bin/python \
+		-- $(BIN)/python -m pytest -q -m runtime
+
+# Least privilege against a real Airflow 2.10: the fixture's access/<team>.json (ACCESS_TEAM) loaded
+# into a webserver started on that team's DAG ids (tests/airflow/servers.py: sqlite, basic auth, a
+# random loopback port, stopped by process group); each calling team's user gets 200 on what its
+# role grants and 403 elsewhere (tests/airflow/access_check.py). About 30 s.
+ACCESS_TEAM ?= finance
+.PHONY: e2e-access
+e2e-access: install .venv-airflow2/.installed
+	rm -rf build/e2e-access
+	$(BIN)/mesh-migrate analyze fixtures/skyflow --out build/e2e-access > /dev/null
+	.venv-airflow2/bin/python tests/airflow/e2e_access.py build/e2e-access $(ACCESS_TEAM)

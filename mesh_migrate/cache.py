@@ -297,9 +297,8 @@ def to_row(value: Any, path: str) -> Any:
     if kind is tuple or kind is list:
         return [to_row(v, path) for v in value]
     if kind is SourceSpan:
-        if value.path == path:
-            return [value.line, value.column]
-        return [value.path, value.line, value.column]
+        place = [value.line, value.column] + ([value.end_line, value.end_column] if value.end_line else [])
+        return place if value.path == path else [value.path, *place]
     return [to_row(getattr(value, name), path) for name in _field_names(kind)]
 
 
@@ -340,13 +339,11 @@ def _decoder(cls: type, rows: bool) -> Convert:
 
 
 def _span_row(row: Any, path: str) -> SourceSpan:
-    if type(row) is not list:
+    if type(row) is not list or not row:
         raise TypeError("not a SourceSpan")
-    if len(row) == 2:
+    if type(row[0]) is not str:  # in the entry's own file: [line, column(, end line, end column)]
         row = [path, *row]
-    elif len(row) != 3 or type(row[0]) is not str:
-        raise TypeError("not a SourceSpan")
-    if type(row[1]) is not int or type(row[2]) is not int:
+    if len(row) not in (3, 5) or not all(type(v) is int for v in row[1:]):
         raise TypeError("not a SourceSpan")
     return SourceSpan(*row)
 

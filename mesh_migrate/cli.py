@@ -189,7 +189,7 @@ def read_airflow_db(url: str, since: str) -> RuntimeFacts:
 @main.command(name="analyze")
 @click.argument("path", type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
+@click.option("--out", type=click.Path(file_okay=False), help="Write plans/<team>.md|yaml, access/<team>.json, iam/<team>.yaml|tf, summary.md, graph.json|dot|svg and the review site (site/index.html) here.")
 @click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: reconcile with what runs.")
 @click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options
@@ -304,7 +304,18 @@ def explain_command(obj: Context, dag_id: str, path: str, jobs: int | None, cach
 @extraction_options
 @click.pass_obj
 def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: bool, action: str, allow_dirty: bool, remove_markers: bool, jobs: int | None, cache_dir: str | None, no_cache: bool) -> None:
-    """Rewrite a team's cross-team sensors and triggers into HTTP calls to the other team's Airflow."""
+    """Point a team's cross-team sensors and triggers at mesh_http's drop-in classes, which reach
+    the other team's Airflow over its REST API; producers of cross-team datasets post the events.
+
+    \b
+    Each file is rewritten, refused with a reason (left as manual work), or failed with a
+    message; the run goes on. Exit status:
+      0  done (with --check: nothing would change)
+      1  --check only: something would change
+      2  an error stopped the run: bad configuration, unknown team, dirty work tree,
+         git error (nothing written), a refused write (the message says what was)
+      3  the run finished, but some files failed (see the messages; the others were processed)
+    """
     from .codemod.cli import run_codemod_command
 
     root = _repo_path(path)
@@ -321,16 +332,20 @@ def codemod_command(obj: Context, path: str, teams: tuple[str, ...], all_teams: 
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Fail only on findings this baseline does not accept; report its stale entries.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record every current finding as accepted in this file, then exit 0.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to this file instead of standard output.")
+@click.option("--airflow-db", metavar="URL", help="The monolith's Airflow metadata database (SQLAlchemy URL), read-only: also report where the code and what runs disagree.")
+@click.option("--since", default="30d", show_default=True, help="With --airflow-db: the run history window (12h, 30d, 2w).")
 @extraction_options
 @click.pass_obj
 def check_command(
     obj: Context, path: str, files: tuple[str, ...], fmt: str, baseline_file: str | None, write_baseline: str | None,
-    output: str | None, jobs: int | None, cache_dir: str | None, no_cache: bool,
+    output: str | None, airflow_db: str | None, since: str, jobs: int | None, cache_dir: str | None, no_cache: bool,
 ) -> None:
     """Fail on cross-team dependencies not yet migrated, unowned DAGs and team cycles.
 
     FILES (as pre-commit passes them) limit the report to findings in those files; the
-    analysis still reads the whole repository under PATH. Exit 0 clean, 1 findings, 2 errors.
+    analysis still reads the whole repository under PATH. With --airflow-db, static
+    dependencies Airflow did not record (MM501) and edges it recorded that the code does
+    not show (MM502) are findings too. Exit 0 clean, 1 findings, 2 errors.
     """
     from .check import EVERYTHING, BaselineError, baseline_text, read_baseline, render, run_check, scope_of
 
@@ -343,8 +358,11 @@ def check_command(
             baseline = read_baseline(Path(baseline_file))
         except BaselineError as error:
             fail(str(error))
+    runtime = read_airflow_db(airflow_db, since) if airflow_db else None
     try:
         result = run_analysis(root, jobs, cache_dir, no_cache, progress=fmt == "text" and not obj.quiet and not output)
+        if runtime is not None:
+            result = with_runtime(result, runtime)
         scope = scope_of(root, files) if files else EVERYTHING
         checked = run_check(result, scope=scope, baseline=None if write_baseline else baseline, repo=path)
         if write_baseline:

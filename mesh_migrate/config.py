@@ -39,6 +39,20 @@ class Team:
 
 
 @dataclass(frozen=True)
+class Monolith:
+    """mesh.yaml `monolith`: the instance that runs every DAG today, and the teams whose
+    DAGs still run there (they have not moved yet). Other teams reach their DAGs on it."""
+
+    instance: Instance = field(default_factory=lambda: Instance(http_conn_id=MONOLITH_CONN))
+    teams: tuple[str, ...] = ()
+    line: int = 0
+
+
+MONOLITH = "monolith"  # the monolith's name among the instances
+MONOLITH_CONN = "airflow_monolith"
+
+
+@dataclass(frozen=True)
 class Environment:
     """The deployment whose DAGs are analyzed: values of the environment variables and
     Airflow Variables that DAG files read at parse time (e.g. the production ones)."""
@@ -88,12 +102,18 @@ class MeshConfig:
     teams: tuple[Team, ...] = ()
     identity: Identity = field(default_factory=Identity)
     sizing: Sizing = field(default_factory=Sizing)
+    monolith: Monolith | None = None
 
     def team(self, name: str) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
 
+    def on_monolith(self, team: str | None) -> bool:
+        """Whether TEAM's DAGs still run on the monolith (mesh.yaml `monolith.teams`)."""
+        return self.monolith is not None and team in self.monolith.teams
 
-_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams", "identity", "sizing"}
+
+_TOP = {"version", "python_paths", "dags_folders", "environment", "rules", "exclude", "airflowignore_syntax", "ownership", "people", "teams", "identity", "sizing", "monolith"}
+_MONOLITH = {"instance", "teams"}
 _IDENTITY = {"service_account", "project"}
 _OWNERSHIP = {"folders_are_teams"}
 _ENVIRONMENT = {"variables", "airflow_variables"}
@@ -193,6 +213,7 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
     for person, team in people.items():
         if isinstance(team, str) and teams and team not in names:
             check.error(people.line_of(person), f"people.{person} names unknown team {team!r}")
+    monolith = _monolith(check, data, names) if "monolith" in data else None
     return MeshConfig(
         path=CONFIG_NAME,
         python_paths=layout["python_paths"],
@@ -206,7 +227,21 @@ def _build(data: Any, root: Path, problems: list[ConfigProblem]) -> MeshConfig:
         teams=teams,
         identity=_identity(check, data),
         sizing=_sizing(check, data),
+        monolith=monolith,
     )
+
+
+def _monolith(check: _Checker, data: Located, names: set[str]) -> Monolith:
+    section = check.mapping(data, "monolith")
+    check.keys(section, _MONOLITH, "monolith")
+    instance = _instance(check, check.mapping(section, "instance"), "the monolith")
+    if instance.http_conn_id is None:
+        instance = Instance(url=instance.url, http_conn_id=MONOLITH_CONN, api_version=instance.api_version)
+    teams = check.strings(section, "teams")
+    for index, team in enumerate(teams):
+        if names and team not in names:
+            check.error(_item_line(section, "teams", index), f"monolith.teams names unknown team {team!r}")
+    return Monolith(instance, teams, data.line_of("monolith"))
 
 
 _SIZING_AT_LEAST = {"headroom": 1.0}  # fewer slots than the peak would queue tasks
@@ -294,15 +329,6 @@ def _teams(check: _Checker, teams: Located) -> tuple[Team, ...]:
             check.error(line, f"team {name!r} must be a mapping")
             continue
         check.keys(body, _TEAM, f"team {name!r}")
-        instance = check.mapping(body, "instance")
-        check.keys(instance, _INSTANCE, f"instance of team {name!r}")
-        api_version = instance.get("api_version", 2)
-        if api_version not in API_VERSIONS:
-            check.error(instance.line_of("api_version"), f"api_version of team {name!r} must be 2 or 3")
-            api_version = 2
-        for key in ("url", "http_conn_id"):
-            if key in instance and not isinstance(instance[key], str):
-                check.error(instance.line_of(key), f"{key} of team {name!r} must be a string")
         paths = check.strings(body, "paths")
         for index, pattern in enumerate(paths):
             if problem := glob_problem(pattern):
@@ -317,12 +343,24 @@ def _teams(check: _Checker, teams: Located) -> tuple[Team, ...]:
                 codeowners=check.strings(body, "codeowners"),
                 tags=check.strings(body, "tags"),
                 dag_ids=check.strings(body, "dag_ids"),
-                instance=Instance(
-                    url=instance.get("url") if isinstance(instance.get("url"), str) else None,
-                    http_conn_id=instance.get("http_conn_id") if isinstance(instance.get("http_conn_id"), str) else None,
-                    api_version=api_version,
-                ),
+                instance=_instance(check, check.mapping(body, "instance"), f"team {name!r}"),
                 line=line,
             )
         )
     return tuple(out)
+
+
+def _instance(check: _Checker, instance: Located, owner: str) -> Instance:
+    check.keys(instance, _INSTANCE, f"instance of {owner}")
+    api_version = instance.get("api_version", 2)
+    if api_version not in API_VERSIONS:
+        check.error(instance.line_of("api_version"), f"api_version of {owner} must be 2 or 3")
+        api_version = 2
+    for key in ("url", "http_conn_id"):
+        if key in instance and not isinstance(instance[key], str):
+            check.error(instance.line_of(key), f"{key} of {owner} must be a string")
+    return Instance(
+        url=instance.get("url") if isinstance(instance.get("url"), str) else None,
+        http_conn_id=instance.get("http_conn_id") if isinstance(instance.get("http_conn_id"), str) else None,
+        api_version=api_version,
+    )

@@ -6,7 +6,7 @@ processes, cache as JSON and can be built by hand in tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 
@@ -15,6 +15,10 @@ class SourceSpan:
     path: str  # posix, relative to the analyzed root
     line: int
     column: int = 0
+    # Where the construct ends (0 when unknown): a call and the call inside it may start at
+    # the same place (`S.partial(...).expand(...)`), the whole span tells them apart.
+    end_line: int = field(default=0, compare=False)
+    end_column: int = field(default=0, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
@@ -52,6 +56,7 @@ class DagFact:
     tags: tuple[str, ...] = ()
     schedule: str | None = None
     tasks: tuple[str, ...] = ()
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # task group id -> the ids of its tasks
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class DatasetUse:
     """A dataset produced (task outlet) or consumed (DAG schedule) by a DAG; linked later."""
 
     uri: str
-    role: str  # "producer" | "consumer"
+    role: str  # "producer" | "posting producer" (it posts the events to other instances) | "consumer"
     dag: str
     task_id: str | None
     span: SourceSpan

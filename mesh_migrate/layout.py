@@ -44,6 +44,8 @@ class Folder:
 
 
 WHOLE_REPOSITORY = Folder("", "no DAGs folder declared or named dags: the whole repository but its tests")
+# Always last among the import roots, as a fallback: deployments seldom put it on sys.path.
+REPOSITORY_ROOT = Folder("", "the repository root")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,16 @@ class Layout:
             return not any(part in TEST_DIRS for part in path.split("/")[:-1])
         return any(f.path == "" or path.startswith(f.path + "/") for f in self.dags_folders)
 
+    def dags_folder_of(self, folder: str) -> Folder | None:
+        """The DAGs folder Airflow parses FOLDER's files as part of, if any."""
+        if self.whole_repository:
+            return WHOLE_REPOSITORY
+        return next((f for f in self.dags_folders if f.path == "" or folder == f.path or folder.startswith(f.path + "/")), None)
+
+    def code_roots(self) -> tuple[Folder, ...]:
+        """Import roots whose files Airflow imports but never parses for DAGs (sys.path order)."""
+        return tuple(f for f in self.import_roots if f != REPOSITORY_ROOT and self.dags_folder_of(f.path) is None)
+
 
 def find_layout(root: Path, dags_folders: Iterable[str] | None = None, python_paths: Iterable[str] | None = None) -> Layout:
     """The DAGs folders and import roots of ROOT; mesh.yaml's settings, when given, win."""
@@ -72,7 +84,7 @@ def find_layout(root: Path, dags_folders: Iterable[str] | None = None, python_pa
     else:
         folders = _dags_folders(tree)
     if python_paths is not None:
-        roots = _unique([Folder(_clean(p), "mesh.yaml python_paths") for p in python_paths] + [Folder("", "the repository root")])
+        roots = _unique([Folder(_clean(p), "mesh.yaml python_paths") for p in python_paths] + [REPOSITORY_ROOT])
         return Layout(tuple(folders), tuple(roots), whole_repository=folders == [WHOLE_REPOSITORY])
     roots = _import_roots(tree, folders)
     roots, warnings = _with_searched_packages(tree, roots, folders)
@@ -224,7 +236,7 @@ def _import_roots(tree: _Tree, dags: list[Folder]) -> list[Folder]:
     roots += _sys_path_edits(tree, dags)
     if "src" in tree.dirs and any(f.startswith("src/") and f.count("/") >= 2 and f.endswith("/__init__.py") for f in tree.files):
         roots.append(Folder("src", "a src/ layout"))
-    roots.append(Folder("", "the repository root"))
+    roots.append(REPOSITORY_ROOT)
     return _unique(roots)
 
 

@@ -8,6 +8,12 @@ from typing import Iterable
 from .facts import DatasetUse, DependencyFact, Diagnostic, FileFacts, RepoFacts
 
 
+POSTING = "posting producer"
+# A dataset whose producer posts its events to the consuming instance: migrated, like the
+# codemod's other HTTP dependencies.
+POSTED_KIND = "http_dataset"
+
+
 def link(root: str, file_facts: Iterable[FileFacts], skipped: Iterable[tuple[str, str]] = ()) -> RepoFacts:
     files = sorted(file_facts, key=lambda f: f.path)
     dags = [d for f in files for d in f.dags]
@@ -44,7 +50,7 @@ def pair_datasets(uses: list[DatasetUse]) -> tuple[list[DependencyFact], list[Di
     """One dependency per producer/consumer pair of each dataset URI."""
     producers: dict[str, list[DatasetUse]] = defaultdict(list)
     for use in uses:
-        if use.role == "producer":
+        if use.role in ("producer", POSTING):
             producers[use.uri].append(use)
     deps: list[DependencyFact] = []
     notes: list[Diagnostic] = []
@@ -63,7 +69,7 @@ def pair_datasets(uses: list[DatasetUse]) -> tuple[list[DependencyFact], list[Di
             seen.add((maker.dag, maker.task_id))
             deps.append(
                 DependencyFact(
-                    kind="dataset",
+                    kind=POSTED_KIND if maker.role == POSTING else "dataset",
                     source=maker.dag,
                     target=use.dag,
                     dag=use.dag,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .access import Grant, access_grants, granted_by, granted_to
 from .config import Instance, MeshConfig
 from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
@@ -14,11 +16,13 @@ PLACEHOLDER_CONN = "airflow_{team}"
 
 # What each dependency kind becomes once the two DAGs live on different instances.
 REWRITES = {
-    "sensor": "HttpSensor polling the upstream instance's REST API",
-    "trigger": "HttpOperator POSTing a DAG run to the other instance",
+    "sensor": "ExternalTaskSensor of mesh_http: polls the upstream instance's REST API when the DAG runs there",
+    "trigger": "TriggerDagRunOperator of mesh_http: POSTs the DAG run to the instance that runs the DAG",
     "marker": "cannot clear across instances: remove or replace by hand",
-    "dataset": "no cross-instance datasets: poll the producer's REST API or emit an asset event over HTTP",
+    "dataset": "the producing task posts each dataset event to the consumer's instance (post_execute=publish_dataset_events()); the consumer keeps its schedule",
 }
+# The dependency kinds the codemod migrates wherever they are built (helpers, partials, subclasses).
+AUTOMATIC_KINDS = ("sensor", "trigger", "dataset")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,49 @@ class ManualItem:
     why: str
 
 
+# What a calling instance needs besides the connection: the provider of the `http`
+# connection type and of HttpHook, which the generated helper module calls through.
+HTTP_PROVIDER = "apache-airflow-providers-http"
+
+# What the called instance must allow so that a service user's password reaches its REST API:
+# (setting, why). Airflow 2's default `[api] auth_backends` is the session backend only (the
+# web UI's login cookie), which a connection cannot use.
+BASIC_AUTH_BACKENDS = "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session"
+UPSTREAM_API_AUTH: dict[int, tuple[str | None, str]] = {
+    2: (f"[api] auth_backends = {BASIC_AUTH_BACKENDS}", "env AIRFLOW__API__AUTH_BACKENDS; the default, session only, refuses a connection's login"),
+    3: (None, "nothing to set: the caller trades the login and password for a JWT at POST /auth/token and renews it on 401"),
+}
+
+
+@dataclass(frozen=True)
+class OutboundConnection:
+    """An Airflow connection our instance needs to reach another team's instance."""
+
+    team: str  # the team whose instance it reaches
+    conn_id: str
+    url: str | None  # None until mesh.yaml gives that team's instance a url
+    api_version: int  # the Airflow major version of that instance (mesh.yaml)
+    login: str  # the service user that instance creates for us
+    role: str  # the role it gives that user (DIR/access/<team>.json)
+    placeholder: bool  # the connection id is a placeholder: mesh.yaml names none
+    grant: Grant  # what we do there
+
+    @property
+    def env_var(self) -> str:
+        return "AIRFLOW_CONN_" + self.conn_id.upper()
+
+    def env_value(self) -> str:
+        """The connection in the JSON form `AIRFLOW_CONN_<ID>` takes, the password a placeholder."""
+        host = self.url or f"<URL of the {self.team} instance>"
+        password = f"<password of {self.login} on the {self.team} instance>"
+        return json.dumps({"conn_type": "http", "host": host, "login": self.login, "password": password})
+
+    @property
+    def upstream_auth(self) -> tuple[str | None, str]:
+        """The setting the called instance needs (None: none), and why."""
+        return UPSTREAM_API_AUTH.get(self.api_version, UPSTREAM_API_AUTH[2])
+
+
 @dataclass(frozen=True)
 class SplitPlan:
     team: str
@@ -70,6 +117,8 @@ class SplitPlan:
     resources: tuple[ResourceNeed, ...]
     modules: tuple[ResourceNeed, ...]
     manual: tuple[ManualItem, ...]
+    grants: tuple[Grant, ...] = ()  # roles our instance gives the teams that call it (access/<team>.json)
+    connections: tuple[OutboundConnection, ...] = ()  # connections we create to call other instances
 
 
 def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
@@ -89,16 +138,8 @@ def is_automatic(dep: DependencyFact) -> tuple[bool, str]:
     """Whether the codemod rewrites a dependency at its call site, and what it becomes."""
     if is_migrated(dep):
         return False, "already an HTTP call to the other instance"
-    if dep.kind not in ("sensor", "trigger"):
+    if dep.kind not in AUTOMATIC_KINDS:
         return False, REWRITES.get(dep.kind, f"custom dependency {dep.operator}: replace by an HTTP check by hand")
-    if dep.via is not None and dep.via.path != dep.span.path:
-        return False, f"built by a helper in {dep.via}: rewrite the helper or the call by hand"
-    if not dep.direct:
-        return False, "built through functools.partial or a subclass: rewrite by hand"
-    if dep.kind == "sensor":
-        fn = dep.argument("execution_date_fn")
-        if fn is not None and not fn.startswith("lambda"):
-            return False, f"execution_date_fn={fn} is not a simple lambda: translate the date by hand"
     return True, REWRITES[dep.kind]
 
 
@@ -144,6 +185,7 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
     unresolved_by_file: dict[str, list] = defaultdict(list)
     for item in facts.unresolved:
         unresolved_by_file[item.span.path].append(item)
+    grants = access_grants(graph.links, (d.dag_id for d in facts.dags))
     plans = []
     for team in ownership.teams:
         instance, placeholder = instance_for(team, config)
@@ -162,9 +204,17 @@ def build_plans(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
                 manual=_manual(index, graph, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
+                grants=granted_by(grants, team),
+                connections=tuple(_connection(grant, config) for grant in granted_to(grants, team)),
             )
         )
     return plans
+
+
+def _connection(grant: Grant, config: MeshConfig) -> OutboundConnection:
+    instance, placeholder = instance_for(grant.instance_team, config)
+    assert instance.http_conn_id is not None  # instance_for always names one
+    return OutboundConnection(grant.instance_team, instance.http_conn_id, instance.url, instance.api_version, grant.user, grant.role, placeholder, grant)
 
 
 def _moving(dag: DagFact, ownership: OwnershipResult) -> MovingDag:

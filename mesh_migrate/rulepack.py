@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
+from .rewrite_rules import RewriteRules, check_section, merge_sections
 from .yamlio import ConfigError, ConfigProblem, Located, parse_yaml
 
 DIRECTIONS = ("upstream", "downstream")
@@ -95,14 +96,18 @@ class RulePack:
     # and Airflow Variables give. Part of the fingerprint, so cached facts follow it.
     environment: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
     fingerprint: str = ""
-    rewrites: dict[str, Any] = field(default_factory=dict, compare=False)  # see rules/rewrites.yaml
-    rewrites_origin: str = ""  # the rule file that defined them (helper sources live beside it)
+    rewrites: RewriteRules | None = field(default=None, compare=False)  # see rules/rewrites.yaml
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
+
+    def is_dataset_hook(self, qualname: str) -> bool:
+        """The helper module's hook that posts a task's dataset events to other instances."""
+        found = self.rewrites
+        return found is not None and qualname == f"{found.helper_module}.{found.hook_function}"
 
     def with_environment(self, variables: dict[str, str], airflow_variables: dict[str, Any]) -> RulePack:
         if not variables and not airflow_variables:
@@ -183,10 +188,12 @@ def shipped_rule_files() -> list[tuple[str, str]]:
 def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
     """The shipped pack merged with a repository's own rule files; ConfigError on any problem."""
     sources = shipped_rule_files()
+    folders: dict[str, Any] = {display: shipped_folder() for display, _ in sources}
     problems: list[ConfigProblem] = []
     for display, path in extra_files:
         try:
             sources.append((display, path.read_text(encoding="utf-8-sig")))
+            folders[display] = path.parent
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(ConfigProblem(display, 0, f"cannot read rule file: {exc}"))
     parts: list[dict[str, Any]] = []
@@ -196,14 +203,15 @@ def load_rule_pack(extra_files: Sequence[tuple[str, Path]] = ()) -> RulePack:
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
-        parts.append(_check_file(data, display, problems))
+        parts.append(_check_file(data, display, problems, folders[display]))
+    rewrites = merge_sections([part["rewrites"] for part in parts if "rewrites" in part], problems)
     if problems:
         raise ConfigError(problems)
     digest = hashlib.sha256("\0".join(text for _, text in sources).encode()).hexdigest()[:16]
-    return _merge(parts, digest)
+    return replace(_merge(parts, digest), rewrites=rewrites)
 
 
-def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[str, Any]:
+def _check_file(data: Any, display: str, problems: list[ConfigProblem], folder: Any) -> dict[str, Any]:
     if not isinstance(data, Located):
         problems.append(ConfigProblem(display, 1, "a rule file must be a mapping"))
         return {}
@@ -234,10 +242,7 @@ def _check_file(data: Any, display: str, problems: list[ConfigProblem]) -> dict[
     if data.get("cloud_resources") is not None:
         _check_cloud(data["cloud_resources"], display, data.line_of("cloud_resources"), out, problems)
     if "rewrites" in data:
-        if isinstance(data["rewrites"], Located):
-            out["rewrites"] = (dict(data["rewrites"]), display)
-        else:
-            problems.append(ConfigProblem(display, data.line_of("rewrites"), "rewrites must be a mapping"))
+        out["rewrites"] = check_section(data["rewrites"], display, data.line_of("rewrites"), lambda name: folder.joinpath(name).is_file(), problems)
     deps = data.get("dependencies") or []
     if not isinstance(deps, list):
         problems.append(ConfigProblem(display, data.line_of("dependencies"), "dependencies must be a list"))
@@ -372,12 +377,6 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         return tuple(seen)
 
     rules = tuple(rule for part in parts for rule in part["rules"])
-    rewrites: dict[str, Any] = {}
-    origin = ""
-    for part in parts:  # later files refine the shipped templates key by key
-        if "rewrites" in part:
-            mapping, origin = part["rewrites"]
-            rewrites.update(mapping)
     by_callable: dict[str, DependencyRule] = {}
     for rule in rules:  # later files win, so a repository can redefine a shipped callable
         for name in rule.callables:
@@ -401,7 +400,5 @@ def _merge(parts: list[dict[str, Any]], digest: str) -> RulePack:
         cloud_uri_schemes=ordered("cloud_uri_schemes"),
         cloud_access=tuple(rule for part in reversed(parts) for rule in part.get("cloud_access", ())),
         fingerprint=digest,
-        rewrites=rewrites,
-        rewrites_origin=origin,
         _by_callable=by_callable,
     )

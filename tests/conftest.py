@@ -8,6 +8,8 @@ import pytest
 
 from mesh_migrate.analysis import analyze
 
+from .runtime_databases import ALL as RUNTIME_DATABASES, IDS as RUNTIME_IDS, RuntimeDatabase, runtime_database as runtime_database_of
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SKYFLOW = FIXTURES / "skyflow"
 
@@ -57,3 +59,16 @@ def skyflow_site(skyflow, tmp_path_factory):
     site = tmp_path_factory.mktemp("skyflow-site") / "site"
     write_site(skyflow, site)
     return site
+
+
+@pytest.fixture(scope="module", params=RUNTIME_DATABASES, ids=RUNTIME_IDS)
+def runtime_database(request) -> RuntimeDatabase:
+    """Each metadata database a real Airflow made: sqlite and PostgreSQL, Airflow 2 and 3 (tests/runtime_databases.py)."""
+    return runtime_database_of(*request.param)
+
+
+@pytest.fixture(scope="session")
+def cache_args(tmp_path_factory) -> list[str]:
+    """One fact cache for the CLI runs of a test session, outside the analyzed folders: the
+    runtime tests analyze the fixture many times, against each database."""
+    return ["--cache-dir", str(tmp_path_factory.mktemp("fact-cache"))]

@@ -1,9 +1,14 @@
-"""Every codemod as before/after source pairs; the "after" is applied twice to prove idempotence."""
+"""Every codemod as before/after source pairs. Each "after" must parse, pass ruff's isort
+check when the "before" did, and be left alone by a second run."""
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -23,56 +28,50 @@ teams:
     paths: ["dags/b/**"]
     instance: {http_conn_id: airflow_b, api_version: 3}
   c:
-    paths: ["dags/c/**"]
+    paths: ["dags/c/**", "dags/common/**"]
     instance: {http_conn_id: airflow_c, api_version: 2}
 """
 UPSTREAMS = {
+    "dags/a/other.py": "from airflow import DAG\nDAG('a_other')\n",
     "dags/b/up.py": "from airflow import DAG\nfor name in ['b_up', 'b_other']:\n    DAG(name)\n",
     "dags/c/up.py": "from airflow import DAG\nDAG('c_up')\n",
 }
 OPTIONS = ExtractOptions(jobs=1, use_cache=False)
-DATE_V2 = '"{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"'
+RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
 
 
-def run(tmp_path, source: str, team: str = "a", **kwargs):
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": source})
+def run(tmp_path, source: str, team: str = "a", extra: dict[str, str] | None = None, **kwargs):
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, **(extra or {}), "dags/a/down.py": source})
     return run_codemod(analyze(tmp_path, options=OPTIONS), team, **kwargs)
 
 
-def rewritten(tmp_path, source: str, **kwargs) -> str:
-    result = run(tmp_path, source, **kwargs)
-    [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
+def rewritten(tmp_path, source: str, path: str = "dags/a/down.py", team: str = "a", extra: dict[str, str] | None = None, **kwargs) -> str:
+    """The new text of PATH; the second run must change nothing."""
+    result = run(tmp_path, source, team, extra, **kwargs)
+    [change] = [c for c in result.changes if c.path == path]
     ast.parse(change.after)
+    assert isort_clean(change.after, tmp_path) or not isort_clean(change.before, tmp_path), "the rewrite broke the import order"
     apply_changes(tmp_path, result.changes)
-    again = run_codemod(analyze(tmp_path, options=OPTIONS), "a", **kwargs)
+    again = run_codemod(analyze(tmp_path, options=OPTIONS), team, **kwargs)
     assert again.changes == (), "a second run must change nothing"
     return change.after
+
+
+def isort_clean(text: str, root: Path) -> bool:
+    """ruff's isort check, with the repository's import roots as first party."""
+    assert RUFF is not None, "ruff comes with the test extras"
+    done = subprocess.run(
+        [RUFF, "check", "--select", "I", "--isolated", "--config", 'src = ["dags"]', "--config", 'lint.isort.known-first-party = ["mesh_http"]', "--stdin-filename", "dags/a/x.py", "-"],
+        input=text, capture_output=True, text=True, cwd=root, check=False,
+    )
+    return done.returncode == 0
 
 
 def src(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-def test_sensor_on_a_whole_dag_of_an_airflow_3_team(tmp_path):
-    before = src('''
-        from airflow import DAG
-        from airflow.sensors.external_task import ExternalTaskSensor
-
-        with DAG("a_down") as dag:
-            ExternalTaskSensor(task_id="wait", external_dag_id="b_up", mode="reschedule", timeout=600, soft_fail=True, retries=2)
-    ''')
-    after = src('''
-        from airflow import DAG
-        from airflow.providers.http.sensors.http import HttpSensor
-        from mesh_http import dag_run_state
-
-        with DAG("a_down") as dag:
-            HttpSensor(task_id="wait", http_conn_id="airflow_b", endpoint="api/v2/dags/b_up/dagRuns", request_params={"logical_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "logical_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"}, response_check=dag_run_state(), mode="reschedule", timeout=600, soft_fail=True, retries=2)
-    ''')
-    assert rewritten(tmp_path, before) == after
-
-
-def test_sensor_on_a_task_of_an_airflow_2_team_with_delta_and_states(tmp_path):
+def test_a_direct_sensor_imports_the_drop_in_class_as_first_party(tmp_path):
     before = src('''
         from datetime import timedelta
 
@@ -80,227 +79,306 @@ def test_sensor_on_a_task_of_an_airflow_2_team_with_delta_and_states(tmp_path):
         from airflow.sensors.external_task import ExternalTaskSensor
 
         with DAG("a_down") as dag:
-            # Yesterday's close must be final.
-            wait = ExternalTaskSensor(
-                task_id="wait_close",
-                external_dag_id="c_up",  # the ledger
-                external_task_id="close",
-                execution_delta=timedelta(hours=1),
-                allowed_states=["success", "skipped"],
-                failed_states=["failed"],
-                poke_interval=120,
-            )
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up", execution_delta=timedelta(hours=1), mode="reschedule")
+            ExternalTaskSensor(task_id="mine", external_dag_id="a_other")
     ''')
     after = src('''
+        from datetime import timedelta
+
         from airflow import DAG
-        from airflow.providers.http.sensors.http import HttpSensor
-        from mesh_http import task_instance_states
+
+        from mesh_http import ExternalTaskSensor
 
         with DAG("a_down") as dag:
-            # Yesterday's close must be final.
-            wait = HttpSensor(
-                task_id="wait_close",
-                http_conn_id="airflow_c",
-                endpoint="api/v1/dags/c_up/dagRuns/~/taskInstances",  # the ledger
-                request_params={
-                    "execution_date_gte": "{{ ((dag_run.logical_date or dag_run.run_after) - macros.timedelta(seconds=3600)).isoformat() }}",
-                    "execution_date_lte": "{{ ((dag_run.logical_date or dag_run.run_after) - macros.timedelta(seconds=3600)).isoformat() }}",
-                    "limit": 1000,
-                },
-                response_check=task_instance_states(task_ids=["close"], allowed_states=["success", "skipped"], failed_states=["failed"]),
-                poke_interval=120,
-            )
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up", execution_delta=timedelta(hours=1), mode="reschedule")
+            ExternalTaskSensor(task_id="mine", external_dag_id="a_other")
     ''')
     assert rewritten(tmp_path, before) == after
 
 
-@pytest.mark.parametrize(
-    "argument, check",
-    [
-        ('external_task_ids=["load", "check"]', 'task_instance_states(task_ids=["load", "check"])'),
-        ('external_task_group_id="publish"', 'task_instance_states(task_group_id="publish")'),
-    ],
-)
-def test_task_list_and_task_group_checks(tmp_path, argument, check):
-    before = f'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up", {argument})\n'
-    after = rewritten(tmp_path, before)
-    assert f"response_check={check})" in after
-    assert 'endpoint="api/v1/dags/c_up/dagRuns/~/taskInstances"' in after
-
-
-@pytest.mark.parametrize(
-    "fn, date",
-    [
-        ("lambda dt: dt - timedelta(days=1)", "((dag_run.logical_date or dag_run.run_after) - macros.timedelta(seconds=86400))"),
-        ("lambda d, **_: d.replace(hour=0, minute=0)", "(dag_run.logical_date or dag_run.run_after).replace(hour=0, minute=0)"),
-        ("lambda dt: (dt + timedelta(hours=2)).start_of", "((dag_run.logical_date or dag_run.run_after) + macros.timedelta(seconds=7200))"),
-    ],
-)
-def test_simple_execution_date_fn_lambdas_are_translated(tmp_path, fn, date):
-    if fn.endswith("start_of"):
-        fn += "()"
-        date += ".start_of()"
-    before = f'from datetime import timedelta\nfrom airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up", execution_date_fn={fn})\n'
-    after = rewritten(tmp_path, before)
-    assert f'"{{{{ {date}.isoformat() }}}}"' in after
-    assert "execution_date_fn" not in after
-
-
-@pytest.mark.parametrize(
-    "fn",
-    [
-        "compute_date",
-        "lambda dt: [dt, dt - timedelta(hours=1)]",
-        "lambda dt: (dt + timedelta(hours=2)).start_of('day')",
-        "lambda dt: dt - timedelta(hours=OFFSET)",
-    ],
-)
-def test_other_execution_date_fns_are_left_alone_and_listed(tmp_path, fn):
-    before = f'from datetime import timedelta\nfrom airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nOFFSET = 2\ndef compute_date(dt, **_):\n    return dt\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up", execution_date_fn={fn})\n'
-    result = run(tmp_path, before)
-    assert not [c for c in result.changes if c.path == "dags/a/down.py"]
-    [manual] = result.manual
-    assert manual.span.line == 8 and manual.what == "sensor w on c_up (c)" and manual.task_id == "w"
-
-
-@pytest.mark.parametrize(
-    "imports, call",
-    [
-        ("from airflow.sensors.external_task import ExternalTaskSensor as ETS", "ETS"),
-        ("from airflow.sensors import external_task as et", "et.ExternalTaskSensor"),
-        ("import airflow.sensors.external_task", "airflow.sensors.external_task.ExternalTaskSensor"),
-        ("from airflow.providers.standard.sensors.external_task import ExternalTaskSensor", "ExternalTaskSensor"),
-        ("from airflow.sensors.external_task_sensor import ExternalTaskSensor", "ExternalTaskSensor"),
-    ],
-)
-def test_aliased_imports_are_rewritten_and_the_import_removed(tmp_path, imports, call):
-    before = f'from airflow import DAG\n{imports}\nwith DAG("a_down"):\n    {call}(task_id="w", external_dag_id="c_up")\n'
-    after = rewritten(tmp_path, before)
-    # libcst's import adder separates new imports from the code with one blank line.
-    assert after.splitlines()[1:5] == [
-        "from airflow.providers.http.sensors.http import HttpSensor",
-        "from mesh_http import dag_run_state",
-        "",
-        'with DAG("a_down"):',
-    ]
-    assert after.splitlines()[5].startswith('    HttpSensor(task_id="w", http_conn_id="airflow_c", endpoint="api/v1/dags/c_up/dagRuns"')
-
-
-def test_intra_team_sensors_and_every_other_line_stay_byte_for_byte(tmp_path):
+def test_an_alias_is_kept_and_the_other_names_of_the_line_stay(tmp_path):
     before = src('''
         from airflow import DAG
-        from airflow.sensors.external_task import ExternalTaskSensor
+        from airflow.sensors.external_task import ExternalTaskMarker, ExternalTaskSensor as Wait
+
+        from a_lib import helper
 
         with DAG("a_down") as dag:
-            same_team = ExternalTaskSensor(task_id="same",   external_dag_id="a_down"  )   # odd spacing stays
-            other = ExternalTaskSensor(task_id="other", external_dag_id="c_up")
-            same_team >> other
-    ''')
-    after = rewritten(tmp_path, before)
-    old, new = before.splitlines(), after.splitlines()
-    assert new[0:2] == old[0:2] and "ExternalTaskSensor" in new[1]  # still used: the import stays
-    assert old[4] in new and old[6] in new
-    assert new[new.index(old[4]) + 1].startswith('    other = HttpSensor(task_id="other", http_conn_id="airflow_c"')
-
-
-def test_sensors_in_a_loop_on_one_team_use_the_loop_variable(tmp_path):
-    before = src('''
-        from airflow import DAG
-        from airflow.sensors.external_task import ExternalTaskSensor
-
-        with DAG("a_down") as dag:
-            for upstream in ["b_up", "b_other"]:
-                ExternalTaskSensor(task_id=f"wait_{upstream}", external_dag_id=upstream)
-    ''')
-    after = rewritten(tmp_path, before)
-    assert 'endpoint="api/v2/dags/" + upstream + "/dagRuns"' in after
-    assert 'HttpSensor(task_id=f"wait_{upstream}", http_conn_id="airflow_b"' in after
-
-
-def test_a_loop_over_several_teams_and_helpers_are_manual_work(tmp_path):
-    write_repo(tmp_path, {"dags/common/__init__.py": "", "dags/common/sensors.py": src('''
-        from airflow.sensors.external_task import ExternalTaskSensor
-        def wait_for(dag_id):
-            return ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id)
-    ''')})
-    before = src('''
-        import functools
-        from airflow import DAG
-        from airflow.sensors.external_task import ExternalTaskSensor
-        from common.sensors import wait_for
-        Quick = functools.partial(ExternalTaskSensor, mode="reschedule")
-        with DAG("a_down") as dag:
-            for upstream in ["b_up", "c_up"]:
-                ExternalTaskSensor(task_id=f"wait_{upstream}", external_dag_id=upstream)
-            wait_for("c_up")
-            Quick(task_id="quick", external_dag_id="c_up")
-    ''')
-    result = run(tmp_path, before)
-    assert [c.path for c in result.changes] == []
-    whys = sorted((m.span.line, m.task_id, m.why.split(":")[0]) for m in result.manual)
-    assert whys == [
-        (8, "wait_b_up", "one call creates dependencies within the team and on other teams, or on several teams"),
-        (8, "wait_c_up", "one call creates dependencies within the team and on other teams, or on several teams"),
-        (9, "wait_for_c_up", "built by a helper in dags/common/sensors.py"),
-        (10, "quick", "built through functools.partial or a subclass"),
-    ]
-
-
-def test_trigger_becomes_an_http_post(tmp_path):
-    before = src('''
-        from airflow import DAG
-        from airflow.operators.trigger_dagrun import TriggerDagRunOperator
-
-        with DAG("a_down") as dag:
-            kick = TriggerDagRunOperator(
-                task_id="kick",
-                trigger_dag_id="c_up",
-                conf={"date": "{{ ds }}"},
-                retries=3,
-            )
+            Wait(task_id="wait", external_dag_id="c_up")
+            ExternalTaskMarker(task_id="clear", external_dag_id="a_other")
     ''')
     after = src('''
         from airflow import DAG
-        from airflow.providers.http.operators.http import HttpOperator
-        from mesh_http import dag_run_body
+        from airflow.sensors.external_task import ExternalTaskMarker
+
+        from a_lib import helper
+        from mesh_http import ExternalTaskSensor as Wait
 
         with DAG("a_down") as dag:
-            kick = HttpOperator(
-                task_id="kick",
-                http_conn_id="airflow_c",
-                endpoint="api/v1/dags/c_up/dagRuns",
-                method="POST",
-                headers={"Content-Type": "application/json"},
-                data=dag_run_body(conf={"date": "{{ ds }}"}, api_version=2),
-                retries=3,
-            )
+            Wait(task_id="wait", external_dag_id="c_up")
+            ExternalTaskMarker(task_id="clear", external_dag_id="a_other")
+    ''')
+    assert rewritten(tmp_path, before, extra={"dags/a_lib.py": "def helper(): pass\n"}) == after
+
+
+def test_an_attribute_reference_goes_through_the_helper_module(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.operators import trigger_dagrun
+        from airflow.sensors import external_task
+
+        with DAG("a_down") as dag:
+            external_task.ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+            trigger_dagrun.TriggerDagRunOperator(task_id="kick", trigger_dag_id="c_up", wait_for_completion=True)
+    ''')
+    after = src('''
+        from airflow import DAG
+
+        import mesh_http
+
+        with DAG("a_down") as dag:
+            mesh_http.ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+            mesh_http.TriggerDagRunOperator(task_id="kick", trigger_dag_id="c_up", wait_for_completion=True)
     ''')
     assert rewritten(tmp_path, before) == after
 
 
-def test_trigger_waiting_for_completion_polls_the_run(tmp_path):
+def test_a_providers_import_with_a_fallback_becomes_one_import(tmp_path):
     before = src('''
+        """Waits on b."""
         from airflow import DAG
-        from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+        try:
+            from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+        except ImportError:  # Airflow 2 without the standard provider
+            from airflow.sensors.external_task import ExternalTaskSensor
+
+        DAG_ID = "a_down"
+
+        with DAG(DAG_ID) as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    after = src('''
+        """Waits on b."""
+        from airflow import DAG
+
+        from mesh_http import ExternalTaskSensor
+
+        DAG_ID = "a_down"
+
+        with DAG(DAG_ID) as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    assert rewritten(tmp_path, before) == after
+
+
+def test_the_blank_line_between_import_blocks_survives_a_removed_import(tmp_path):
+    before = src('''
+        from datetime import datetime
+
+        import airflow.sensors.external_task
+        from airflow import DAG
+
+        with DAG("a_down", start_date=datetime(2024, 1, 1)) as dag:
+            airflow.sensors.external_task.ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    after = src('''
+        from datetime import datetime
+
+        from airflow import DAG
+
+        import mesh_http
+
+        with DAG("a_down", start_date=datetime(2024, 1, 1)) as dag:
+            mesh_http.ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    assert rewritten(tmp_path, before) == after
+
+
+SHARED_HELPER = src('''
+    """Sensors every team uses."""
+    from airflow.sensors.external_task import ExternalTaskSensor
+
+
+    def wait_for(dag_id, **kwargs):
+        return ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id, mode="reschedule", **kwargs)
+
+
+    class LateSensor(ExternalTaskSensor):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("timeout", 8 * 60 * 60)
+            super().__init__(**kwargs)
+''')
+SHARED_HELPER_AFTER = src('''
+    """Sensors every team uses."""
+    from mesh_http import ExternalTaskSensor
+
+
+    def wait_for(dag_id, **kwargs):
+        return ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id, mode="reschedule", **kwargs)
+
+
+    class LateSensor(ExternalTaskSensor):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("timeout", 8 * 60 * 60)
+            super().__init__(**kwargs)
+''')
+
+
+@pytest.mark.parametrize("call", ['wait_for("b_up")', 'LateSensor(task_id="late", external_dag_id="b_up")'])
+def test_a_shared_helper_or_subclass_is_rewritten_once_where_it_builds_the_sensor(tmp_path, call):
+    dag = f'from airflow import DAG\nfrom common.sensors import LateSensor, wait_for\n\nwith DAG("a_down") as dag:\n    {call}\n'
+    result = run(tmp_path, dag, extra={"dags/common/__init__.py": "", "dags/common/sensors.py": SHARED_HELPER})
+    assert "dags/a/down.py" not in [c.path for c in result.changes], "the caller stays as it is"
+    assert rewritten(tmp_path, dag, path="dags/common/sensors.py") == SHARED_HELPER_AFTER
+    [rewrite] = [r for c in result.changes for r in c.rewrites]
+    assert (rewrite.span.path, rewrite.kind) == ("dags/a/down.py", "sensor")
+    assert "the reference in dags/common/sensors.py" in rewrite.description
+
+
+def test_a_functools_partial_is_rewritten_where_it_is_made(tmp_path):
+    before = src('''
+        from functools import partial
+
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        reschedule_sensor = partial(ExternalTaskSensor, mode="reschedule", timeout=3600)
 
         with DAG("a_down") as dag:
-            TriggerDagRunOperator(task_id="kick", trigger_dag_id="b_up", wait_for_completion=True, poke_interval=30, failed_states=["failed"])
+            reschedule_sensor(task_id="wait", external_dag_id="b_up")
+            reschedule_sensor(task_id="mine", external_dag_id="a_other")
     ''')
-    after = rewritten(tmp_path, before)
-    call = after.splitlines()[-1]
-    assert call.startswith('    TriggerRemoteDagRun(task_id="kick", http_conn_id="airflow_b", endpoint="api/v2/dags/b_up/dagRuns", method="POST"')
-    assert 'data=dag_run_body(api_version=3, dag_run_id="mesh__{{ dag.dag_id }}__{{ run_id }}")' in call
-    assert 'run_endpoint="api/v2/dags/b_up/dagRuns/mesh__{{ dag.dag_id }}__{{ run_id }}"' in call
-    assert call.endswith('wait_for_completion=True, poke_interval=30, failed_states=["failed"])')
-    assert "from mesh_http import TriggerRemoteDagRun, dag_run_body" in after
+    after = src('''
+        from functools import partial
+
+        from airflow import DAG
+
+        from mesh_http import ExternalTaskSensor
+
+        reschedule_sensor = partial(ExternalTaskSensor, mode="reschedule", timeout=3600)
+
+        with DAG("a_down") as dag:
+            reschedule_sensor(task_id="wait", external_dag_id="b_up")
+            reschedule_sensor(task_id="mine", external_dag_id="a_other")
+    ''')
+    assert rewritten(tmp_path, before) == after
 
 
-def test_trigger_with_options_that_have_no_http_equivalent_is_manual(tmp_path):
-    before = 'from airflow import DAG\nfrom airflow.operators.trigger_dagrun import TriggerDagRunOperator\nwith DAG("a_down"):\n    TriggerDagRunOperator(task_id="k", trigger_dag_id="c_up", reset_dag_run=True)\n'
+def test_a_loop_over_dags_of_several_teams_is_rewritten_once(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            for upstream in ["a_other", "b_up", "c_up"]:
+                ExternalTaskSensor(task_id=f"wait_{upstream}", external_dag_id=upstream)
+    ''')
     result = run(tmp_path, before)
-    assert [c.path for c in result.changes] == []
-    [manual] = result.manual
-    assert "reset_dag_run has no HTTP equivalent" in manual.why
+    assert sorted(r.other_team for r in result.rewrites) == ["b", "c"] and result.manual == ()
+    assert rewritten(tmp_path, before).splitlines()[1:3] == ["", "from mesh_http import ExternalTaskSensor"]
+
+
+def test_a_mapped_sensor_is_rewritten_through_its_class(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor.partial(task_id="wait", mode="reschedule").expand(external_dag_id=["b_up", "c_up"])
+    ''')
+    after = src('''
+        from airflow import DAG
+
+        from mesh_http import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor.partial(task_id="wait", mode="reschedule").expand(external_dag_id=["b_up", "c_up"])
+    ''')
+    assert rewritten(tmp_path, before) == after
+
+
+PRODUCER = src('''
+    from airflow import DAG, Dataset
+    from airflow.operators.bash import BashOperator
+
+    with DAG("c_prod") as dag:
+        BashOperator(task_id="export", bash_command="x", outlets=[Dataset("s3://x")])
+        BashOperator.partial(
+            task_id="mapped",
+            outlets=[Dataset("s3://y")],
+        ).expand(bash_command=["a", "b"])
+''')
+CONSUMER = 'from airflow import DAG, Dataset\nDAG("a_down", schedule=[Dataset("s3://x"), Dataset("s3://y")])\n'
+
+
+def test_the_producer_of_a_cross_team_dataset_posts_its_events(tmp_path):
+    after = src('''
+        from airflow import DAG, Dataset
+        from airflow.operators.bash import BashOperator
+
+        from mesh_http import publish_dataset_events
+
+        with DAG("c_prod") as dag:
+            BashOperator(task_id="export", bash_command="x", outlets=[Dataset("s3://x")], post_execute=publish_dataset_events())
+            BashOperator.partial(
+                task_id="mapped",
+                outlets=[Dataset("s3://y")],
+                post_execute=publish_dataset_events(),
+            ).expand(bash_command=["a", "b"])
+    ''')
+    assert rewritten(tmp_path, CONSUMER, path="dags/c/producer.py", team="c", extra={"dags/c/producer.py": PRODUCER}) == after
+    consumer = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert consumer.changes == () and consumer.manual == (), "the consumer keeps its schedule"
+
+
+def test_a_task_function_gets_the_hook_in_its_decorator(tmp_path):
+    producer = src('''
+        from airflow import Dataset
+        from airflow.decorators import dag, task
+
+
+        @dag(dag_id="c_prod")
+        def pipeline():
+            @task(outlets=[Dataset("s3://x")])
+            def export():
+                return 1
+
+            export()
+
+
+        pipeline()
+    ''')
+    after = src('''
+        from airflow import Dataset
+        from airflow.decorators import dag, task
+
+        from mesh_http import publish_dataset_events
+
+
+        @dag(dag_id="c_prod")
+        def pipeline():
+            @task(outlets=[Dataset("s3://x")], post_execute=publish_dataset_events())
+            def export():
+                return 1
+
+            export()
+
+
+        pipeline()
+    ''')
+    consumer = 'from airflow import DAG, Dataset\nDAG("a_down", schedule=[Dataset("s3://x")])\n'
+    assert rewritten(tmp_path, consumer, path="dags/c/producer.py", team="c", extra={"dags/c/producer.py": producer}) == after
+
+
+def test_a_producer_with_its_own_post_execute_is_refused_with_the_reason(tmp_path):
+    producer = PRODUCER.replace('outlets=[Dataset("s3://x")])', 'outlets=[Dataset("s3://x")], post_execute=audit)').replace("with DAG", "audit = print\n\nwith DAG")
+    result = run(tmp_path, CONSUMER, team="c", extra={"dags/c/producer.py": producer})
+    [manual] = [m for m in result.manual if "s3" in m.why or "post_execute" in m.why]
+    assert manual.what == "dataset on c_prod (c)" or "post_execute=audit" in manual.why
+    assert "the task already has post_execute=audit" in manual.why
+    [change] = [c for c in result.changes if c.path == "dags/c/producer.py"]
+    assert "post_execute=audit)" in change.after and change.after.count("publish_dataset_events()") == 1
 
 
 def test_marker_is_kept_with_a_comment_unless_removal_is_asked(tmp_path):
@@ -318,23 +396,126 @@ def test_marker_is_kept_with_a_comment_unless_removal_is_asked(tmp_path):
     ]
     (tmp_path / "dags/a/down.py").write_text(before)
     removed = rewritten(tmp_path, before, remove_markers=True)
-    assert removed.splitlines()[1] == "from airflow.operators.empty import EmptyOperator"
-    assert removed.splitlines()[-1] == '    clear = EmptyOperator(task_id="clear")'
+    assert removed == src('''
+        from airflow import DAG
+        from airflow.operators.empty import EmptyOperator
+
+        with DAG("a_down") as dag:
+            clear = EmptyOperator(task_id="clear")
+    ''')
 
 
-def test_datasets_across_teams_are_listed_not_rewritten(tmp_path):
-    write_repo(tmp_path, {"dags/c/producer.py": 'from airflow import DAG, Dataset\nfrom airflow.operators.bash import BashOperator\nwith DAG("c_prod"):\n    BashOperator(task_id="p", bash_command="x", outlets=[Dataset("s3://x")])\n'})
-    result = run(tmp_path, 'from airflow import DAG, Dataset\nDAG("a_down", schedule=[Dataset("s3://x")])\n')
+def test_a_star_import_is_refused_naming_what_to_change(tmp_path):
+    before = 'from airflow import DAG\nfrom airflow.sensors.external_task import *\nfrom airflow.sensors.external_task import ExternalTaskSensor\n\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
+    result = run(tmp_path, before)
+    assert [c.path for c in result.changes if c.path == "dags/a/down.py"] == []
+    [manual] = result.manual
+    assert manual.why == "dags/a/down.py: `from airflow.sensors.external_task import *` hides which class is used: import it by name"
+
+
+def test_a_class_without_drop_in_is_manual_work_naming_the_rule_to_add(tmp_path):
+    before = 'from airflow import DAG\nfrom astronomer.providers.core.sensors.external_task import ExternalTaskSensorAsync\n\nwith DAG("a_down"):\n    ExternalTaskSensorAsync(task_id="w", external_dag_id="c_up")\n'
+    result = run(tmp_path, before)
     assert result.changes == ()
-    assert [m.what for m in result.manual] == ["dataset on c_prod (c)"]
+    [manual] = result.manual
+    assert "ExternalTaskSensorAsync has no drop-in class in mesh_http: add it to rewrites.classes" in manual.why
+
+
+def test_a_class_reached_outside_the_repository_is_manual_work(tmp_path):
+    """A sensor class of an installed package: no file of the repository names Airflow's class."""
+    rules = "version: 1\ndependencies:\n  - name: Corp\n    kind: sensor\n    callables: [corp_lib.CorpSensor]\n    dag_argument: {keyword: external_dag_id}\n"
+    mesh = MESH.replace("version: 1\n", "version: 1\nrules: [rules.yaml]\n")
+    write_repo(tmp_path, {"rules.yaml": rules})
+    before = 'from airflow import DAG\nfrom corp_lib import CorpSensor\n\nwith DAG("a_down"):\n    CorpSensor(task_id="w", external_dag_id="c_up")\n'
+    write_repo(tmp_path, {"mesh.yaml": mesh, **UPSTREAMS, "dags/a/down.py": before})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    [manual] = result.manual
+    assert manual.why.startswith("corp_lib.CorpSensor has no drop-in class in mesh_http")
+
+
+def test_the_helper_module_goes_to_an_import_root_outside_the_dags_folder(tmp_path):
+    mesh = MESH.replace("version: 1\n", "version: 1\npython_paths: [dags, lib]\n")
+    (tmp_path / "lib").mkdir()
+    before = 'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\n\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
+    write_repo(tmp_path, {"mesh.yaml": mesh, **UPSTREAMS, "dags/a/down.py": before})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in result.changes] == ["lib/mesh_http.py", "lib/mesh_registry.json", "dags/a/down.py"]
+
+
+def test_in_a_dags_folder_the_helper_module_is_listed_in_airflowignore(tmp_path):
+    before = 'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\n\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
+    result = run(tmp_path, before)
+    assert [c.path for c in result.changes] == ["dags/mesh_http.py", "dags/mesh_registry.json", "dags/.airflowignore", "dags/a/down.py"]
+    [ignore] = [c for c in result.changes if c.path == "dags/.airflowignore"]
+    assert (ignore.before, ignore.after) == ("", "mesh_http.py\n")
+    (tmp_path / "dags/.airflowignore").write_text("sandbox/\n.*_deprecated\\.py")  # no final line break
+    result = run(tmp_path, before)
+    [ignore] = [c for c in result.changes if c.path == "dags/.airflowignore"]
+    assert ignore.after == "sandbox/\n.*_deprecated\\.py\nmesh_http.py\n"
+    apply_changes(tmp_path, result.changes)
+    assert run_codemod(analyze(tmp_path, options=OPTIONS), "a").changes == ()
 
 
 def test_the_helper_module_is_written_once_and_a_custom_one_is_kept(tmp_path):
     before = 'from airflow import DAG\nfrom airflow.sensors.external_task import ExternalTaskSensor\nwith DAG("a_down"):\n    ExternalTaskSensor(task_id="w", external_dag_id="c_up")\n'
     result = run(tmp_path, before)
-    helper = [c for c in result.changes if c.path == "dags/mesh_http.py"]
-    assert len(helper) == 1 and helper[0].before == "" and "def task_instance_states" in helper[0].after
-    ast.parse(helper[0].after)
+    [helper] = [c for c in result.changes if c.path == "dags/mesh_http.py"]
+    assert helper.before == ""
+    ast.parse(helper.after)
     (tmp_path / "dags/mesh_http.py").write_text("# ours\n")
     result = run(tmp_path, before)
-    assert [c.path for c in result.changes] == ["dags/a/down.py"]
+    assert "dags/mesh_http.py" not in [c.path for c in result.changes]
+
+
+def test_a_mapped_marker_is_commented_and_its_removal_refused_on_the_whole_call(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskMarker
+
+        with DAG("a_down") as dag:
+            ExternalTaskMarker.partial(task_id="clear").expand(external_dag_id=["c_up"])
+    ''')
+    assert rewritten(tmp_path, before).splitlines()[4].startswith("    # mesh-migrate: ExternalTaskMarker on c_up (team c)")
+    (tmp_path / "dags/a/down.py").write_text(before)
+    result = run(tmp_path, before, remove_markers=True)
+    assert result.changes == ()
+    [manual] = result.manual
+    assert manual.why.startswith("a mapped ExternalTaskMarker (.partial().expand()): replace it by hand")
+
+
+def test_an_import_after_code_is_replaced_where_it_stands(tmp_path):
+    """An import that follows a sys.path edit may need it: the new one takes its place."""
+    before = src('''
+        import sys
+
+        sys.path.insert(0, "/opt/airflow/shared")
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    result = run(tmp_path, before)
+    [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
+    assert change.after == before.replace("from airflow.sensors.external_task import", "from mesh_http import")
+
+
+def test_a_subclass_given_to_a_helper_by_its_caller_is_rewritten_where_it_is_defined(tmp_path):
+    helper = "def build(cls, dag_id):\n    return cls(task_id=f'wait_{dag_id}', external_dag_id=dag_id)\n"
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        from lib.build import build
+
+
+        class Late(ExternalTaskSensor):
+            pass
+
+
+        with DAG("a_down") as dag:
+            build(Late, "b_up")
+    ''')
+    extra = {"dags/lib/__init__.py": "", "dags/lib/build.py": helper}
+    after = rewritten(tmp_path, before, extra=extra)
+    assert after == before.replace("from airflow.sensors.external_task import ExternalTaskSensor\n\nfrom lib.build import build\n", "\nfrom lib.build import build\nfrom mesh_http import ExternalTaskSensor\n")

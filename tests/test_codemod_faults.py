@@ -5,6 +5,7 @@ Every case runs the real command line on a real git repository in tmp_path.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from rich.console import Console
 
 from mesh_migrate.analysis import analyze
 from mesh_migrate.cli import main
+from mesh_migrate.codemod.cli import EXIT_FILES_FAILED, run_codemod_command
 from mesh_migrate.codemod.runner import run_codemod
 from mesh_migrate.extract.runner import ExtractOptions
 
@@ -51,16 +54,15 @@ with DAG("b_two") as b_two:
 """
 MIXED_AFTER = """\
 from airflow import DAG
-from airflow.sensors.external_task import ExternalTaskSensor
-from airflow.providers.http.sensors.http import HttpSensor
-from mesh_http import dag_run_state
+
+from mesh_http import ExternalTaskSensor
 
 with DAG("a_one") as a_dag:
-    HttpSensor(task_id="a_waits_c", http_conn_id="airflow_c", endpoint="api/v1/dags/c_up/dagRuns", request_params={"execution_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "execution_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"}, response_check=dag_run_state())
+    ExternalTaskSensor(task_id="a_waits_c", external_dag_id="c_up")
 
 with DAG("b_one") as b_dag:
     ExternalTaskSensor(task_id="b_waits_b", external_dag_id="b_two")
-    HttpSensor(task_id="b_waits_c", http_conn_id="airflow_c", endpoint="api/v1/dags/c_up/dagRuns", request_params={"execution_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "execution_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"}, response_check=dag_run_state())
+    ExternalTaskSensor(task_id="b_waits_c", external_dag_id="c_up")
 
 with DAG("b_two") as b_two:
     pass
@@ -128,14 +130,33 @@ def test_several_teams_report_each_teams_rewrites(tmp_path):
 
 
 def test_a_file_edited_after_the_analysis_is_never_rewritten_at_stale_places(tmp_path):
-    root = mixed_repo(tmp_path / "repo")
+    marker = MIXED.replace("    pass\n", '    ExternalTaskMarker(task_id="clear", external_dag_id="c_up")\n').replace(
+        "import ExternalTaskSensor", "import ExternalTaskMarker, ExternalTaskSensor")
+    root = committed(tmp_path / "repo", {"mesh.yaml": MESH, "dags/c/up.py": UPSTREAM, "dags/mixed.py": marker})
     analysis = analyze(root, options=OPTIONS)
-    # Another operator now stands where the analysis saw b's cross-team sensor.
-    edited = MIXED.replace('ExternalTaskSensor(task_id="b_waits_c", external_dag_id="c_up")', 'BashOperator(task_id="b_echo", bash_command="x")')
+    # Another, longer call now starts where the analysis saw b's marker.
+    edited = marker.replace('ExternalTaskMarker(task_id="clear", external_dag_id="c_up")', 'ExternalTaskMarker(task_id="clear", external_dag_id="c_up", external_task_id="x")')
     (root / "dags/mixed.py").write_text(edited)
-    result = run_codemod(analysis, "b")
-    assert result.changes == ()
-    assert [(m.span.line, m.why) for m in result.manual] == [(9, "the call here has no external_dag_id: analyze again, or rewrite by hand")]
+    result = run_codemod(analysis, "b", remove_markers=True)
+    assert [(m.span.line, m.why) for m in result.manual] == [(12, "no call spans 12:4 as the analysis saw it: the file changed since; analyze again")]
+    [change] = [c for c in result.changes if c.path == "dags/mixed.py"]
+    assert "ExternalTaskMarker(task_id=\"clear\"" in change.after, "the marker stays as it is"
+
+
+def test_a_file_that_fails_is_reported_and_the_run_goes_on(tmp_path):
+    """A file that cannot be read any more fails with its message; the others are written,
+    and the status says some files failed."""
+    other = MIXED.replace('"a_one"', '"a_two"').replace('"b_one"', '"b_three"').replace('"b_two"', '"b_four"')
+    root = committed(tmp_path / "repo", {"mesh.yaml": MESH, "dags/c/up.py": UPSTREAM, "dags/mixed.py": MIXED, "dags/other.py": other})
+    analysis = analyze(root, options=OPTIONS)
+    (root / "dags/other.py").write_bytes(b"# caf\xe9\n" + other.encode())
+    out, err = Console(file=io.StringIO(), no_color=True, width=400), Console(file=io.StringIO(), no_color=True, width=400)
+    status = run_codemod_command(root, ("a",), False, "apply", True, False, lambda _: analysis, False, out, err)
+    report = err.file.getvalue()
+    assert status == EXIT_FILES_FAILED == 3, report
+    assert "failed dags/other.py: cannot read: 'utf-8' codec can't decode byte 0xe9" in report
+    assert "manual dags/other.py:5: sensor a_waits_c on c_up (c): dags/other.py could not be rewritten: cannot read" in report
+    assert (root / "dags/mixed.py").read_text() == MIXED_AFTER
 
 
 # ---- the module the rewritten calls import -------------------------------------------------
@@ -169,7 +190,7 @@ def test_a_rerun_recreates_a_missing_helper_module_and_check_reports_it_meanwhil
     check = CliRunner().invoke(main, ["check", str(root), "--format", "json", "--no-cache"])
     assert check.exit_code == 1, check.output
     findings = [(f["code"], f["file"], f["line"], f["team"]) for f in json.loads(check.output)["findings"]]
-    assert findings == [("MM403", "dags/mixed.py", 4, "a")]
+    assert findings == [("MM403", "dags/mixed.py", 3, "a")]
 
     again = codemod(root, "--team", "a", "--apply")
     assert again.exit_code == 0, again.output
@@ -314,12 +335,12 @@ with DAG("a_one") as a_dag:  # café
 """
 ONE_SENSOR_AFTER = """\
 from airflow import DAG
-from airflow.providers.http.sensors.http import HttpSensor
-from mesh_http import dag_run_state
+
+from mesh_http import ExternalTaskSensor
 
 with DAG("a_one") as a_dag:  # café
 
-    HttpSensor(task_id="a_waits_c", http_conn_id="airflow_c", endpoint="api/v1/dags/c_up/dagRuns", request_params={"execution_date_gte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}", "execution_date_lte": "{{ (dag_run.logical_date or dag_run.run_after).isoformat() }}"}, response_check=dag_run_state())
+    ExternalTaskSensor(task_id="a_waits_c", external_dag_id="c_up")
 """
 # BOM, line break, the last line's break, and whether a page break (form feed) replaces the blank line before the DAG
 LAYOUTS = {

@@ -31,6 +31,8 @@ def test_built_wheel_carries_the_rule_pack_and_analyzes_from_elsewhere(tmp_path)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)], check=True, capture_output=True)
     assert (target / "mesh_migrate" / "rules" / "airflow.yaml").is_file()
     assert (target / "mesh_migrate" / "rules" / "mesh_http.py").is_file()
+    packages = {p.parent.relative_to(ROOT) for p in (ROOT / "mesh_migrate").rglob("__init__.py")}
+    assert {p for p in packages if not (target / p / "__init__.py").is_file()} == set()  # setup.cfg lists each package
     for asset in ("site.css", "site.js"):  # the review site's own files
         assert (target / "mesh_migrate" / "render" / "site" / "assets" / asset).is_file()
     elsewhere = tmp_path / "elsewhere"

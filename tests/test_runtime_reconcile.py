@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -92,3 +94,22 @@ def test_a_database_that_is_not_airflows_is_one_line(tmp_path):
         db.execute("CREATE TABLE notes (text)")
     assert errors(tmp_path, f"sqlite:///{other}") == (2, [f"error: sqlite:///{other}: not an Airflow metadata database (no table alembic_version)"])
     assert errors(tmp_path, f"sqlite:///{other}", "--since", "soon")[0] == 2
+
+
+def test_airflow_2_records_no_sensor_or_trigger_of_the_providers_standard_classes():
+    standard = DependencyFact("sensor", "up", "down", "down", "wait", SourceSpan("dags/a.py", 5), operator="airflow.providers.standard.sensors.external_task.ExternalTaskSensor")
+    core = DependencyFact("trigger", "down", "up", "down", "kick", SourceSpan("dags/a.py", 7), operator="airflow.operators.trigger_dagrun.TriggerDagRunOperator")
+    facts = RepoFacts(".", ("dags/a.py",), dags=(dag("up"), dag("down")), dependencies=(standard, core))
+    on_2 = reconcile(facts, runtime([rdag("up"), rdag("down")], []))
+    assert on_2.statuses == (None, "not_seen")
+    on_3 = reconcile(facts, replace(runtime([rdag("up"), rdag("down")], []), airflow_version="3.1.8", schema_revision="509b94a1042d"))
+    assert on_3.statuses == ("not_seen", "not_seen")
+
+
+def test_a_postgresql_server_that_refuses_is_one_line(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, lines = errors(tmp_path, f"postgresql://reader:secret@127.0.0.1:{port}/airflow")
+    assert code == 2 and len(lines) == 1
+    assert lines[0].startswith(f"error: postgresql://reader:***@127.0.0.1:{port}/airflow: ") and "secret" not in lines[0]

@@ -4,7 +4,6 @@ on the databases a real Airflow 2 and 3 made (skipped without it, as in test_run
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -83,16 +82,9 @@ def test_sizing_in_mesh_yaml_is_read_and_validated_with_lines_all_at_once(tmp_pa
 
 
 @pytest.mark.runtime
-@pytest.mark.parametrize("airflow_major", [2, 3], ids=["airflow2", "airflow3"])
-def test_cli_sizes_the_fixture_from_the_real_database(tmp_path, airflow_major):
-    db = REPO / "build" / f"runtime-airflow{airflow_major}.db"
-    if not db.is_file():
-        message = f"{db} is missing: run make runtime-db"
-        if os.environ.get("MESH_RUNTIME_DB") == "required":
-            pytest.fail(message)
-        pytest.skip(message)
-    out = tmp_path / "out"
-    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", f"sqlite:///{db}", "--since", "30d", "--no-cache"]
+def test_cli_sizes_the_fixture_from_the_real_database(runtime_database, cache_args):
+    """The JSON's rows against its monolith row; the Markdown and the chart: test_runtime_db's report."""
+    args = ["analyze", str(REPO / "fixtures" / "skyflow"), "--airflow-db", runtime_database.url, "--since", "30d", *cache_args]
     result = CliRunner().invoke(main, args + ["--format", "json"])
     assert result.exit_code == 0, result.output
     sizing = json.loads(result.output)["runtime"]["sizing"]
@@ -101,7 +93,3 @@ def test_cli_sizes_the_fixture_from_the_real_database(tmp_path, airflow_major):
     assert sum(t["task_hours_per_day"] for t in teams) == pytest.approx(sizing["monolith"]["task_hours_per_day"], abs=0.01)
     assert sum(t["task_runs_per_day"] for t in teams) == pytest.approx(sizing["monolith"]["task_runs_per_day"], abs=0.01)
     assert all(t["worker_slots"] >= t["peak_concurrency"] for t in teams)
-    assert CliRunner().invoke(main, args + ["--out", str(out)]).exit_code == 0
-    assert "## Size of each team's instance" in (out / "summary.md").read_text()
-    assert "## Size of the team's instance" in (out / "plans" / "pricing.md").read_text()
-    ET.fromstring((out / "sizing.svg").read_text())

@@ -42,6 +42,19 @@ def test_a_team_page_shows_the_codemods_own_diff(skyflow, skyflow_site):
     assert "HttpSensor" in page and 'class="add"' in page and 'class="del"' in page
 
 
+def test_a_team_page_lists_its_connections_and_the_roles_it_grants(skyflow, skyflow_site):
+    paths = site_paths(skyflow.ownership.teams, skyflow.facts.files)
+    plans = {p.team: p for p in skyflow.plans}
+    fraud = (skyflow_site / paths.teams["fraud"]).read_text()
+    (conn,) = plans["fraud"].connections
+    assert 'id="connections"' in fraud and html.escape(f"{conn.env_var}='{conn.env_value()}'", quote=True) in fraud
+    assert "auth_backends" in fraud and f"<code>{conn.role}</code>" in fraud
+    finance = (skyflow_site / paths.teams["finance"]).read_text()
+    assert "access/finance.json" in finance
+    for grant in plans["finance"].grants:
+        assert f"<code>{grant.role}</code>" in finance and f"<code>{grant.user}</code>" in finance
+
+
 def test_the_overview_has_waves_the_graph_cycles_and_findings(skyflow, skyflow_site):
     page = (skyflow_site / "index.html").read_text()
     assert page.count('<li id="wave-') == len(skyflow.graph.waves)

@@ -20,13 +20,13 @@ CODES: dict[str, Code] = {
     c.code: c
     for c in (
         Code("MM101", "cross-team-sensor", "cross-team sensor", "error",
-             "Rewrite it into an HTTP sensor on the other team's instance: mesh-migrate codemod PATH --team TEAM --diff."),
+             "Point it at mesh_http's ExternalTaskSensor, which polls the other team's instance: mesh-migrate codemod PATH --team TEAM --diff."),
         Code("MM102", "cross-team-trigger", "cross-team trigger", "error",
-             "Rewrite it into an HTTP call that starts the DAG run on the other instance: mesh-migrate codemod PATH --team TEAM --diff."),
+             "Point it at mesh_http's TriggerDagRunOperator, which starts the DAG run on the other instance: mesh-migrate codemod PATH --team TEAM --diff."),
         Code("MM103", "cross-team-marker", "cross-team marker", "error",
              "An ExternalTaskMarker cannot clear tasks on another instance: remove it, or agree a replacement with the other team."),
         Code("MM104", "cross-team-dataset", "cross-team dataset", "error",
-             "Datasets do not cross instances: poll the producer's REST API, or have the producer post an asset event over HTTP."),
+             "Dataset events do not cross instances by themselves: the codemod, run for the producing team, makes the producing task post them to the consuming instance."),
         Code("MM105", "cross-team-custom-dependency", "cross-team custom dependency", "error",
              "A company sensor from a rule pack: replace it by an HTTP check on the other team's instance."),
         Code("MM106", "cross-team-cloud-resource", "cross-team cloud resource", "error",
@@ -41,6 +41,10 @@ CODES: dict[str, Code] = {
              "Airflow loads only one DAG per id: rename one of them."),
         Code("MM403", "missing-helper-module", "missing helper module", "error",
              "The module the rewritten calls import is gone: restore it from git, or rerun the codemod with --apply to write it again."),
+        Code("MM501", "dependency-not-seen-at-runtime", "dependency not seen at runtime", "warning",
+             "The metadata database (check --airflow-db) has no such edge: remove the dependency if it is dead, fix the DAG that never parsed, or suppress it where Airflow cannot record it."),
+        Code("MM502", "runtime-only-dependency", "runtime-only dependency", "error",
+             "Airflow recorded an edge of this DAG that the static analysis does not see, so no plan accounts for it: name the other DAG literally, or add a rule for the operator that makes it."),
         Code(UNUSED_SUPPRESSION, "unused-suppression", "unused suppression", "warning",
              "The comment suppresses nothing on its line: remove it, or the codes that no longer apply."),
     )

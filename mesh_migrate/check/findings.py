@@ -75,7 +75,7 @@ def collect(analysis: Analysis, repo: str = ".") -> tuple[Finding, ...]:
     return tuple(sorted(found, key=sort_key))
 
 
-def _dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
+def dependency_fingerprint(dep: DependencyFact, other_dag: str) -> str:
     """What makes a dependency this one: not where it is written."""
     return fingerprint(dep.kind, dep.dag, dep.task_group, dep.task_id, other_dag, dep.dataset)
 
@@ -101,14 +101,15 @@ def _dependencies(analysis: Analysis, repo: str) -> Iterator[Finding]:
         if not link.cross_team or is_migrated(dep):
             continue
         automatic, why = is_automatic(dep)
-        fix = f"mesh-migrate codemod {repo} --team {link.holder_team} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
+        fixer = link.other_team if dep.kind == "dataset" else link.holder_team  # the producer posts the events
+        fix = f"mesh-migrate codemod {repo} --team {fixer} --diff rewrites it" if automatic else f"migrate it by hand: {why}"
         yield Finding(
             KIND_CODES.get(dep.kind, CUSTOM_CODE),
             dep.span.path,
             dep.span.line,
             f"{_describe(link)}; {fix}",
             link.holder_team,
-            _dependency_fingerprint(dep, link.other_dag),
+            dependency_fingerprint(dep, link.other_dag),
         )
 
 
@@ -155,7 +156,7 @@ def _dangling(analysis: Analysis) -> Iterator[Finding]:
             continue  # the codemod's HTTP calls name DAGs that live on other instances
         task = f" {dep.task_id!r}" if dep.task_id else ""
         message = f"{dep.kind}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
-        yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, _dependency_fingerprint(dep, link.other_dag))
+        yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, dependency_fingerprint(dep, link.other_dag))
 
 
 def _duplicates(analysis: Analysis) -> Iterator[Finding]:

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 from ..analysis import Analysis
 from .baseline import BaselineEntry, apply_baseline
 from .findings import Finding, collect, missing_helper_module, sort_key
+from .runtime import runtime_findings
 from .suppress import apply_suppressions, read_suppressions
 
 
@@ -78,7 +79,7 @@ def run_check(
 ) -> CheckResult:
     """Suppressions and the baseline are per file and per key, so limiting to SCOPE first changes no verdict."""
     in_scope = [path for path in analysis.facts.files if path in scope]
-    found = [f for f in collect(analysis, repo) if f.file in scope]
+    found = [f for f in (*collect(analysis, repo), *runtime_findings(analysis)) if f.file in scope]
     found += missing_helper_module(analysis, in_scope, repo)
     kept = apply_suppressions(found, read_suppressions(analysis.root, in_scope))
     findings = tuple(sorted(kept, key=sort_key))

@@ -77,7 +77,7 @@ def commit_message(result: CodemodResult) -> str:
     for rewrite in result.rewrites:
         lines.append(f"- {rewrite.span}: {rewrite.kind} {', '.join(t for t in rewrite.task_ids if t)} -> {rewrite.description}")
     if result.created:
-        lines.append(f"- added {', '.join(result.created)} (shared helpers of the rewritten calls)")
+        lines.append(f"- added {', '.join(result.created)} (the module the rewritten code imports, and what it reads)")
     if result.manual:
         lines += ["", f"Left as manual work ({len(result.manual)}): see the team's split plan."]
     return "\n".join(lines) + "\n"

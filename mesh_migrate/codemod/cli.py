@@ -15,7 +15,8 @@ from ..yamlio import ConfigError
 from .branches import GitError, is_dirty, make_branch, matches_head, repository_of, untracked_among
 from .runner import CodemodResult, FileChange, WriteFailed, WriteRefused, apply_changes, run_codemod
 
-EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+# Documented in the README and in `codemod --help`.
+EXIT_OK, EXIT_CHANGES, EXIT_ERROR, EXIT_FILES_FAILED = 0, 1, 2, 3
 
 
 def run_codemod_command(
@@ -52,8 +53,10 @@ def run_codemod_command(
             if not allow_dirty:
                 _guard_in_place(root, result.changes)
             apply_changes(root, result.changes)
-        if not quiet:
+        if not quiet or result.errors:
             _report(err, result, action)
+        if result.errors:
+            return EXIT_FILES_FAILED
         if action == "check":
             return EXIT_CHANGES if result.changes else EXIT_OK
         return EXIT_OK
@@ -117,6 +120,10 @@ def _branches(root: Path, teams: list[str], remove_markers: bool, analyze: Calla
                 status = EXIT_ERROR
         if made.result is not None and made.result.manual:
             out.print(f"  {len(made.result.manual)} items left as manual work (see the team's plan)", markup=False)
+        for error in made.result.errors if made.result is not None else ():
+            out.print(f"  failed {error.span.path}: {error.why}", markup=False)
+            if status == EXIT_OK:
+                status = EXIT_FILES_FAILED
     return status
 
 
@@ -135,13 +142,16 @@ def _report(console, result: CodemodResult, action: str) -> None:
     for team in result.teams:
         rewrites = [r for r in result.rewrites if r.team == team]
         manual = [m for m in result.manual if m.team == team]
-        files = {r.span.path for r in rewrites}
+        files = {change.path for change in result.changes if any(r.team == team for r in change.rewrites)}
         console.print(f"{team}: {verb} {len(rewrites)} calls in {len(files)} files; {len(manual)} left as manual work", markup=False)
         for rewrite in rewrites:
             console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
         for item in manual:
             console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
     for path in result.created:
-        console.print(f"{'would create' if planned else 'created'} {path} (the functions the rewritten calls use)", markup=False)
-    for error in result.errors:
-        console.print(f"error {error.span}: {error.why}", markup=False)
+        console.print(f"{'would create' if planned else 'created'} {path}", markup=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+    for outcome in result.files:
+        if outcome.status in ("refused", "failed"):
+            console.print(f"{outcome.status} {outcome.path}: {outcome.message}", markup=False)

@@ -1,24 +1,67 @@
-"""The module of functions the rewritten calls import (`mesh_http`): where it lives, who imports it.
+"""The module the rewritten files import (`mesh_http`): where it lives, who imports it.
 
-It is one module per repository, written by the codemod before any file that imports it.
+It is one module per repository, written by the codemod before any file that imports it,
+with the registry beside it. It goes into an import root that Airflow does not parse for
+DAGs; when every import root is a DAGs folder, that folder's .airflowignore lists it, so
+the scheduler does not parse it in every loop.
 `check` reports files importing it while it is missing, since Airflow cannot load them.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TypeGuard
 
 from ..facts import SourceSpan
 from ..layout import Layout
 
+AIRFLOWIGNORE = ".airflowignore"
+
+
+@dataclass(frozen=True)
+class Placement:
+    folder: str  # relative to the repository; "" is its root
+    ignored_by: str | None  # the .airflowignore that must list the module, if in a DAGs folder
+
+    def path(self, name: str) -> str:
+        return f"{self.folder}/{name}" if self.folder else name
+
+
+def placement(layout: Layout | None) -> Placement:
+    """The first import root that is no DAGs folder; else the first one, with its ignore file."""
+    if layout is None or not layout.import_roots:
+        return Placement("", AIRFLOWIGNORE)
+    outside = layout.code_roots()
+    if outside:
+        return Placement(outside[0].path, None)
+    root = layout.import_roots[0]
+    dags = layout.dags_folder_of(root.path)
+    ignore_folder = dags.path if dags is not None else root.path
+    return Placement(root.path, f"{ignore_folder}/{AIRFLOWIGNORE}" if ignore_folder else AIRFLOWIGNORE)
+
 
 def helper_path(layout: Layout | None, module: str) -> str:
-    """The module's file, relative to the repository: in the first import root."""
-    folder = layout.python_paths[0] if layout is not None and layout.python_paths else "."
-    name = module.replace(".", "/") + ".py"
-    return name if folder in ("", ".") else f"{folder}/{name}"
+    """The module's file, relative to the repository."""
+    return placement(layout).path(module.replace(".", "/") + ".py")
+
+
+def ignore_pattern(module_file: str) -> str:
+    """The module's line in .airflowignore. A bare file name reads the same in both syntaxes:
+    as a regexp it is searched in each relative path (its dots match themselves too), as a
+    glob it matches the file in any folder."""
+    return module_file.rpartition("/")[2]
+
+
+def with_ignored(text: str, pattern: str) -> str:
+    """TEXT of an .airflowignore that lists PATTERN (TEXT itself when it does already)."""
+    lines = text.splitlines()
+    if pattern in (line.strip() for line in lines):
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    separator = "" if not text or text.endswith(("\n", "\r")) else newline
+    return f"{text}{separator}{pattern}{newline}"
 
 
 def import_line(data: bytes, module: str) -> int | None:

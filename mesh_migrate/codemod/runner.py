@@ -1,24 +1,32 @@
-"""The codemod use case: choose a team's call sites, rewrite each file, check, diff or write."""
+"""The codemod use case: choose a team's changes, rewrite each file, check, diff or write.
+
+As LibCST's codemod runner does, every file ends in one result (rewritten, refused with a
+reason, failed with a message, or unchanged) and the run goes on with the next file.
+"""
 
 from __future__ import annotations
 
 import ast
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 from ..analysis import Analysis
+from ..extract.modules import ModuleFinder
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
-from .helper_module import helper_path, importers
-from .sites import Manual, Site, manual_for, select_sites
+from ..rewrite_rules import ReplacedClass
+from .helper_module import helper_path, ignore_pattern, importers, placement, with_ignored
+from .reach import Reach
+from .registry import build_registry, registry_text
+from .sites import CallSite, Manual, ReferenceNeed, manual_for, select
 from .templates import Templates, load_templates
-from .transform import Unfaithful, rewrite_source
+from .transform import Outcome, Unfaithful, rewrite_source
 
-
-# The rewrites of these kinds call functions of the helper module.
-HELPED_KINDS = ("sensor", "trigger")
+REWRITTEN, REFUSED, FAILED, UNCHANGED = "rewritten", "refused", "failed", "unchanged"
+HELPED_KINDS = ("sensor", "trigger", "dataset")  # rewrites that use the helper module
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,19 @@ class FileChange:
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be rewritten at all; it is left unchanged."""
+    """A file that could not be rewritten at all; it is left unchanged, the run goes on."""
 
     span: SourceSpan
     why: str
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file the codemod looked at."""
+
+    path: str
+    status: str  # REWRITTEN | UNCHANGED | REFUSED (left unchanged, with the reason) | FAILED (with the message)
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,8 @@ class CodemodResult:
     changes: tuple[FileChange, ...]
     manual: tuple[Manual, ...]
     errors: tuple[FileError, ...]
+    files: tuple[FileResult, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def rewrites(self) -> tuple[Rewrite, ...]:
@@ -83,35 +102,46 @@ class WriteFailed(Exception):
     """The system refused a write (read-only, full disk); the message says what was written before."""
 
 
-@dataclass(frozen=True)
-class _FileOutcome:
-    change: FileChange | None
-    manual: tuple[Manual, ...]
-    error: FileError | None
-
-
 def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -> CodemodResult:
     """What the codemod would change for TEAMS: pure, writes nothing."""
     teams = tuple(dict.fromkeys(teams))
-    templates = load_templates(analysis.rules, _repository(analysis))
-    by_file: dict[str, list[Site]] = defaultdict(list)
+    root = _repository(analysis)
+    templates = load_templates(analysis.rules, root)
+    python_paths = analysis.layout.python_paths if analysis.layout is not None else tuple(analysis.config.python_paths or ())
+    reach = Reach(root, python_paths)
+    first_party = _first_party(root, python_paths, templates.helper_module)
+    calls: dict[str, list[CallSite]] = defaultdict(list)
+    needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
     for team in teams:
-        sites, left = select_sites(analysis, team)
-        manual += left
-        for site in sites:
-            by_file[site.path].append(site)
+        chosen = select(analysis, team, templates.rules, reach)
+        manual += chosen.manual
+        needs += chosen.needs
+        for site in chosen.calls:
+            calls[site.path].append(site)
+    classes_of = _classes_by_file(root, needs)
+    outcomes: dict[str, Outcome] = {}
     changes: list[FileChange] = []
     errors: list[FileError] = []
-    for path, file_sites in sorted(by_file.items()):
-        outcome = _rewrite_file(analysis, path, file_sites, templates, remove_markers)
-        manual += outcome.manual
-        changes += [outcome.change] if outcome.change else []
-        errors += [outcome.error] if outcome.error else []
-    helper = _helper_change(analysis, templates, changes)
-    if helper is not None:
-        changes.insert(0, helper)  # written first: a file never imports a module not yet there
-    return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors))
+    files: list[FileResult] = []
+    for path in sorted(set(calls) | set(classes_of)):
+        classes = list(classes_of.get(path, {}).values())
+        result, outcome, after, before = _rewrite_file(root, path, calls.get(path, []), classes, templates, remove_markers, first_party)
+        files.append(result)
+        if result.status == FAILED:
+            errors.append(FileError(SourceSpan(path, 0), result.message))
+            continue
+        if outcome is not None:
+            outcomes[path] = outcome
+            manual += [_refused(site, dep, why) for site, why in outcome.refused for dep in site.dependencies]
+        if after is not None and before is not None and after != before:
+            changes.append(FileChange(path, before, after, _call_rewrites(outcome)))
+    reference_rewrites, left = _resolve(needs, outcomes, {r.path: r for r in files}, templates.helper_module)
+    manual += left
+    changes = _attach(changes, reference_rewrites)
+    notes: list[str] = []
+    changes[:0] = _support_files(analysis, templates, teams, changes, notes)
+    return CodemodResult(teams, tuple(changes), tuple(sorted(set(manual), key=lambda m: (m.span, m.what))), tuple(errors), tuple(files), tuple(notes))
 
 
 def _repository(analysis: Analysis) -> Path:
@@ -121,44 +151,154 @@ def _repository(analysis: Analysis) -> Path:
     return analysis.root
 
 
-def _rewrite_file(analysis: Analysis, path: str, sites: list[Site], templates: Templates, remove_markers: bool) -> _FileOutcome:
+def _first_party(root: Path, python_paths: tuple[str, ...], helper: str) -> Callable[[str], bool]:
+    """Whether a top-level module name is the repository's own (isort's first party)."""
+    finder = ModuleFinder(root, list(python_paths))
+    helper_top = helper.partition(".")[0]
+    return lambda top: top == helper_top or finder.find(top) is not None
+
+
+def _classes_by_file(root: Path, needs: list[ReferenceNeed]) -> dict[str, dict[str, ReplacedClass]]:
+    """The files to point at the drop-in classes: those of each need's reach that name the
+    class (a cheap look at the text: the others are not parsed), else its fallback's."""
+    texts: dict[str, str] = {}
+
+    def names(path: str, replaced: ReplacedClass) -> bool:
+        if path not in texts:
+            try:
+                texts[path] = (root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                texts[path] = ""
+        return replaced.name in texts[path] or any(q.rpartition(".")[2] in texts[path] for q in replaced.replaces)
+
+    found: dict[str, dict[str, ReplacedClass]] = defaultdict(dict)
+    for need in needs:
+        naming = [p for p in need.files if names(p, need.replaced)] or [p for p in need.fallback if names(p, need.replaced)]
+        for path in naming or need.files[:1]:
+            found[path][need.replaced.name] = need.replaced
+    return found
+
+
+def _rewrite_file(
+    root: Path, path: str, sites: list[CallSite], classes: list[ReplacedClass], templates: Templates, remove_markers: bool, first_party: Callable[[str], bool]
+) -> tuple[FileResult, Outcome | None, str | None, str | None]:
     try:
-        before = (_repository(analysis) / path).read_bytes().decode("utf-8")
+        before = (root / path).read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"cannot read: {exc}"))
+        return FileResult(path, FAILED, f"cannot read: {exc}"), None, None, None
     try:
-        after, outcome = rewrite_source(before, sites, analysis.rules, templates, remove_markers)
+        after, outcome = rewrite_source(before, sites, classes, templates, remove_markers, first_party)
     except Unfaithful as exc:
-        return _FileOutcome(None, (), FileError(SourceSpan(path, 0), f"{exc}; left unchanged"))
-    manual = tuple(manual_for(s.team, d, _named(d), s.other_team, why) for s, why in outcome.refused for d in s.dependencies)
+        return FileResult(path, REFUSED, f"{exc}; left unchanged"), None, None, None
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not end the run (as LibCST's runner)
+        return FileResult(path, FAILED, f"the rewrite failed ({type(exc).__name__}: {exc}); left unchanged"), None, None, None
     if after == before:
-        return _FileOutcome(None, manual, None)
+        reason = outcome.unreachable or "; ".join(why for _, why in outcome.refused)
+        return FileResult(path, REFUSED if reason else UNCHANGED, reason), outcome, None, None
     try:
         ast.parse(after.encode())  # bytes: Python reads a BOM as it reads the file
     except SyntaxError as exc:  # never write a file that does not parse
-        return _FileOutcome(None, manual, FileError(SourceSpan(path, exc.lineno or 0), f"the rewrite would not parse ({exc.msg}); left unchanged"))
-    rewrites = tuple(
-        Rewrite(s.team, s.first.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), s.other_team, description)
+        return FileResult(path, FAILED, f"the rewrite would not parse at line {exc.lineno} ({exc.msg}); left unchanged"), None, None, None
+    return FileResult(path, REWRITTEN), outcome, after, before
+
+
+def _call_rewrites(outcome: Outcome | None) -> tuple[Rewrite, ...]:
+    if outcome is None:
+        return ()
+    return tuple(
+        Rewrite(s.team, s.span, s.kind, tuple(d.task_id or "" for d in s.dependencies), ", ".join(s.other_teams), description)
         for s, description in outcome.applied
+        if not description.startswith("already ")
     )
-    return _FileOutcome(FileChange(path, before, after, rewrites), manual, None)
 
 
-def _named(dep) -> str:
-    return dep.target if dep.source == dep.dag else dep.source
+def _resolve(needs: list[ReferenceNeed], outcomes: dict[str, Outcome], results: dict[str, FileResult], helper: str) -> tuple[dict[str, list[Rewrite]], list[Manual]]:
+    """Each sensor or trigger: rewritten where a file of its reach now names the drop-in class."""
+    rewrites: dict[str, list[Rewrite]] = defaultdict(list)
+    manual: list[Manual] = []
+    for need in needs:
+        dep, name = need.dependency, need.replaced.name
+        where = next((p for p in need.files + need.fallback if name in (outcomes[p].references if p in outcomes else ())), None)
+        if where is not None:
+            how = "its file's import" if where == dep.span.path else f"the reference in {where}"
+            description = f"{helper}.{name} through {how}: routes {need.other_dag} ({need.other_team}) at run time"
+            rewrites[where].append(Rewrite(need.team, dep.span, dep.kind, (dep.task_id or "",), need.other_team, description))
+            continue
+        manual.append(manual_for(need.team, dep, need.other_dag, need.other_team, _why_not(need, outcomes, results)))
+    return rewrites, manual
 
 
-def _helper_change(analysis: Analysis, templates: Templates, changes: list[FileChange]) -> FileChange | None:
-    """The module the rewritten calls import, when it is missing (a customised one is kept):
-    for new rewrites, and for files that import it already (a rerun repairs a lost one)."""
+def _why_not(need: ReferenceNeed, outcomes: dict[str, Outcome], results: dict[str, FileResult]) -> str:
+    for path in need.files + need.fallback:
+        result = results.get(path)
+        if result is not None and result.status == FAILED:
+            return f"{path} could not be rewritten: {result.message}"
+        outcome = outcomes.get(path)
+        if outcome is not None and outcome.unreachable:
+            return f"{path}: {outcome.unreachable}"
+        if result is not None and result.status == REFUSED and result.message:
+            return f"{path}: {result.message}"
+    short = need.replaced.replaces[0].rpartition(".")[2]
+    files = ", ".join(need.files[:3]) + (" ..." if len(need.files) > 3 else "")
+    return (
+        f"{need.dependency.operator} is reached through code the codemod cannot rewrite (no import of {short} in {files}): "
+        f"import it by name from {need.replaced.replaces[0].rpartition('.')[0]} where the task is built"
+    )
+
+
+def _attach(changes: list[FileChange], rewrites: dict[str, list[Rewrite]]) -> list[FileChange]:
+    out = []
+    for change in changes:
+        extra = tuple(sorted(rewrites.get(change.path, []), key=lambda r: (r.span, r.task_ids)))
+        out.append(FileChange(change.path, change.before, change.after, change.rewrites + extra) if extra else change)
+    return out
+
+
+def _refused(site: CallSite, dep, why: str) -> Manual:
+    if site.kind == "dataset":  # the producer's task: the other end is the consuming DAG
+        item = manual_for(site.team, dep, dep.target, ", ".join(site.other_teams), why)
+        return replace(item, span=site.span)
+    return manual_for(site.team, dep, dep.target if dep.source == dep.dag else dep.source, ", ".join(site.other_teams), why)
+
+
+def _support_files(analysis: Analysis, templates: Templates, teams: tuple[str, ...], changes: list[FileChange], notes: list[str]) -> list[FileChange]:
+    """The helper module, the team's registry beside it, and the .airflowignore line when it
+    sits in a DAGs folder: written first, so no file imports a module not yet there."""
     root = _repository(analysis)
-    path = helper_path(analysis.layout, templates.helper_module)
-    if (root / path).exists():
-        return None
-    rewritten = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
-    if rewritten or importers(root, analysis.facts.files, templates.helper_module):
-        return FileChange(path, "", templates.helper_source, ())
-    return None
+    place = placement(analysis.layout)
+    module_file = helper_path(analysis.layout, templates.helper_module)
+    helped = any(r.kind in HELPED_KINDS for change in changes for r in change.rewrites)
+    everywhere = importers(root, analysis.facts.files, templates.helper_module)
+    if not (helped or everywhere):
+        return []
+    out: list[FileChange] = []
+    if not (root / module_file).exists():  # a customised module is kept
+        out.append(FileChange(module_file, "", templates.helper_source, ()))
+    if len(teams) == 1:
+        # The team's registry follows mesh.yaml on every run (a team that moves off the
+        # monolith changes it), as long as the team's code uses the helper module.
+        owned = {d.span.path for d in analysis.facts.dags if analysis.ownership.of(d).team == teams[0]}
+        if helped or any(span.path in owned for span in everywhere):
+            out += _text_change(root, place.path(templates.rules.registry), registry_text(build_registry(analysis, teams[0])))
+    else:
+        notes.append(f"{templates.rules.registry} is written per team: run the codemod for one team, or with --branch")
+    if place.ignored_by is not None:
+        path = place.ignored_by
+        before = _read(root / path)
+        out += _text_change(root, path, with_ignored(before, ignore_pattern(module_file)))
+    return out
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _text_change(root: Path, path: str, text: str) -> list[FileChange]:
+    before = _read(root / path)
+    return [] if before == text else [FileChange(path, before, text, ())]
 
 
 def apply_changes(root: Path, changes: tuple[FileChange, ...]) -> list[Path]:

@@ -1,4 +1,13 @@
-"""Which calls of a team the codemod rewrites, and which it leaves as manual work (and why)."""
+"""What the codemod changes for a team, and what it leaves as manual work (and why).
+
+Two kinds of change:
+- a *reference*: a cross-team sensor or trigger is built from Airflow's class somewhere (in
+  the DAG file, a shared helper, a `functools.partial`, a subclass); the file holding that
+  reference is pointed at the helper module's drop-in class, which routes at run time;
+- a *call site*, keyed by its whole span: an ExternalTaskMarker (commented, or replaced with
+  --remove-markers), and a task producing a dataset that another instance consumes (it gets
+  the hook that posts the dataset event there).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +15,46 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..analysis import Analysis
-from ..config import Instance
 from ..facts import DependencyFact, SourceSpan
-from ..plan import instance_for, is_automatic, is_migrated
-
-REWRITTEN_KINDS = ("sensor", "trigger", "marker")
+from ..plan import is_migrated
+from ..rewrite_rules import ReplacedClass, RewriteRules
+from .reach import Reach
+from .registry import instance_name
 
 
 @dataclass(frozen=True)
-class Site:
-    """One call in the team's code that creates cross-team dependencies (one per loop item)."""
+class CallSite:
+    """One call rewritten in place."""
 
-    team: str  # the team whose code holds the call
-    path: str
-    line: int
-    column: int  # the call's start, in UTF-8 bytes as the analysis reports it
-    kind: str
+    team: str  # the team whose branch gets the change
+    span: SourceSpan  # the whole call, as the analysis reports it (columns in UTF-8 bytes)
+    kind: str  # "marker" | "dataset"
     dependencies: tuple[DependencyFact, ...]
-    other_team: str
-    instance: Instance  # the other team's instance, which the rewritten call reaches
+    other_teams: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return self.span.path
 
     @property
     def first(self) -> DependencyFact:
         return self.dependencies[0]
+
+
+@dataclass(frozen=True)
+class ReferenceNeed:
+    """A cross-team sensor or trigger, the drop-in class it needs, and the files that may
+    hold the reference to Airflow's class (the file that builds it first)."""
+
+    team: str
+    dependency: DependencyFact
+    other_dag: str
+    other_team: str
+    replaced: ReplacedClass
+    files: tuple[str, ...]
+    # Where else to look when no file of `files` names the class (a helper given the class
+    # by its caller): the calling file and what it imports.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,44 +66,78 @@ class Manual:
     task_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Selection:
+    calls: tuple[CallSite, ...]
+    needs: tuple[ReferenceNeed, ...]
+    manual: tuple[Manual, ...]
+
+
 def manual_for(team: str, dep: DependencyFact, other_dag: str, other_team: str | None, why: str) -> Manual:
     label = f"{dep.kind} {dep.task_id}" if dep.task_id and dep.kind != "dataset" else dep.kind
     return Manual(team, f"{label} on {other_dag} ({other_team})", dep.span, why, dep.task_id)
 
 
-def team_files(analysis: Analysis, team: str) -> set[str]:
-    return {dag.span.path for dag in analysis.facts.dags if analysis.ownership.of(dag).team == team}
-
-
-def select_sites(analysis: Analysis, team: str) -> tuple[list[Site], list[Manual]]:
-    """The calls of TEAM to rewrite, and the cross-team ones left to do by hand (with why)."""
-    owned = team_files(analysis, team)
-    by_place: dict[tuple[str, int, int], list] = defaultdict(list)
-    for link in analysis.graph.links:
-        if link.holder_team == team:
-            span = link.dependency.span
-            by_place[(span.path, span.line, span.column)].append(link)
-    sites: list[Site] = []
+def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> Selection:
+    """TEAM's changes: the references and call sites to rewrite, and the manual work left."""
+    calls: list[CallSite] = []
+    needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
-    for (path, line, column), links in sorted(by_place.items()):
-        crossing = [l for l in links if l.cross_team and not is_migrated(l.dependency)]
-        if not crossing:
+    markers: dict[SourceSpan, list] = defaultdict(list)
+    for link in analysis.graph.links:
+        dep = link.dependency
+        if link.holder_team != team or not link.cross_team or is_migrated(dep) or dep.kind == "dataset":
             continue
-        first = crossing[0].dependency
-        why = None
-        if first.kind not in REWRITTEN_KINDS:
-            why = is_automatic(first)[1]
-        elif first.kind != "marker":
-            why = next((why for ok, why in (is_automatic(l.dependency) for l in crossing) if not ok), None)
-        teams = {l.other_team for l in crossing}
-        if why is None and (len(crossing) != len(links) or len(teams) != 1):
-            why = "one call creates dependencies within the team and on other teams, or on several teams: split it by hand"
-        if why is None and path not in owned:
-            why = "the file defines no DAG of this team"
-        if why is not None:
-            manual += [manual_for(team, l.dependency, l.other_dag, l.other_team, why) for l in crossing]
+        if dep.kind == "marker":
+            if dep.via is not None:
+                manual.append(manual_for(team, dep, link.other_dag, link.other_team, f"built by a helper in {dep.via}: comment or remove the marker there by hand"))
+            else:
+                markers[dep.span].append(link)
             continue
-        other = teams.pop()
-        instance, _ = instance_for(other, analysis.config)
-        sites.append(Site(team, path, line, column, first.kind, tuple(l.dependency for l in crossing), other, instance))
-    return sites, manual
+        replaced = rules.replacement_of(dep.operator)
+        if replaced is None:
+            manual.append(manual_for(team, dep, link.other_dag, link.other_team, _no_drop_in(dep, rules)))
+            continue
+        assert link.other_team is not None  # a cross-team link has both teams
+        start = dep.via.path if dep.via is not None else dep.span.path
+        files = (start,) if dep.direct else reach.closure(start)
+        fallback = tuple(f for f in reach.closure(dep.span.path) if f not in files) if not dep.direct and start != dep.span.path else ()
+        needs.append(ReferenceNeed(team, dep, link.other_dag, link.other_team, replaced, files, fallback))
+    for span, links in sorted(markers.items()):
+        others = tuple(sorted({l.other_team for l in links if l.other_team}))
+        calls.append(CallSite(team, _whole(span, links), "marker", tuple(l.dependency for l in links), others))
+    calls += _dataset_sites(analysis, team)
+    return Selection(tuple(calls), tuple(needs), tuple(manual))
+
+
+def _whole(span: SourceSpan, links: list) -> SourceSpan:
+    """The span with its end, which equal spans of other links may lack."""
+    return max((l.dependency.span for l in links), key=lambda s: (s.end_line, s.end_column), default=span)
+
+
+def _no_drop_in(dep: DependencyFact, rules: RewriteRules) -> str:
+    if dep.kind in ("sensor", "trigger"):
+        return f"{dep.operator} has no drop-in class in {rules.helper_module}: add it to rewrites.classes of the rule pack, or rewrite the call by hand"
+    return f"custom dependency {dep.operator}: {rules.helper_module} has no drop-in class for it; replace it by hand"
+
+
+def _dataset_sites(analysis: Analysis, team: str) -> list[CallSite]:
+    """TEAM's tasks producing a dataset that a DAG on another instance consumes."""
+    config, ownership = analysis.config, analysis.ownership
+    here = instance_name(team, config)
+    producers: dict[SourceSpan, list] = defaultdict(list)
+    for link in analysis.graph.links:
+        dep = link.dependency
+        if dep.kind != "dataset" or dep.via is None or not link.cross_team or ownership.team_of_id(dep.source) != team:
+            continue
+        if instance_name(link.holder_team, config) != here:
+            producers[dep.via].append(link)
+    return [
+        CallSite(team, _producer_span(links), "dataset", tuple(l.dependency for l in links), tuple(sorted({l.holder_team for l in links if l.holder_team})))
+        for _, links in sorted(producers.items())
+    ]
+
+
+def _producer_span(links: list) -> SourceSpan:
+    spans = [l.dependency.via for l in links if l.dependency.via is not None]
+    return max(spans, key=lambda s: (s.end_line, s.end_column))

@@ -1,44 +1,27 @@
-"""Rewriting the selected calls of one file with libcst, so everything else stays byte for byte.
+"""Rewriting one file with libcst, so everything outside the changes stays byte for byte.
 
-One function per rewrite (sensor, trigger, marker) builds the new call from the original's
-arguments: the arguments the new operator shares with the old one are the original nodes,
-comments and formatting included; new arguments take the original's layout.
+Two passes over the file: the call sites (markers, dataset producers), found by their whole
+span, then the references to Airflow's classes that the helper module replaces. New
+imports join their isort section (see imports.py).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from string import Template
-from typing import TypeGuard
+from typing import Callable, Mapping, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ..extract.modules import source_lines
-from ..rulepack import RulePack
-from .dates import Untranslatable, shifted_date
-from .sites import Site
+from ..rewrite_rules import ReplacedClass
+from .imports import add_from_import, dotted
+from .references import Unreachable, drop_unused_module_imports, rewrite_references
+from .sites import CallSite
 from .templates import Templates
 
-SENSOR_ONLY = {
-    "external_dag_id", "external_task_id", "external_task_ids", "external_task_group_id", "allowed_states",
-    "failed_states", "skipped_states", "execution_delta", "execution_date_fn", "check_existence", "poll_interval",
-}
-TRIGGER_ONLY = {"trigger_dag_id", "conf", "trigger_run_id", "logical_date", "execution_date", "deferrable"}
-TRIGGER_WAITING = {"wait_for_completion", "poke_interval", "allowed_states", "failed_states"}
-TRIGGER_UNTRANSLATED = {"reset_dag_run", "skip_when_already_exists", "python_callable", "fail_when_dag_is_paused", "run_after", "note"}
 MARKER_ONLY = {"external_dag_id", "external_task_id", "execution_date", "logical_date", "recursion_depth"}
-# Which new argument takes over from a removed one (and the comment that followed it).
-SUCCESSORS = {
-    "external_dag_id": "endpoint", "trigger_dag_id": "endpoint", "conf": "data",
-    "execution_delta": "request_params", "execution_date_fn": "request_params",
-    "external_task_id": "response_check", "external_task_ids": "response_check",
-    "external_task_group_id": "response_check", "allowed_states": "response_check",
-    "failed_states": "response_check", "skipped_states": "response_check",
-}
+TASK_DECORATOR_NAMES = ("task",)  # `@task`, `@task(...)`, `@task.python(...)` and friends
 
 
 class Refused(Exception):
@@ -47,61 +30,43 @@ class Refused(Exception):
 
 @dataclass
 class Outcome:
-    applied: list[tuple[Site, str]] = field(default_factory=list)
-    refused: list[tuple[Site, str]] = field(default_factory=list)
+    applied: list[tuple[CallSite, str]] = field(default_factory=list)
+    refused: list[tuple[CallSite, str]] = field(default_factory=list)
+    references: set[str] = field(default_factory=set)  # the helper's classes now referenced
+    unreachable: str | None = None  # why the references could not be rewritten
 
 
 def code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def literal(value: object) -> str:
-    return json.dumps(value)
+Place = tuple[int, int, int, int]  # start line, start column, end line, end column (characters)
 
 
-def interpolate(template: str, values: dict[str, cst.BaseExpression | str]) -> str:
-    """Source code for a template with ${name} placeholders filled by Python expressions
-    (or plain strings): one string literal when everything is literal, else a concatenation."""
-    pieces: list[tuple[bool, str]] = []  # (is_literal, text or code)
-    rest = template
-    while "${" in rest:
-        before, _, after = rest.partition("${")
-        name, _, rest = after.partition("}")
-        pieces.append((True, before))
-        value = values[name]
-        if isinstance(value, str):
-            pieces.append((True, value))
-        elif isinstance(value, cst.SimpleString) and "\\" not in value.value:
-            text = value.evaluated_value
-            assert isinstance(text, str), "sites are chosen for DAG ids that are strings, never bytes"
-            pieces.append((True, text))
-        else:
-            inner = code(value)
-            simple = isinstance(value, (cst.Name, cst.Attribute, cst.Subscript, cst.Call, cst.FormattedString, cst.SimpleString))
-            pieces.append((False, inner if simple else f"({inner})"))
-    pieces.append((True, rest))
-    merged: list[tuple[bool, str]] = []
-    for is_literal, text in pieces:
-        if is_literal and merged and merged[-1][0]:
-            merged[-1] = (True, merged[-1][1] + text)
-        elif not (is_literal and text == ""):
-            merged.append((is_literal, text))
-    return " + ".join(literal(text) if is_literal else text for is_literal, text in merged) or literal("")
-
-
-class CallRewriter(VisitorBasedCodemodCommand):
+class CallRewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, context: CodemodContext, source: str, sites: list[Site], rules: RulePack, templates: Templates, remove_markers: bool):
-        super().__init__(context)
-        self.rules = rules
+    def __init__(self, source: str, sites: Sequence[CallSite], templates: Templates, remove_markers: bool):
+        super().__init__()
         self.templates = templates
         self.remove_markers = remove_markers
         lines = source_lines(source)
         # The analysis reports columns in UTF-8 bytes; libcst in characters.
-        self.sites = {(s.line, _char_column(lines, s.line, s.column)): s for s in sites}
+        self.sites: dict[Place, CallSite] = {}
+        self.by_start: dict[tuple[int, int], CallSite] = {}  # sites whose end the analysis did not give
+        for site in sites:
+            s = site.span
+            start = (s.line, _char_column(lines, s.line, s.column))
+            if s.end_line:
+                self.sites[(*start, s.end_line, _char_column(lines, s.end_line, s.end_column))] = site
+            else:
+                self.by_start[start] = site
         self.outcome = Outcome()
         self.statement_comments: list[list[str]] = []
+        self.imports: list[tuple[str, str]] = []  # (module, name) the new code uses
+        self.unbound: set[str] = set()  # names the rewritten calls no longer use
+        self.decorators: dict[str, CallSite] = {}  # task functions whose decorator gets the hook
+        self.matched: set[int] = set()  # id() of the sites found in the file
 
     # ---- statements: where a kept marker gets its comment ------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -114,191 +79,200 @@ class CallRewriter(VisitorBasedCodemodCommand):
         return updated.with_changes(leading_lines=[*updated.leading_lines, *new]) if new else updated
 
     # ---- calls ---------------------------------------------------------------------
+    def place_unended(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+        """Sites known by their start only: the outermost call starting there."""
+        if not self.by_start:
+            return
+        ends: dict[tuple[int, int], tuple[int, int]] = {}
+        for node, where in positions.items():
+            if isinstance(node, cst.Call):
+                start, end = (where.start.line, where.start.column), (where.end.line, where.end.column)
+                if start in self.by_start and end > ends.get(start, (0, 0)):
+                    ends[start] = end
+        for start, end in ends.items():
+            self.sites[(*start, *end)] = self.by_start.pop(start)
+
+    def _site(self, original: cst.Call) -> CallSite | None:
+        where = self.get_metadata(PositionProvider, original)
+        return self.sites.get((where.start.line, where.start.column, where.end.line, where.end.column))
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        position = self.get_metadata(PositionProvider, original).start
-        site = self.sites.get((position.line, position.column))
+        site = self._site(original)
         if site is None:
             return updated
-        # The analysis already resolved the callee through the imports (aliases included)
-        # and only selects direct calls of the operator, so position identifies the call.
         try:
-            if site.kind == "sensor":
-                new, description = self.sensor(site, updated)
-            elif site.kind == "trigger":
-                new, description = self.trigger(site, updated)
+            if site.kind == "dataset":
+                new, description = self.dataset(site, updated)
             else:
                 new, description = self.marker(site, updated)
-        except (Refused, Untranslatable) as reason:
+        except Refused as reason:
+            self.matched.add(id(site))
             self.outcome.refused.append((site, str(reason)))
             return updated
-        if new is not updated:
-            RemoveImportsVisitor.remove_unused_import_by_node(self.context, original)
+        self.matched.add(id(site))
         self.outcome.applied.append((site, description))
         return new
 
-    def _arguments(self, call: cst.Call, naming: str | None = None) -> dict[str, cst.Arg]:
-        """The keyword arguments; NAMING, the one that names the other DAG, must be one of them."""
-        by_name: dict[str, cst.Arg] = {}
-        for arg in call.args:
-            if arg.star or arg.keyword is None:
-                raise Refused("positional or ** arguments: rewrite by hand")
-            by_name[arg.keyword.value] = arg
-        if naming is not None and naming not in by_name:
-            # Not the call the analysis saw at this place: the file changed since.
-            raise Refused(f"the call here has no {naming}: analyze again, or rewrite by hand")
-        return by_name
-
-    def sensor(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
-        t = self.templates
-        args = self._arguments(call, "external_dag_id")
-        api = t.sensor_api.get(site.instance.api_version)
-        if api is None:
-            raise Refused(f"no sensor template for API version {site.instance.api_version}")
-        dep = site.first
-        date = t.date_expression(shifted_date(t.date_base, dep.argument("execution_delta"), dep.argument("execution_date_fn")))
-        states: dict[str, str] = {k: code(args[k].value) for k in ("allowed_states", "failed_states", "skipped_states") if k in args}
-        params = {api.date_from: literal(date), api.date_to: literal(date)}
-        task_level = [k for k in ("external_task_id", "external_task_ids", "external_task_group_id") if k in args and code(args[k].value) != "None"]
-        if task_level:
-            endpoint = interpolate(api.task_endpoint, {"dag_id": args["external_dag_id"].value})
-            params.update({k: literal(v) for k, v in api.task_params.items()})
-            key = task_level[0]
-            if key == "external_task_id":
-                check_args = {"task_ids": f"[{code(args[key].value)}]"}
-            elif key == "external_task_ids":
-                check_args = {"task_ids": code(args[key].value)}
-            else:
-                check_args = {"task_group_id": code(args[key].value)}
-            check = t.task_check
-            what = f"tasks {code(args[key].value)}"
-        else:
-            endpoint = interpolate(api.dag_endpoint, {"dag_id": args["external_dag_id"].value})
-            check, check_args, what = t.dag_check, {}, "the DAG run"
-        check_args.update(states)
-        self._need(t.sensor_operator)
-        self._need(f"{t.helper_module}.{check}")
-        new_args = {
-            "http_conn_id": literal(site.instance.http_conn_id),
-            "endpoint": endpoint,
-            "request_params": dict_code(params, argument_indent(call)),
-            "response_check": f"{check}(" + ", ".join(f"{k}={v}" for k, v in check_args.items()) + ")",
-        }
-        if "check_existence" in args and code(args["check_existence"].value) == "True":
-            new_args["response_error_codes_allowlist"] = "[]"  # a missing DAG fails, as check_existence did
-        name = t.sensor_operator.rsplit(".", 1)[1]
-        new = _rebuild(call, name, SENSOR_ONLY, new_args)
-        return new, f"HttpSensor on {what} of {site.first.source} via {site.instance.http_conn_id} (Airflow {site.instance.api_version} REST API)"
-
-    def trigger(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
-        t = self.templates
-        args = self._arguments(call, "trigger_dag_id")
-        untranslated = sorted(set(args) & TRIGGER_UNTRANSLATED)
-        if untranslated:
-            raise Refused(f"{', '.join(untranslated)} has no HTTP equivalent: rewrite by hand")
-        api = t.trigger_api.get(site.instance.api_version)
-        if api is None:
-            raise Refused(f"no trigger template for API version {site.instance.api_version}")
-        waiting = "wait_for_completion" in args and code(args["wait_for_completion"].value) != "False"
-        body_args = {"conf": code(args["conf"].value)} if "conf" in args else {}
-        body_args["api_version"] = str(site.instance.api_version)
-        for key in ("logical_date", "execution_date"):
-            if key in args:
-                body_args["logical_date"] = code(args[key].value)
-        run_id: cst.BaseExpression | str = args["trigger_run_id"].value if "trigger_run_id" in args else t.run_id
-        if waiting or "trigger_run_id" in args:
-            body_args["dag_run_id"] = code(run_id) if not isinstance(run_id, str) else literal(run_id)
-        dag = args["trigger_dag_id"].value
-        new_args = {
-            "http_conn_id": literal(site.instance.http_conn_id),
-            "endpoint": interpolate(api.endpoint, {"dag_id": dag}),
-            "method": literal("POST"),
-            "headers": '{"Content-Type": "application/json"}',
-            "data": f"{t.body}(" + ", ".join(f"{k}={v}" for k, v in body_args.items()) + ")",
-        }
-        self._need(f"{t.helper_module}.{t.body}")
-        removed = set(TRIGGER_ONLY) | ({"wait_for_completion"} if not waiting else set())
-        if waiting:
-            new_args["run_endpoint"] = interpolate(api.run_endpoint, {"dag_id": dag, "run_id": run_id})
-            self._need(f"{t.helper_module}.{t.waiting_operator}")
-            name = t.waiting_operator
-        else:
-            removed |= TRIGGER_WAITING
-            self._need(t.trigger_operator)
-            name = t.trigger_operator.rsplit(".", 1)[1]
-        new = _rebuild(call, name, removed, new_args)
-        how = " and waits for the run" if waiting else ""
-        return new, f"{name} POSTing a run of {site.first.target}{how} via {site.instance.http_conn_id} (Airflow {site.instance.api_version} REST API)"
-
-    def marker(self, site: Site, call: cst.Call) -> tuple[cst.Call, str]:
+    def marker(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
         t = self.templates
         if not self.remove_markers:
-            text = Template(t.marker_comment).safe_substitute(dag_id=site.first.target, team=site.other_team)
+            text = t.marker_comment(site.first.target, ", ".join(site.other_teams))
             if self.statement_comments:
                 self.statement_comments[-1].append(f"# {text}")
             return call, f"kept ExternalTaskMarker on {site.first.target}, with a comment (--remove-markers replaces it)"
-        self._arguments(call)
-        self._need(t.marker_replacement)
-        name = t.marker_replacement.rsplit(".", 1)[1]
-        return _rebuild(call, name, MARKER_ONLY, {}), f"replaced ExternalTaskMarker on {site.first.target} by {name} (clearing cannot cross instances)"
+        if _partial_of(call) is not None:
+            raise Refused("a mapped ExternalTaskMarker (.partial().expand()): replace it by hand, EmptyOperator takes none of its arguments")
+        if not _arguments_by_keyword(call):
+            raise Refused("positional or ** arguments: replace the marker by hand")
+        module, _, name = t.rules.marker_replacement.rpartition(".")
+        if isinstance(call.func, cst.Name):
+            self.unbound.add(call.func.value)
+        elif isinstance(call.func, cst.Attribute):
+            self.unbound.add(dotted(call.func).partition(".")[0])
+        else:
+            raise Refused("the marker class is not called by name: replace it by hand")
+        self.imports.append((module, name))
+        return _rebuild(call, name, MARKER_ONLY), f"replaced ExternalTaskMarker on {site.first.target} by {name} (clearing cannot cross instances)"
 
-    def _need(self, qualified: str) -> None:
-        module, _, name = qualified.rpartition(".")
-        AddImportsVisitor.add_needed_import(self.context, module, name)
+    def dataset(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
+        rules = self.templates.rules
+        keyword, hook = rules.hook_keyword, rules.hook_function
+        target = _partial_of(call) or call
+        given = next((a for a in target.args if a.keyword is not None and a.keyword.value == keyword), None)
+        uris = ", ".join(sorted({d.dataset for d in site.dependencies if d.dataset}))
+        teams = ", ".join(site.other_teams)
+        if given is not None:
+            if _is_hook_call(given.value, hook):
+                return call, f"already posts {uris} to {teams}"
+            raise Refused(f"the task already has {keyword}={code(given.value)}: call {rules.helper_module}.{hook}() from it by hand")
+        if any(a.star == "**" for a in target.args):
+            raise Refused(f"** arguments may hold {keyword}: add {keyword}={hook}() by hand")
+        if not _passes_outlets(target) and isinstance(call.func, cst.Name):
+            # A call of a @task function: the decorator takes the hook.
+            self.decorators[call.func.value] = site
+            return call, f"{hook}() posts {uris} to {teams}"
+        if not _passes_outlets(target):
+            raise Refused(f"the producing task is built by {code(call.func)}: add {keyword}={hook}() where its outlets are set")
+        self.imports.append((rules.helper_module, hook))
+        new_target = _with_keyword(target, keyword, f"{hook}()")
+        new = _replace_partial(call, new_target) if target is not call else new_target
+        return new, f"{hook}() posts {uris} to {teams}"
+
+    # ---- @task(...) decorators of producing task functions (a second pass) ----------
+    def hook_decorator(self, updated: cst.FunctionDef) -> cst.FunctionDef:
+        site = self.decorators.pop(updated.name.value, None)
+        if site is None:
+            return updated
+        rules = self.templates.rules
+        keyword, hook = rules.hook_keyword, rules.hook_function
+        for index, decorator in enumerate(updated.decorators):
+            expression = decorator.decorator
+            callee = expression.func if isinstance(expression, cst.Call) else expression
+            if dotted(callee).partition(".")[0] not in TASK_DECORATOR_NAMES:
+                continue
+            if isinstance(expression, cst.Call):
+                given = next((a for a in expression.args if a.keyword is not None and a.keyword.value == keyword), None)
+                if given is not None:
+                    if not _is_hook_call(given.value, hook):
+                        self._refuse_decorated(site, f"the task already has {keyword}={code(given.value)}: call {rules.helper_module}.{hook}() from it by hand")
+                    return updated
+                new_expression: cst.BaseExpression = _with_keyword(expression, keyword, f"{hook}()")
+            else:
+                new_expression = cst.Call(func=expression, args=[_keyword_arg(keyword, f"{hook}()")])
+            self.imports.append((rules.helper_module, hook))
+            decorators = list(updated.decorators)
+            decorators[index] = decorator.with_changes(decorator=new_expression)
+            return updated.with_changes(decorators=decorators)
+        self._refuse_decorated(site, f"the producing task function {updated.name.value} has no @task decorator here: add {keyword}={hook}() by hand")
+        return updated
+
+    def _refuse_decorated(self, site: CallSite, why: str) -> None:
+        self.outcome.applied = [(s, d) for s, d in self.outcome.applied if s is not site]
+        self.outcome.refused.append((site, why))
+
+    def finish(self) -> None:
+        """Sites not found (the file changed since the analysis) and task functions not
+        defined in this file (their decorator is elsewhere) are refused."""
+        for site in [*self.sites.values(), *self.by_start.values()]:
+            if id(site) not in self.matched:
+                where = f"{site.span.line}:{site.span.column}"
+                self.outcome.refused.append((site, f"no call spans {where} as the analysis saw it: the file changed since; analyze again"))
+        rules = self.templates.rules
+        for name, site in self.decorators.items():
+            self._refuse_decorated(site, f"{name} is not defined in this file: add {rules.hook_keyword}={rules.hook_function}() to its @task decorator by hand")
+        self.decorators.clear()
 
 
-def argument_indent(call: cst.Call) -> str | None:
-    """The indentation of a call's arguments when they stand one per line, else None."""
-    for arg in call.args:
-        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            return arg.comma.whitespace_after.last_line.value
-    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-        return call.whitespace_before_args.last_line.value
+class _Decorators(cst.CSTTransformer):
+    """The decorators of the task functions whose calls produce a cross-team dataset."""
+
+    def __init__(self, rewriter: CallRewriter):
+        super().__init__()
+        self.rewriter = rewriter
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        return self.rewriter.hook_decorator(updated)
+
+
+def _arguments_by_keyword(call: cst.Call) -> bool:
+    return all(arg.keyword is not None and not arg.star for arg in call.args)
+
+
+def _partial_of(call: cst.Call) -> cst.Call | None:
+    """In `Op.partial(...).expand(...)`, the partial call: it takes the unmapped arguments."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("expand", "expand_kwargs") and isinstance(func.value, cst.Call):
+        inner = func.value
+        if isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "partial":
+            return inner
     return None
 
 
-def dict_code(items: dict[str, str], indent: str | None) -> str:
-    """A dict literal: on one line, or one entry per line when the call is laid out so."""
-    if indent is None:
-        return "{" + ", ".join(f"{literal(k)}: {v}" for k, v in items.items()) + "}"
-    inner = indent + "    "
-    return "{\n" + "".join(f"{inner}{literal(k)}: {v},\n" for k, v in items.items()) + indent + "}"
+def _replace_partial(call: cst.Call, partial: cst.Call) -> cst.Call:
+    assert isinstance(call.func, cst.Attribute)
+    return call.with_changes(func=call.func.with_changes(value=partial))
 
 
-def _rebuild(call: cst.Call, name: str, removed: set[str], new_args: dict[str, str]) -> cst.Call:
-    """The call with another callee, `removed` arguments dropped and `new_args` inserted
-    where the first dropped one stood, in the layout of the original arguments."""
+def _passes_outlets(call: cst.Call) -> bool:
+    return any(a.keyword is not None and a.keyword.value == "outlets" for a in call.args)
+
+
+def _is_hook_call(value: cst.BaseExpression, hook: str) -> bool:
+    return isinstance(value, cst.Call) and dotted(value.func).rpartition(".")[2] == hook
+
+
+def _keyword_arg(keyword: str, value: str) -> cst.Arg:
+    return cst.Arg(value=cst.parse_expression(value), keyword=cst.Name(keyword), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+
+
+def _with_keyword(call: cst.Call, keyword: str, value: str) -> cst.Call:
+    """CALL with one more keyword argument at the end, in the layout of the others."""
     args = list(call.args)
-    dropped = [i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value in removed]
-    at = dropped[0] if dropped else len(args)
-    separator = next((a.comma for a in args if isinstance(a.comma, cst.Comma)), cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    equal = next((a.equal for a in args if a.keyword is not None), cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    commas = {key: separator for key in new_args}
-    for index in dropped:  # a comment after a removed argument moves to the one replacing it
-        old = args[index]
-        successor = SUCCESSORS.get(old.keyword.value) if old.keyword is not None else None  # dropped: keyword arguments
-        if successor in commas and commas[successor] is separator and _has_comment(old.comma):
-            commas[successor] = old.comma
-    fresh = [
-        cst.Arg(value=cst.parse_expression(text), keyword=cst.Name(key), equal=equal, comma=commas[key])
-        for key, text in new_args.items()
-    ]
-    kept_before = [a for i, a in enumerate(args[:at]) if i not in dropped]
-    kept_after = [a for i, a in enumerate(args[at:], start=at) if i not in dropped]
-    result = kept_before + fresh + kept_after
-    for index in range(len(result) - 1):
-        if not isinstance(result[index].comma, cst.Comma):
-            result[index] = result[index].with_changes(comma=separator)
-    if result:
-        result[-1] = result[-1].with_changes(comma=args[-1].comma if args else cst.MaybeSentinel.DEFAULT)
-    return call.with_changes(func=cst.Name(name), args=result)
-
-
-def _has_comment(comma: cst.Comma | cst.MaybeSentinel) -> TypeGuard[cst.Comma]:
-    return (
-        isinstance(comma, cst.Comma)
-        and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace)
-        and comma.whitespace_after.first_line.comment is not None
+    if not args:
+        return call.with_changes(args=[_keyword_arg(keyword, value)])
+    last = args[-1]
+    between = next((a.comma for a in args[:-1] if isinstance(a.comma, cst.Comma)), None)
+    if between is None:  # a single argument: its line layout comes from the open parenthesis
+        opened = call.whitespace_before_args
+        between = cst.Comma(whitespace_after=opened if isinstance(opened, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" "))
+    equal = last.equal if last.keyword is not None else cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    new = cst.Arg(
+        value=cst.parse_expression(value),
+        keyword=cst.Name(keyword),
+        equal=equal,
+        comma=last.comma,  # a trailing comma stays trailing
+        whitespace_after_arg=last.whitespace_after_arg,
     )
+    args[-1] = last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace(""))
+    return call.with_changes(args=[*args, new])
+
+
+def _rebuild(call: cst.Call, name: str, removed: set[str]) -> cst.Call:
+    """The call with another callee and the REMOVED arguments dropped, layout kept."""
+    args = [a for a in call.args if not (a.keyword is not None and a.keyword.value in removed)]
+    if args:
+        args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+    return call.with_changes(func=cst.Name(name), args=args)
 
 
 def _char_column(lines: list[str], line: int, byte_column: int) -> int:
@@ -314,7 +288,14 @@ class Unfaithful(Exception):
 BOM = "\ufeff"
 
 
-def rewrite_source(source: str, sites: list[Site], rules: RulePack, templates: Templates, remove_markers: bool) -> tuple[str, Outcome]:
+def rewrite_source(
+    source: str,
+    sites: Sequence[CallSite],
+    classes: Sequence[ReplacedClass],
+    templates: Templates,
+    remove_markers: bool,
+    first_party: Callable[[str], bool],
+) -> tuple[str, Outcome]:
     """The new source of one file and what was (and was not) rewritten in it.
 
     Every character outside the rewritten calls and imports is kept: libcst drops a BOM
@@ -326,11 +307,27 @@ def rewrite_source(source: str, sites: list[Site], rules: RulePack, templates: T
     if not body.startswith(module.code):
         raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
     lost = body[len(module.code):]
-    context = CodemodContext()
-    command = CallRewriter(context, body, sites, rules, templates, remove_markers)
-    new = command.transform_module(module).code
+    rewriter = CallRewriter(body, sites, templates, remove_markers)
+    wrapper = MetadataWrapper(module)
+    rewriter.place_unended(wrapper.resolve(PositionProvider))
+    new = wrapper.visit(rewriter)
+    if rewriter.decorators:
+        new = new.visit(_Decorators(rewriter))
+    rewriter.finish()
+    outcome = rewriter.outcome
+    for module_name, name in dict.fromkeys(rewriter.imports):
+        new = add_from_import(new, module_name, [(name, None)], first_party)
+    if rewriter.unbound:
+        new = drop_unused_module_imports(new, rewriter.unbound)
+    if classes:
+        try:
+            new, references = rewrite_references(new, templates.helper_module, classes, first_party)
+            outcome.references = references.rewritten
+        except Unreachable as reason:
+            outcome.unreachable = str(reason)
+    text = new.code
     newline = module.default_newline
     if not body.startswith(newline):
-        while new.startswith(newline):  # a removed first import leaves the blank lines that followed it
-            new = new[len(newline):]
-    return bom + new + lost, command.outcome
+        while text.startswith(newline):  # a removed first import leaves the blank lines that followed it
+            text = text[len(newline):]
+    return bom + text + lost, outcome

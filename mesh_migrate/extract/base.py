@@ -29,9 +29,10 @@ class InterpreterBase:
     call_depth: int
     steps: int  # work done by the current module-level statement (see MAX_STEPS)
     dag_stack: list[DagObj]
-    group_stack: list[str]
+    group_stack: list[tuple[str, bool]]  # (group id, prefix_group_id), outermost first
     top_line: int  # where the top module's current statement or call is
     top_col: int
+    top_end: tuple[int, int]  # where that statement or call ends
     functions: list[Function]  # the repository functions running, innermost last
     yields: list[list[Any]]  # one list per generator running
     tainted: dict[int, tuple[Any, Unknown]]  # see Evaluator.taint

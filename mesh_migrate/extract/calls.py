@@ -27,6 +27,7 @@ from .values import (
     DagDecorator,
     DagFunction,
     DatasetCondition,
+    DatasetEventHook,
     ExternalRef,
     Function,
     Instance,
@@ -58,6 +59,7 @@ class CallsMixin(InterpreterBase):
     def _eval_Call(self, node: ast.Call, scope: Scope) -> Any:
         if self.in_top_module():
             self.top_line, self.top_col = node.lineno, node.col_offset
+            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
         if isinstance(node.func, ast.Name) and node.func.id == "super":
             return self._super(node, scope)
         func = self.eval(node.func, scope)
@@ -86,6 +88,7 @@ class CallsMixin(InterpreterBase):
         self.rec.call_seen(node)
         if self.in_top_module():  # the arguments' own calls moved it: facts point at this call
             self.top_line, self.top_col = node.lineno, node.col_offset
+            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
         result = self.call(func, args, kwargs, node, arg_nodes)
         if isinstance(result, Unknown) and self.in_top_module() and _looks_like_a_dag(node):
             self.rec.dag_call_unknown(node, result)
@@ -116,16 +119,16 @@ class CallsMixin(InterpreterBase):
             return self.call_dag_function(func, args, kwargs, node)
         if isinstance(func, TaskGroupFunction):
             group_id = func.kwargs.get("group_id", func.function.name)
-            self.group_stack.append(group_id if isinstance(group_id, str) else "?")
+            self.group_stack.append((group_id if isinstance(group_id, str) else "?", func.kwargs.get("prefix_group_id", True) is not False))
             try:
                 self.call_function(func.function, args, kwargs, node)
             finally:
                 self.group_stack.pop()
-            return TaskGroupObj(group_id)
+            return TaskGroupObj(group_id, func.kwargs.get("prefix_group_id", True) is not False)
         if isinstance(func, TaskFunction):
             task_id = func.kwargs.get("task_id", func.function.name)
             return self.rec.task(self, "airflow.decorators.task", task_id, {**func.kwargs, **kwargs}, node, arg_nodes)
-        if isinstance(func, (Function, ClassValue)) and self.rules.dependency_rule(func.qualname):
+        if isinstance(func, (Function, ClassValue)) and (self.rules.dependency_rule(func.qualname) or self.rules.is_dataset_hook(func.qualname)):
             return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
         if isinstance(func, Function):
             return self.call_function(func, args, kwargs, node)
@@ -158,11 +161,13 @@ class CallsMixin(InterpreterBase):
             return TaskDecorator(kwargs)
         if qualname in rules.task_groups:
             group_id = args[0] if args else kwargs.get("group_id")
-            return TaskGroupObj(group_id)
+            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
         if qualname in rules.dataset_callables:
             return self.rec.dataset(args, kwargs, node)
         if qualname in rules.dataset_conditions:
             return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
+        if rules.is_dataset_hook(qualname):
+            return DatasetEventHook()
         if qualname in ("datetime.timedelta", "pendulum.duration"):
             return timedelta_value(args, kwargs, node)
         if qualname == "enum.auto":

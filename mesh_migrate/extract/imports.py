@@ -117,4 +117,7 @@ class ImportsMixin(InterpreterBase):
         sub = self.ws.finder.find(f"{ref.name}.{name}")
         if sub is not None:
             return sub
+        qualname = f"{ref.name}.{name}"
+        if self.rules.dependency_rule(qualname) or self.rules.is_dataset_hook(qualname):
+            return ExternalRef(qualname)  # named by the rule pack: known without following the module
         return unknown_value(node, f"{ref.name}.{name} is not defined statically in the repository")

@@ -21,6 +21,7 @@ from .cloud import CloudGap, CloudUse, cloud_uses, qualname_of
 from .values import (
     DagObj,
     DatasetCondition,
+    DatasetEventHook,
     DatasetObj,
     Instance,
     Opaque,
@@ -72,9 +73,10 @@ class Context(Protocol):
     there (the DAG and task-group stacks, the branches that may not run)."""
 
     dag_stack: list[DagObj]
-    group_stack: list[str]
+    group_stack: list[tuple[str, bool]]
     top_line: int
     top_col: int
+    top_end: tuple[int, int]
     branches: list[tuple[int, int, Any]]
 
     @property
@@ -110,10 +112,10 @@ class Recorder:
     def place(self, ctx: Context, node: ast.expr) -> tuple[SourceSpan, SourceSpan | None]:
         """Where a fact shows in the analyzed file, and where a helper built it (if elsewhere)."""
         if ctx.in_top_module():
-            return SourceSpan(self.path, node.lineno, node.col_offset), None
-        here = SourceSpan(self.path, ctx.top_line, ctx.top_col)
+            return SourceSpan(self.path, node.lineno, node.col_offset, node.end_lineno or 0, node.end_col_offset or 0), None
+        here = SourceSpan(self.path, ctx.top_line, ctx.top_col, *ctx.top_end)
         module = ctx.module.path if ctx.module is not None else self.path
-        return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        return here, SourceSpan(module, getattr(node, "lineno", 0), getattr(node, "col_offset", 0), getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
 
     def unresolved_value(self, what: str, value: Any, span: SourceSpan, fallback: str = "") -> None:
         unknown = first_unknown(value)
@@ -236,9 +238,13 @@ class Recorder:
             dag = dag.attrs["dag"]
         if not isinstance(dag, DagObj):
             dag = ctx.dag_stack[-1] if ctx.dag_stack else None
+        groups: list[str] = []
         if isinstance(task_id, str) and ctx.group_stack:
-            task_id = ".".join([*ctx.group_stack, task_id])
+            task_id, groups = grouped_task_id(ctx.group_stack, task_id)
         task = TaskObj(task_id, dag, operator)
+        if isinstance(dag, DagObj) and isinstance(task_id, str) and ctx.recording:
+            for group in groups:
+                dag.groups.setdefault(group, []).append(task_id)
         if not ctx.recording:
             return task
         self.keywords(ctx, kwargs, node, dag, operator)
@@ -265,9 +271,13 @@ class Recorder:
         owner = kwargs.get("owner")
         if dag is not None and owner is not None:
             dag.owners.append(owner)
+        role = "producer"
+        hook = self.rules.rewrites.hook_keyword if self.rules.rewrites is not None else None
+        if hook is not None and isinstance(kwargs.get(hook), DatasetEventHook):
+            role = "posting producer"  # its events reach the consuming instances
         for uri in _datasets(kwargs.get("outlets")):
             if dag is not None:
-                self.dataset_uses.append(("producer", uri, dag, task_id if isinstance(task_id, str) else None, span))
+                self.dataset_uses.append((role, uri, dag, task_id if isinstance(task_id, str) else None, span))
         if rule is not None:
             self._dependency(rule, task, args, kwargs, arg_nodes, span, via, direct)
 
@@ -387,6 +397,7 @@ class Recorder:
                     tags=tuple(dag.tags),
                     schedule=dag.schedule,
                     tasks=tuple(dict.fromkeys(dag.tasks)),
+                    groups=tuple((group, tuple(dict.fromkeys(ids))) for group, ids in sorted(dag.groups.items())),
                 )
             )
         return facts
@@ -464,3 +475,16 @@ def _datasets(value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [uri for item in value for uri in _datasets(item)]
     return []
+
+
+def grouped_task_id(stack: Sequence[tuple[str, bool]], task_id: str) -> tuple[str, list[str]]:
+    """A task's id inside nested task groups, and the ids of the groups holding it, as Airflow
+    makes them: a group prefixes its children's ids only with prefix_group_id (the default)."""
+    groups: list[str] = []
+    parent: tuple[str, bool] | None = None
+    for group_id, prefix in stack:
+        full = f"{parent[0]}.{group_id}" if parent is not None and parent[1] else group_id
+        groups.append(full)
+        parent = (full, prefix)
+    assert parent is not None
+    return (f"{parent[0]}.{task_id}" if parent[1] else task_id), groups

@@ -56,6 +56,7 @@ class StatementsMixin(InterpreterBase):
             raise BudgetExceeded()
         if self.in_top_module():
             self.top_line, self.top_col = stmt.lineno, stmt.col_offset
+            self.top_end = (stmt.end_lineno or 0, stmt.end_col_offset or 0)
         handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
         if handler is None:
             self.not_followed(stmt)
@@ -292,7 +293,7 @@ class StatementsMixin(InterpreterBase):
                 self.dag_stack.append(value)
                 pushed_dags += 1
             elif isinstance(value, TaskGroupObj):
-                self.group_stack.append(value.group_id if isinstance(value.group_id, str) else "?")
+                self.group_stack.append((value.group_id if isinstance(value.group_id, str) else "?", value.prefix))
                 pushed_groups += 1
             if item.optional_vars is not None:
                 self.assign(item.optional_vars, value, scope)

@@ -167,6 +167,7 @@ class DagObj:
     tags: list[str] = field(default_factory=list)
     schedule: str | None = None
     tasks: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # group id -> the ids of its tasks
     extent: tuple[int, int] | None = None  # lines of a `with` block or @dag function body
     recorded: bool = False
     branch: tuple[tuple[int, int, str], ...] = ()  # the branches that may not run it was made in
@@ -186,6 +187,7 @@ class TaskObj:
 @dataclass(eq=False)
 class TaskGroupObj:
     group_id: Any
+    prefix: bool = True  # prefix_group_id: its tasks' ids start with the group id
 
 
 @dataclass(eq=False)
@@ -241,6 +243,12 @@ class MappedPartial:
     operator: Any  # a qualified name, or a repository operator class
     kwargs: dict[str, Any]
     arg_nodes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DatasetEventHook:
+    """The rule pack's dataset hook (`mesh_http.publish_dataset_events()`): a task given it
+    posts its dataset events to the consuming instances."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from typing import Sequence
 from ..analysis import Analysis
 from ..facts import SourceSpan
 from ..names import file_name
-from ..plan import PlannedDependency, SplitPlan
+from ..access import Grant
+from ..plan import HTTP_PROVIDER, PlannedDependency, SplitPlan
 
 WAVE_POLICY = (
     "Teams nobody waits on move first and the most upstream teams last: when a team leaves, "
@@ -65,11 +66,15 @@ def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
     rows = [[f"`{d.dag_id}`", link(d.span, base), f"{d.source}: {d.reason}" + (f" (also named: {'; '.join(d.overruled)})" if d.overruled else "")] for d in plan.dags]
     out += _table(["DAG", "defined at", "why this team"], rows) if rows else ["None."]
     out += ["", "## Outbound: what we wait on or trigger in other teams", ""]
-    out += ["Each line changes in our code: the codemod rewrites it into an HTTP call to the other team's instance.", ""]
+    out += ["Each sensor or trigger changes in our code: the codemod points it at mesh_http, which reaches the other team's instance over its REST API. For a dataset, the producing task posts the dataset events to our instance.", ""]
     out += _dependency_table(plan.outbound, base, ours_first=True) if plan.outbound else ["None."]
+    out += ["", "## Connections to create", ""]
+    out += connections_markdown(plan)
     out += ["", "## Inbound: who waits on or triggers our DAGs", ""]
-    out += [f"These teams reach our instance through their connection `{plan.instance.http_conn_id}`: give each an API user.", ""]
+    out += [f"These teams reach our instance through their connection `{plan.instance.http_conn_id}`.", ""]
     out += _dependency_table(plan.inbound, base, ours_first=False) if plan.inbound else ["None."]
+    out += ["", "## API access to grant", ""]
+    out += grants_markdown(plan)
     out += ["", "## To provision on our instance", ""]
     if plan.resources:
         rows = [[r.kind, f"`{r.name}`" + (f" ({r.access})" if r.access else ""), _names(r.dags), _names(r.shared_with)] for r in plan.resources]
@@ -95,6 +100,58 @@ def plan_markdown(plan: SplitPlan, base: str = "../../") -> list[str]:
     else:
         out += ["None: every cross-team dependency is rewritten by the codemod."]
     out += ["", "## How to apply", "", "```", f"mesh-migrate codemod . --team {plan.team} --diff     # review", f"mesh-migrate codemod . --team {plan.team} --branch   # branch mesh/{plan.team}", "```", ""]
+    return out
+
+
+def reach(grant: Grant) -> str:
+    """What a calling team does on the granting instance, in words."""
+    parts = []
+    if grant.reads:
+        parts.append("polls " + ", ".join(f"`{d}`" for d in grant.reads))
+    if grant.triggers:
+        parts.append("triggers " + ", ".join(f"`{d}`" for d in grant.triggers))
+    if grant.dataset_events:
+        parts.append("posts dataset events for " + ", ".join(f"`{u}`" for u in grant.dataset_events))
+    return "; ".join(parts)
+
+
+def connections_markdown(plan: SplitPlan) -> list[str]:
+    """The Airflow connections our instance needs, one per instance it calls."""
+    if not plan.connections:
+        return ["None: no DAG of ours waits on, triggers or feeds a dataset of another team."]
+    out = [
+        f"One connection per instance we call, type `http` (provider `{HTTP_PROVIDER}` on our instance). "
+        "The login is the service user that instance creates for us with the role of its `access/<team>.json`; "
+        "its password goes into a secrets backend or the environment, never into code. Until a team leaves the "
+        "monolith, point its connection at the monolith's URL (the monolith loads the same roles).",
+        "",
+    ]
+    rows = [
+        [f"`{c.conn_id}`" + (" (placeholder)" if c.placeholder else ""), c.team, c.url or "URL to be decided", f"Airflow {c.api_version}", f"`{c.login}`", f"`{c.role}`", reach(c.grant)]
+        for c in plan.connections
+    ]
+    out += _table(["connection", "team", "URL", "API", "login", "role there", "we"], rows)
+    out += ["", "As environment variables (JSON form):", "", "```"]
+    out += [f"{c.env_var}='{c.env_value()}'" for c in plan.connections]
+    out += ["```", "", "What each of those instances must allow:", ""]
+    for c in plan.connections:
+        setting, why = c.upstream_auth
+        out.append(f"- {c.team} (Airflow {c.api_version}): " + (f"`{setting}` ({why})" if setting else why))
+    return out
+
+
+def grants_markdown(plan: SplitPlan) -> list[str]:
+    """The roles our instance gives the teams that call it (access/<team>.json)."""
+    if not plan.grants:
+        return ["None: no other team waits on, triggers or feeds our DAGs."]
+    out = [
+        f"`access/{file_name(plan.team)}.json` holds one role per calling team: exactly the DAGs it polls or "
+        "triggers, and dataset events for the datasets it feeds us. Load it once our DAGs are parsed: "
+        "`POST /api/v1/roles` for each role, then one user per team with its role (see the README, Access "
+        "between instances).",
+        "",
+    ]
+    out += _table(["team", "user", "role", "may"], [[g.team, f"`{g.user}`", f"`{g.role}`", reach(g)] for g in plan.grants])
     return out
 
 
@@ -167,6 +224,11 @@ def summary_markdown(analysis: Analysis, base: str = "../") -> list[str]:
     out += [f"- Shared modules imported by several teams (package or vendor them): {len(modules)}"]
     out += [f"  - `{s.name}`: {len(s.teams)} teams" for s in modules]
     out += _identity_findings(analysis)
+    grants = [g for plan in analysis.plans for g in plan.grants]
+    out += [
+        f"- API access between instances: {len(grants)} roles on {len({g.instance_team for g in grants})} instances "
+        f"for {len({g.team for g in grants})} calling teams (`access/<team>.json`; each plan lists the connections to create)"
+    ]
     unowned = [o for o in ownership.by_dag.values() if o.team is None]
     out += [f"- Unowned DAGs: {len(unowned)}"]
     out += [f"  - `{o.dag_id}` ({o.file})" + (f": suggested {o.suggested} ({o.suggestion_reason})" if o.suggested else "") for o in unowned]

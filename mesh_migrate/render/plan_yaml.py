@@ -7,7 +7,8 @@ from typing import Any
 import yaml
 
 from ..facts import SourceSpan
-from ..plan import PlannedDependency, SplitPlan
+from ..access import Grant
+from ..plan import HTTP_PROVIDER, OutboundConnection, PlannedDependency, SplitPlan
 
 PLAN_SCHEMA = "mesh-migrate/plan@1"
 
@@ -34,6 +35,28 @@ def _dependency(item: PlannedDependency) -> dict[str, Any]:
     }
 
 
+def _reach(grant: Grant) -> dict[str, Any]:
+    return {"polls": list(grant.reads), "triggers": list(grant.triggers), "dataset_events": list(grant.dataset_events)}
+
+
+def _connection(conn: OutboundConnection) -> dict[str, Any]:
+    setting, why = conn.upstream_auth
+    return {
+        "conn_id": conn.conn_id,
+        "conn_type": "http",
+        "team": conn.team,
+        "url": conn.url,
+        "api_version": conn.api_version,
+        "placeholder": conn.placeholder,
+        "provider": HTTP_PROVIDER,
+        "login": conn.login,
+        "role": conn.role,
+        "env": {conn.env_var: conn.env_value()},
+        "upstream_api": {"setting": setting, "why": why},
+        **_reach(conn.grant),
+    }
+
+
 def plan_document(plan: SplitPlan) -> dict[str, Any]:
     return {
         "schema": PLAN_SCHEMA,
@@ -50,6 +73,8 @@ def plan_document(plan: SplitPlan) -> dict[str, Any]:
         "dags": [{"dag_id": d.dag_id, "file": _place(d.span), "team_source": d.source, "reason": d.reason} for d in plan.dags],
         "outbound": [_dependency(i) for i in plan.outbound],
         "inbound": [_dependency(i) for i in plan.inbound],
+        "connections": [_connection(c) for c in plan.connections],
+        "access": [{"team": g.team, "user": g.user, "role": g.role, **_reach(g)} for g in plan.grants],
         "provision": [
             {"kind": r.kind, "name": r.name, **({"access": r.access} if r.access else {}), "dags": list(r.dags), "shared_with": list(r.shared_with)}
             for r in plan.resources
@@ -59,5 +84,7 @@ def plan_document(plan: SplitPlan) -> dict[str, Any]:
     }
 
 
-def plan_yaml(plan: SplitPlan) -> str:
-    return yaml.safe_dump(plan_document(plan), sort_keys=False, allow_unicode=True, width=120)
+def plan_yaml(plan: SplitPlan, runtime: dict[str, Any] | None = None, sizing: dict[str, Any] | None = None) -> str:
+    """With --airflow-db, RUNTIME and SIZING (render.runtime, render.sizing) are added as they are."""
+    document = {**plan_document(plan), **({"runtime": runtime} if runtime else {}), **({"sizing": sizing} if sizing else {})}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)

@@ -11,19 +11,20 @@ from pathlib import Path
 from ..analysis import Analysis
 from ..fsutil import describe, naming, staged_folder, write_atomic
 from ..names import file_name
+from .access import access_json
 from .document import analysis_document
 from .iam import iam_terraform, iam_yaml
 from .graphs import RenderUnavailable, dag_dot, node_link_json, render, team_dot
 from .markdown import plan_markdown, summary_markdown
 from .plan_yaml import plan_yaml
-from .runtime import plan_runtime_markdown
-from .sizing import plan_sizing_markdown, summary_sizing_markdown
+from .runtime import plan_runtime_document, plan_runtime_markdown, summary_runtime_markdown
+from .sizing import plan_sizing_document, plan_sizing_markdown, summary_sizing_markdown
 from .sizing_svg import sizing_svg
 from .site import write_site
 
 
 # What a report folder holds: it is replaced as a whole, so nothing else may be in it.
-REPORT_ENTRIES = frozenset({"plans", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg", "sizing.svg"})
+REPORT_ENTRIES = frozenset({"plans", "access", "iam", "site", "summary.md", "analysis.json", "graph.json", "graph.dot", "teams.dot", "graph.svg", "teams.svg", "sizing.svg"})
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,14 @@ def _write_files(analysis: Analysis, staging: Path, target: Path) -> tuple[list[
         name = file_name(plan.team)
         sized = plan_sizing_markdown(analysis.sizing, plan.team) if analysis.sizing else []
         put(f"plans/{name}.md", "\n".join(plan_markdown(plan, base) + plan_runtime_markdown(analysis, plan.team) + sized))
-        put(f"plans/{name}.yaml", plan_yaml(plan))
+        sizing = plan_sizing_document(analysis.sizing, plan.team) if analysis.sizing else None
+        put(f"plans/{name}.yaml", plan_yaml(plan, plan_runtime_document(analysis, plan.team), sizing))
+        put(f"access/{name}.json", access_json(plan))
     for identity in analysis.identities:
         put(f"iam/{identity.slug}.yaml", iam_yaml(identity))
         put(f"iam/{identity.slug}.tf", iam_terraform(identity))
-    sizing = summary_sizing_markdown(analysis.sizing) if analysis.sizing else []
-    put("summary.md", "\n".join(summary_markdown(analysis, _relative_root(analysis.root, target)) + sizing))
+    summary = summary_markdown(analysis, _relative_root(analysis.root, target)) + summary_runtime_markdown(analysis)
+    put("summary.md", "\n".join(summary + (summary_sizing_markdown(analysis.sizing) if analysis.sizing else [])))
     if analysis.sizing:
         put("sizing.svg", sizing_svg(analysis.sizing))
     put("analysis.json", json.dumps(analysis_document(analysis), indent=2))

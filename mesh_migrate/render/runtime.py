@@ -10,7 +10,7 @@ from ..runtime.reconcile import FLAGS
 from .sizing import sizing_document, sizing_lines
 
 FLAG_TEXT = {
-    "only_in_db": "only in the database (its file is gone)",
+    "only_in_db": "only in the database (no analyzed file defines it: deleted, or left out)",
     "inactive": "inactive",
     "paused": "paused",
     "not_run": "not run in the window",
@@ -50,6 +50,67 @@ def runtime_document(analysis: Analysis) -> dict[str, Any] | None:
         "dags": [_dag(rt, flag.dag_id, flag.flags) for flag in rec.flagged],
         **({"sizing": sizing_document(analysis.sizing)} if analysis.sizing else {}),
     }
+
+
+def plan_runtime_document(analysis: Analysis, team: str) -> dict[str, Any] | None:
+    """`runtime` in a team's YAML plan: the `What runs` section of its Markdown plan, as data."""
+    rec = analysis.runtime
+    plan = next((p for p in analysis.plans if p.team == team), None)
+    if rec is None or plan is None:
+        return None
+    ours = {d.dag_id for d in plan.dags}
+    rt = rec.runtime
+    return {
+        "database": rt.url,
+        "airflow_version": rt.airflow_version,
+        "since": _when(rt.since),
+        "until": _when(rt.until),
+        "dags": [_dag(rt, f.dag_id, f.flags) for f in rec.flagged if f.dag_id in ours],
+        "dependencies": [
+            {"kind": p.dependency.kind, "dag": p.dependency.dag, "task_id": p.dependency.task_id, "source": p.dependency.source,
+             "target": p.dependency.target, "line": f"{p.dependency.span.path}:{p.dependency.span.line}", "runtime": analysis.status_of(p.dependency)}
+            for p in plan.outbound + plan.inbound
+        ],
+        "runtime_only": [
+            {"kind": e.kind, "source": e.source, "target": e.target, "dag": e.dag, "task_id": e.task_id, "dataset": e.dataset, "origin": "runtime"}
+            for e in rec.runtime_only if e.source in ours or e.target in ours
+        ],
+        "resolved": [
+            {"expression": r.item.expression, "line": str(r.item.span), "dag": r.dag, "task_id": r.task_id, "other_dag": r.other_dag, "rendered": r.edge.rendered}
+            for r in rec.resolved if r.dag in ours
+        ],
+    }
+
+
+def summary_runtime_markdown(analysis: Analysis) -> list[str]:
+    """summary.md's `What runs` section: the counts, and every disagreement and dead DAG by team."""
+    rec = analysis.runtime
+    if rec is None:
+        return []
+    rt, counts = rec.runtime, _counts(rec)
+    team_of = analysis.ownership.team_of_id
+    out = [
+        "## What runs (metadata database)", "",
+        f"From {rt.url} (Airflow {rt.airflow_version} schema), {rt.since:%Y-%m-%d %H:%M} to {rt.until:%Y-%m-%d %H:%M} UTC: "
+        f"{rt.dag_runs} DAG runs, {rt.task_runs} task runs.", "",
+        f"- dependencies: {counts['seen']} seen, {counts['not_seen']} not seen, {counts['not_recorded']} not recorded by Airflow, "
+        f"{counts['runtime_only']} runtime-only, {counts['resolved']} unresolved targets resolved",
+    ]
+    for flag in FLAGS:
+        dags = [f.dag_id for f in rec.flagged if flag in f.flags]
+        if dags:
+            out.append(f"- {FLAG_TEXT[flag]} ({len(dags)}): " + ", ".join(f"`{d}` ({team_of(d) or 'no team'})" for d in dags))
+    not_seen = [d for d, s in zip(analysis.facts.dependencies, rec.statuses) if s == "not_seen"]
+    if not_seen:
+        out += ["", "Static dependencies the database has no edge for:", ""]
+        out += [f"- {d.kind} `{d.source}` -> `{d.target}` at {d.span}" for d in not_seen]
+    if rec.runtime_only:
+        out += ["", "Recorded by Airflow, found by no static dependency (origin: runtime):", ""]
+        out += [f"- {e.kind} `{e.source}` -> `{e.target}` in DAG `{e.dag}`" + (f" (task `{e.task_id}`)" if e.task_id else "") for e in rec.runtime_only]
+    if rec.resolved:
+        out += ["", "Targets the code leaves open, as the database records them:", ""]
+        out += [f"- `{r.item.expression}` at {r.item.span}: `{r.other_dag}`" for r in rec.resolved]
+    return out + [""]
 
 
 def _dag(rt: RuntimeFacts, dag_id: str, flags: tuple[str, ...]) -> dict[str, Any]:

@@ -32,6 +32,14 @@ def sizing_document(plan: SizingPlan) -> dict[str, Any]:
     }
 
 
+def plan_sizing_document(plan: SizingPlan, team: str) -> dict[str, Any] | None:
+    """`sizing` in a team's YAML plan: its row, the window and the formula."""
+    size = next((t for t in plan.teams if t.team == team), None)
+    if size is None:
+        return None
+    return {"days": round(plan.days, 3), "formula": FORMULA, "settings": asdict(plan.settings), **_team(size)}
+
+
 def _team(size: TeamSize) -> dict[str, Any]:
     return {
         "team": size.team,

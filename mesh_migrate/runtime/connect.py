@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -10,6 +11,19 @@ from urllib.parse import quote
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+
+# Run first in every session, so that each transaction of it is read-only: the server refuses
+# any write. sqlite is opened read-only instead (below).
+READ_ONLY_SESSION = {
+    "postgresql": ("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "SET default_transaction_read_only = on"),
+    "mysql": ("SET SESSION TRANSACTION READ ONLY",),
+}
+
+
+# A server that does not answer fails the run in seconds, not at the TCP timeout, unless the
+# URL sets its own (?connect_timeout=60).
+CONNECT_ARGS: dict[str, dict[str, object]] = {"postgresql": {"connect_timeout": 15}, "mysql": {"connect_timeout": 15}}
 
 
 class RuntimeDbError(Exception):
@@ -40,7 +54,15 @@ def _readonly_url(text: str) -> URL:
             # it as immutable creates nothing at all.
             options += "&immutable=1"
         return url.set(database=f"file:{quote(str(path.resolve()))}?{options}", query={"uri": "true"})
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg2" and not _importable("psycopg2") and _importable("psycopg"):
+        # Airflow's own setting names psycopg2 (given or by default); mesh-migrate[postgres]
+        # brings psycopg 3, which reads the same URL.
+        return url.set(drivername="postgresql+psycopg")
     return url
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def _quiet_wal(path: Path) -> bool:
@@ -59,16 +81,18 @@ def connect_readonly(text: str) -> Iterator[tuple[Connection, str]]:
     """A connection that cannot write, and the URL to show (password hidden)."""
     url = _readonly_url(text)
     try:
-        engine = create_engine(url)
+        defaults = CONNECT_ARGS.get(url.get_backend_name(), {})
+        engine = create_engine(url, connect_args={k: v for k, v in defaults.items() if k not in url.query})
     except (NoSuchModuleError, ImportError, ArgumentError) as error:
         raise RuntimeDbError(f"{safe_url(url)}: cannot open ({error}); for PostgreSQL install mesh-migrate[postgres]") from None
-    if url.get_backend_name() == "postgresql":
+    statements = READ_ONLY_SESSION.get(url.get_backend_name(), ())
+    if statements:
 
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_connection, record) -> None:  # every session of the pool is read-only
             cursor = dbapi_connection.cursor()
-            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            cursor.execute("SET default_transaction_read_only = on")
+            for statement in statements:
+                cursor.execute(statement)
             cursor.close()
             dbapi_connection.commit()
 

@@ -11,6 +11,9 @@ from .facts import RuntimeEdge, RuntimeFacts
 # The kinds Airflow records in serialized_dag.dag_dependencies; markers and a rule pack's
 # custom kinds make no record, so the database can neither confirm nor deny them.
 RECORDED = frozenset({"sensor", "trigger", "dataset"})
+# Airflow 2 records a sensor or a trigger only of its core classes (and their subclasses):
+# the ones apache-airflow-providers-standard ships are other classes (apache/airflow#52720).
+UNRECORDED_ON_AIRFLOW_2 = "airflow.providers.standard."
 SEEN, NOT_SEEN = "seen", "not_seen"
 # Why a DAG is dead weight, in the order they are shown.
 FLAGS = ("only_in_db", "inactive", "paused", "not_run", "not_in_db")
@@ -56,7 +59,8 @@ def _key(kind: str, source: str, target: str) -> tuple[str, str, str]:
 
 def reconcile(facts: RepoFacts, runtime: RuntimeFacts) -> Reconciliation:
     recorded = {_key(e.kind, e.source, e.target) for e in runtime.edges}
-    statuses = tuple(_status(d, recorded) for d in facts.dependencies)
+    airflow_major = int(runtime.airflow_version.split(".", 1)[0])
+    statuses = tuple(_status(d, recorded, airflow_major) for d in facts.dependencies)
     resolved = tuple(_resolutions(facts, runtime))
     static = {_key(d.kind, d.source, d.target) for d in facts.dependencies}
     explained = {id(r.edge) for r in resolved}
@@ -67,8 +71,16 @@ def reconcile(facts: RepoFacts, runtime: RuntimeFacts) -> Reconciliation:
     return Reconciliation(runtime, statuses, runtime_only, resolved, tuple(_flags(facts, runtime)))
 
 
-def _status(dependency: DependencyFact, recorded: set[tuple[str, str, str]]) -> str | None:
+def recordable(dependency: DependencyFact, airflow_major: int) -> bool:
+    """Whether that Airflow writes such a dependency into serialized_dag at all."""
     if dependency.kind not in RECORDED:
+        return False
+    standard = (dependency.operator or "").startswith(UNRECORDED_ON_AIRFLOW_2)
+    return not (airflow_major == 2 and dependency.kind in ("sensor", "trigger") and standard)
+
+
+def _status(dependency: DependencyFact, recorded: set[tuple[str, str, str]], airflow_major: int) -> str | None:
+    if not recordable(dependency, airflow_major):
         return None
     return SEEN if _key(dependency.kind, dependency.source, dependency.target) in recorded else NOT_SEEN
 

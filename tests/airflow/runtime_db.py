@@ -2,11 +2,13 @@
 
     .venv-airflow2/bin/python tests/airflow/runtime_db.py build/runtime-airflow2.db [--repo fixtures/skyflow]
     .venv-airflow3/bin/python tests/airflow/runtime_db.py build/runtime-airflow3.db
+    .venv-airflow3/bin/python tests/airflow/runtime_db.py --url postgresql+psycopg2://user@127.0.0.1:5999/airflow3
 
 Runs under a Python that has apache-airflow 2 or 3 (tests/airflow/requirements-*.txt), never
 under mesh-migrate's. In a scratch AIRFLOW_HOME, with REPO/dags as the DAG folder, it runs
-``airflow db migrate`` on a new sqlite file, parses the DAGs into it with Airflow's own
-DagBag, and records history through Airflow's models, relative to now.
+``airflow db migrate`` on a new sqlite file (written beside and renamed when complete) or on
+the empty database at URL (tests/airflow/postgres.py makes one), parses the DAGs into it with
+Airflow's own DagBag, and records history through Airflow's models, relative to now.
 
 Airflow 3 records nothing for a DAG folder in which a file fails to import or to serialize
 (the fixture has several on purpose), so there the DAG folder is a scratch copy of REPO/dags
@@ -28,6 +30,7 @@ Prints what it planted as JSON; the tests read the same names from tests/test_ru
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -56,7 +59,7 @@ with DAG("{RETIRED}", start_date=datetime(2024, 1, 1), schedule="@daily", catchu
 '''
 
 
-def environment(home: Path, repo: Path, database: Path, dags: Path) -> dict[str, str]:
+def environment(home: Path, repo: Path, url: str, dags: Path) -> dict[str, str]:
     return {
         **os.environ,
         "AIRFLOW_HOME": str(home),
@@ -65,7 +68,7 @@ def environment(home: Path, repo: Path, database: Path, dags: Path) -> dict[str,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url,
         "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(dags), str(repo / "plugins")]),
@@ -78,40 +81,29 @@ def minutes(*parts: str) -> int:
 
 
 def populate(dags_folder: Path, retired_folder: Path) -> dict:
-    """Runs inside the AIRFLOW_HOME set up by main(), after `airflow db migrate`."""
+    """Runs inside the AIRFLOW_HOME set up by main(), after `airflow db migrate`: the same
+    history for either Airflow major, through the calls each provides (below)."""
     import airflow
-
-    if int(airflow.__version__.split(".", 1)[0]) >= 3:
-        return populate3(dags_folder, retired_folder)
-    from airflow.models import DagBag, DagModel, TaskInstance, Variable
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.models import DagModel, TaskInstance, Variable
     from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState, TaskInstanceState
-    from airflow.utils.types import DagRunType
+    from airflow.utils.state import TaskInstanceState
 
     for key, value in VARIABLES.items():
         Variable.set(key, value)
-    bag = DagBag(dag_folder=str(dags_folder), include_examples=False)
-    bag.sync_to_db()
-    retired = DagBag(dag_folder=str(retired_folder), include_examples=False)
-    retired.sync_to_db()
+    bag, left_out = sync_dags(dags_folder, retired_folder)
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     runs = 0
     with create_session() as session:
         for dag_id in sorted(bag.dags):
             if dag_id == NEVER_RUN:
                 continue
-            dag = bag.dags[dag_id]
+            dag = runnable(bag, dag_id, session)
             days = [60] if dag_id == PAUSED else range(1, RUN_DAYS + 1)
             for day in days:
                 logical = now - timedelta(days=day)
                 start = logical + timedelta(minutes=minutes(dag_id) % 30)
-                run = dag.create_dagrun(
-                    run_id=f"scheduled__{logical.isoformat()}", run_type=DagRunType.SCHEDULED,
-                    execution_date=logical, data_interval=(logical, logical + timedelta(days=1)),
-                    state=DagRunState.SUCCESS, start_date=start, session=session,
-                )
-                end = start
+                run = create_run(dag, logical, start, session)
+                end, rendered = start, []
                 for ti in run.get_task_instances(session=session):
                     length = timedelta(minutes=minutes(dag_id, ti.task_id))
                     ti.state = TaskInstanceState.SUCCESS
@@ -119,23 +111,53 @@ def populate(dags_folder: Path, retired_folder: Path) -> dict:
                     ti.try_number = 1
                     end = max(end, start + length)
                     if (dag_id, ti.task_id) == RENDERED:
-                        ti.task = dag.get_task(ti.task_id)
-                        ti.dag_run = run
-                        session.merge(RenderedTaskInstanceFields(ti, render_templates=True))
+                        rendered.append(ti)
+                # Rendered once the run's task instances are written: storing the rendering
+                # first would lose their state and times on the latest run.
+                session.flush()
+                for ti in rendered:
+                    store_rendering(ti, run, dag, bag.dags[dag_id].get_task(ti.task_id), session)
                 run.end_date = end
                 runs += 1
         session.flush()
         session.query(DagModel).filter(DagModel.dag_id == PAUSED).update({DagModel.is_paused: True})
-        # The scheduler deactivates a DAG whose file is gone.
-        session.query(DagModel).filter(DagModel.dag_id == RETIRED).update({DagModel.is_active: False})
+        # The scheduler (Airflow 3: the DAG processor) retires a DAG whose file is gone.
+        retired = {DagModel.is_active: False} if airflow_major() == 2 else {DagModel.is_stale: True}
+        session.query(DagModel).filter(DagModel.dag_id == RETIRED).update(retired)
         # Every other DAG is unpaused, as in a running monolith.
         session.query(DagModel).filter(DagModel.dag_id != PAUSED).update({DagModel.is_paused: False})
         task_instances = session.query(TaskInstance).count()
     return {
         "airflow": airflow.__version__, "dags": len(bag.dags) + 1, "dag_runs": runs, "task_instances": task_instances,
-        "paused": PAUSED, "never_run": NEVER_RUN, "retired": RETIRED, "variables": VARIABLES,
-        "import_errors": sorted(bag.import_errors),
+        "paused": PAUSED, "never_run": NEVER_RUN, "retired": RETIRED, "variables": VARIABLES, **left_out,
     }
+
+
+# What differs between the majors: how DAGs reach the database, how a run is made, how a
+# rendering is stored. Airflow 3 writes DAGs per bundle, and its runs carry a dag_version,
+# logical_date and run_after.
+
+def sync_dags(dags_folder: Path, retired_folder: Path) -> tuple:
+    """The DagBag of DAGS_FOLDER, written to the database with the retired DAG; and what was left out."""
+    from airflow.models import DagBag
+
+    if airflow_major() == 2:
+        bag = DagBag(dag_folder=str(dags_folder), include_examples=False)
+        bag.sync_to_db()
+        DagBag(dag_folder=str(retired_folder), include_examples=False).sync_to_db()
+        return bag, {"import_errors": sorted(bag.import_errors)}
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.models.dagbag import sync_bag_to_db
+
+    removed = unloadable(dags_folder)
+    for path in removed:
+        path.unlink()
+    DagBundlesManager().sync_bundles_to_db()
+    bag = DagBag(dag_folder=str(dags_folder), include_examples=False, bundle_path=dags_folder)
+    assert not bag.import_errors, bag.import_errors
+    sync_bag_to_db(bag, BUNDLE, None)
+    sync_bag_to_db(DagBag(dag_folder=str(retired_folder), include_examples=False, bundle_path=retired_folder), BUNDLE, None)
+    return bag, {"not_loaded": sorted(str(path.relative_to(dags_folder)) for path in removed)}
 
 
 def unloadable(dags_folder: Path) -> list[Path]:
@@ -153,73 +175,40 @@ def unloadable(dags_folder: Path) -> list[Path]:
     return sorted(path if path.is_absolute() else dags_folder / path for path in failed)
 
 
-def populate3(dags_folder: Path, retired_folder: Path) -> dict:
-    """Airflow 3: DAGs are written per bundle, runs carry a dag_version, logical_date and run_after."""
-    import airflow
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.models import DagBag, DagModel, TaskInstance, Variable
-    from airflow.models.dagbag import DBDagBag, sync_bag_to_db
-    from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState, TaskInstanceState
-    from airflow.utils.types import DagRunTriggeredByType, DagRunType
+def runnable(bag, dag_id: str, session):
+    """The DAG that creates runs: Airflow 3 runs the serialized version stored in the database."""
+    if airflow_major() == 2:
+        return bag.dags[dag_id]
+    from airflow.models.dagbag import DBDagBag
 
-    removed = unloadable(dags_folder)
-    for path in removed:
-        path.unlink()
-    for key, value in VARIABLES.items():
-        Variable.set(key, value)
-    DagBundlesManager().sync_bundles_to_db()
-    bag = DagBag(dag_folder=str(dags_folder), include_examples=False, bundle_path=dags_folder)
-    assert not bag.import_errors, bag.import_errors
-    sync_bag_to_db(bag, BUNDLE, None)
-    retired = DagBag(dag_folder=str(retired_folder), include_examples=False, bundle_path=retired_folder)
-    sync_bag_to_db(retired, BUNDLE, None)
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    runs = 0
-    with create_session() as session:
-        stored = DBDagBag()
-        for dag_id in sorted(bag.dags):
-            if dag_id == NEVER_RUN:
-                continue
-            dag = stored.get_latest_version_of_dag(dag_id, session=session)
-            days = [60] if dag_id == PAUSED else range(1, RUN_DAYS + 1)
-            for day in days:
-                logical = now - timedelta(days=day)
-                start = logical + timedelta(minutes=minutes(dag_id) % 30)
-                run = dag.create_dagrun(
-                    run_id=f"scheduled__{logical.isoformat()}", run_type=DagRunType.SCHEDULED,
-                    logical_date=logical, data_interval=(logical, logical + timedelta(days=1)), run_after=logical,
-                    triggered_by=DagRunTriggeredByType.TIMETABLE, state=DagRunState.SUCCESS, start_date=start,
-                    session=session,
-                )
-                end = start
-                for ti in run.get_task_instances(session=session):
-                    length = timedelta(minutes=minutes(dag_id, ti.task_id))
-                    ti.state = TaskInstanceState.SUCCESS
-                    ti.start_date, ti.end_date, ti.duration = start, start + length, length.total_seconds()
-                    ti.try_number = 1
-                    end = max(end, start + length)
-                    if (dag_id, ti.task_id) == RENDERED:
-                        render(ti, dag, bag.dags[dag_id].get_task(ti.task_id), session)
-                run.end_date = end
-                runs += 1
-        session.flush()
-        session.query(DagModel).filter(DagModel.dag_id == PAUSED).update({DagModel.is_paused: True})
-        # The DAG processor marks a DAG whose file is gone as stale.
-        session.query(DagModel).filter(DagModel.dag_id == RETIRED).update({DagModel.is_stale: True})
-        # Every other DAG is unpaused, as in a running monolith.
-        session.query(DagModel).filter(DagModel.dag_id != PAUSED).update({DagModel.is_paused: False})
-        task_instances = session.query(TaskInstance).count()
-    return {
-        "airflow": airflow.__version__, "dags": len(bag.dags) + 1, "dag_runs": runs, "task_instances": task_instances,
-        "paused": PAUSED, "never_run": NEVER_RUN, "retired": RETIRED, "variables": VARIABLES,
-        "not_loaded": sorted(str(path.relative_to(dags_folder)) for path in removed),
-    }
+    return DBDagBag().get_latest_version_of_dag(dag_id, session=session)
 
 
-def render(ti, dag, task, session) -> None:
-    """Render TASK's templates as `airflow tasks render` does and store them as the execution API's
-    PUT /task-instances/{id}/rtif does with what a worker sends (TaskInstance.update_rtif)."""
+def create_run(dag, logical: datetime, start: datetime, session):
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+
+    common = dict(
+        run_id=f"scheduled__{logical.isoformat()}", run_type=DagRunType.SCHEDULED, data_interval=(logical, logical + timedelta(days=1)),
+        state=DagRunState.SUCCESS, start_date=start, session=session,
+    )
+    if airflow_major() == 2:
+        return dag.create_dagrun(execution_date=logical, **common)
+    from airflow.utils.types import DagRunTriggeredByType
+
+    return dag.create_dagrun(logical_date=logical, run_after=logical, triggered_by=DagRunTriggeredByType.TIMETABLE, **common)
+
+
+def store_rendering(ti, run, dag, task, session) -> None:
+    """TASK's templates rendered as `airflow tasks render` does, stored in rendered_task_instance_fields:
+    Airflow 2 as the task runner does; Airflow 3 as the execution API's PUT /task-instances/{id}/rtif
+    does with what a worker sends (TaskInstance.update_rtif)."""
+    if airflow_major() == 2:
+        from airflow.models.renderedtifields import RenderedTaskInstanceFields
+
+        ti.task, ti.dag_run = dag.get_task(ti.task_id), run
+        session.merge(RenderedTaskInstanceFields(ti, render_templates=True))
+        return
     from airflow.sdk.execution_time.task_runner import _serialize_rendered_fields
     from airflow.utils.task_instance_session import set_current_task_instance_session
 
@@ -234,42 +223,56 @@ def render(ti, dag, task, session) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("database", type=Path)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("database", type=Path, nargs="?", help="a new sqlite file")
+    target.add_argument("--url", help="an empty database, as a SQLAlchemy URL Airflow can use")
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[2] / "fixtures" / "skyflow")
     parser.add_argument("--populate", nargs=2, type=Path, help=argparse.SUPPRESS)  # internal: the second stage
     args = parser.parse_args()
     if args.populate:
         print(json.dumps(populate(*args.populate)))
         return 0
-    database, repo = args.database.resolve(), args.repo.resolve()
+    if not (args.database or args.url):
+        parser.error("give a sqlite file or --url")
+    if args.url:
+        print(build(args.url, args.repo.resolve()))
+        return 0
+    database = args.database.resolve()
     database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_suffix(".partial")  # a failed build leaves no file the tests would read
+    partial.unlink(missing_ok=True)
+    report = build(f"sqlite:///{partial}", args.repo.resolve())
+    os.replace(partial, database)
+    print(report)
+    return 0
+
+
+def build(url: str, repo: Path) -> str:
+    """`airflow db migrate` on URL, then populate() in a second process (Airflow reads its
+    settings at import); returns populate()'s report."""
     with tempfile.TemporaryDirectory(prefix="runtime-db-") as scratch:
         home, retired = Path(scratch) / "home", Path(scratch) / "retired"
         home.mkdir()
         retired.mkdir()
         (retired / "crm_legacy_export.py").write_text(RETIRED_FILE)
-        partial = database.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
         dags = repo / "dags"
         if airflow_major() >= 3:  # a copy: the files Airflow 3 fails on are removed from it
             dags = Path(scratch) / "dags"
             shutil.copytree(repo / "dags", dags, ignore=shutil.ignore_patterns("__pycache__"))
-        env = environment(home, repo, partial, dags)
+        env = environment(home, repo, url, dags)
         airflow = Path(sys.executable).parent / "airflow"
         migrated = subprocess.run([str(airflow), "db", "migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if migrated.returncode:
             sys.stderr.write(migrated.stderr)
             migrated.check_returncode()
         done = subprocess.run(
-            [sys.executable, __file__, str(database), "--populate", str(dags), str(retired)],
-            env=env, check=True, stdout=subprocess.PIPE, text=True,
+            [sys.executable, __file__, "--populate", str(dags), str(retired)], env=env, check=True, stdout=subprocess.PIPE, text=True,
         )
         (retired / "crm_legacy_export.py").unlink()  # the file is gone; the database keeps the DAG
-        os.replace(partial, database)
-    print(done.stdout.strip().splitlines()[-1])
-    return 0
+    return done.stdout.strip().splitlines()[-1]
 
 
+@functools.cache
 def airflow_major() -> int:
     from importlib.metadata import version
 

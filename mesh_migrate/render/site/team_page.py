@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ...codemod.runner import CodemodResult
-from ...plan import PlannedDependency, SplitPlan
+from ...access import Grant
+from ...names import file_name
+from ...plan import HTTP_PROVIDER, PlannedDependency, SplitPlan
 from ..markdown import waited_on
 from .html import Markup, el, join
 from .layout import Links, code, counts, names, page, section, table
@@ -29,8 +31,9 @@ def team_page(plan: SplitPlan, links: Links, preview: CodemodResult | str | None
     sections = [
         ("dags", "DAGs that move", _dags(plan, links)),
         ("outbound", "Outbound: what we wait on or trigger in other teams", join(
-            el("p", {}, "Each line changes in our code: the codemod rewrites it into an HTTP call to the other team's instance."),
+            el("p", {}, "Each sensor or trigger changes in our code: the codemod points it at mesh_http, which reaches the other team's instance over its REST API. For a dataset, the producing task posts the dataset events to our instance."),
             _dependencies(plan.outbound, links, outbound=True))),
+        ("connections", "Connections to create", _connections(plan)),
         ("inbound", "Inbound: who waits on or triggers our DAGs", join(
             el("p", {}, "These teams reach our instance through their connection ", code(instance.http_conn_id), "."),
             _dependencies(plan.inbound, links, outbound=False))),
@@ -85,14 +88,30 @@ def _dependencies(items: tuple[PlannedDependency, ...], links: Links, outbound: 
     return table(headers, rows)
 
 
+def _reach(grant: Grant) -> Markup:
+    parts = [("polls", grant.reads), ("triggers", grant.triggers), ("posts dataset events for", grant.dataset_events)]
+    return join([el("div", {}, f"{verb} ", names(list(items))) for verb, items in parts if items])
+
+
 def _access(plan: SplitPlan, links: Links) -> Markup:
-    """Who needs an API user on our instance, and for what (from the inbound dependencies)."""
-    needs: dict[str | None, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for item in plan.inbound:
-        verb = "trigger runs of" if item.dependency.kind == "trigger" else "read runs and task states of"
-        needs[item.their_team][verb].add(item.our_dag)
-    rows = [[links.team(team), join([el("div", {}, f"{verb}: ", names(sorted(dags))) for verb, dags in sorted(what.items())])] for team, what in sorted(needs.items(), key=lambda kv: kv[0] or "")]
-    return table(["team", "needs to"], rows)
+    """The role our instance gives each calling team (access/<team>.json)."""
+    note = el("p", {}, "One role per calling team in ", code(f"access/{file_name(plan.team)}.json"), ": load it with ", code("POST /api/v1/roles"), " once our DAGs are parsed, then create each user with its role.") if plan.grants else None
+    rows = [[links.team(g.team), code(g.user), code(g.role), _reach(g)] for g in plan.grants]
+    return join(note, table(["team", "user", "role", "may"], rows))
+
+
+def _connections(plan: SplitPlan) -> Markup:
+    """The connections our instance needs to call the others, in the form the environment takes."""
+    if not plan.connections:
+        return el("p", {"class": "none"}, "None.")
+    note = el("p", {}, "Type ", code("http"), ", provider ", code(HTTP_PROVIDER), "; the login is the user the other instance creates for us, its password a secret. Until a team leaves the monolith, point its connection at the monolith.")
+    rows = []
+    for c in plan.connections:
+        setting, why = c.upstream_auth
+        upstream = join(code(setting), f" ({why})") if setting else why
+        rows.append([code(c.conn_id), c.team, c.url or "URL to be decided", code(c.login), code(c.role), _reach(c.grant), upstream])
+    env = el("pre", {"tabindex": "0", "aria-label": "the connections as environment variables"}, el("code", {}, "\n".join(f"{c.env_var}='{c.env_value()}'" for c in plan.connections)))
+    return join(note, table(["connection", "team", "URL", "login", "role there", "we", "that instance must allow"], rows), env)
 
 
 def _provision(plan: SplitPlan) -> Markup:
