@@ -17,6 +17,9 @@ shows the median of each figure:
                  move: everything after extraction is recomputed)
   cold -j1       analyze in one process without the cache, for the pool's speed-up
 
+Each row gives wall seconds and CPU seconds (user + system, the analyze process and its
+workers), each against the floor's: on a shared machine the load moves CPU time least.
+
 With --baseline DIR (another checkout of this project, e.g. a git worktree of main), the
 code of DIR is measured too, in the same run on a copy of the same monolith: each repeat
 runs both, in alternating order, so a shared machine's load falls on both alike.
@@ -56,11 +59,11 @@ def probe_floor(root: Path) -> dict:
     from mesh_migrate.discover import discover
 
     files = discover(root).files
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path in files:
         ast.parse((root / path).read_bytes(), filename=path)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "files": len(files), "rss_self": _rss(resource.RUSAGE_SELF)}
+    return {"seconds": seconds, "cpu": time.process_time() - cpu, "files": len(files), "rss_self": _rss(resource.RUSAGE_SELF)}
 
 
 def probe_cli(arguments: list[str], started: float) -> dict:
@@ -95,9 +98,18 @@ def probe_cli(arguments: list[str], started: float) -> dict:
         "imports": imported - started,
         "main": done - imported,
         **timing,
+        "cpu": _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
         "rss_self": _rss(resource.RUSAGE_SELF),
         "rss_workers": _rss(resource.RUSAGE_CHILDREN),
     }
+
+
+def _cpu(who: int) -> float:
+    """User and system seconds since the process started (of its ended workers for CHILDREN)."""
+    import resource
+
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss(who: int) -> float:
@@ -170,7 +182,7 @@ def bench_size(workdir: Path, dags: int, jobs: list[str], repeat: int, codes: di
 
     for number in range(repeat):
         floor, _wall = _probe("--probe-floor", str(generated))
-        runs.setdefault(("parser floor", ""), []).append({"run": "parser floor", "code": "", "wall": floor["seconds"], "files": floor["files"], "rss_self": floor["rss_self"]})
+        runs.setdefault(("parser floor", ""), []).append({"run": "parser floor", "code": "", "wall": floor["seconds"], "cpu": floor["cpu"], "files": floor["files"], "rss_self": floor["rss_self"]})
         labels = list(codes) if number % 2 == 0 else list(reversed(codes))
         for label in labels:
             root = roots[label]
@@ -184,11 +196,12 @@ def bench_size(workdir: Path, dags: int, jobs: list[str], repeat: int, codes: di
             analyze(label, "cold -j1 no cache", "--jobs", "1", "--no-cache")
     order = ["parser floor", "cold", "warm", "touched", "touched facts", "cold -j1 no cache"]
     rows = [median_row(runs[key]) for key in sorted(runs, key=lambda k: (order.index(k[0]), list(codes).index(k[1]) if k[1] else -1))]
-    floor_seconds = rows[0]["wall"]
+    floor_seconds, floor_cpu = rows[0]["wall"], rows[0]["cpu"]
     for row in rows:
         row["size"] = dags
         row["floor"] = floor_seconds
         row["ratio"] = row["wall"] / floor_seconds
+        row["cpu_ratio"] = row["cpu"] / floor_cpu
     return rows
 
 
@@ -204,7 +217,7 @@ def median_row(runs: list[dict]) -> dict:
 
 def print_table(rows: list[dict]) -> None:
     header = (
-        f"{'DAG files':>9}  {'run':<17} {'code':<8} {'runs':>4} {'wall s':>7} {'x floor':>7}  {'imports':>7} {'extract':>7} {'x floor':>7} {'other':>6}"
+        f"{'DAG files':>9}  {'run':<17} {'code':<8} {'runs':>4} {'wall s':>7} {'x floor':>7} {'cpu s':>6} {'x floor':>7}  {'imports':>7} {'extract':>7} {'x floor':>7} {'other':>6}"
         f"  {'parsed':>6} {'cached':>6} {'procs':>5}  {'RSS MB':>6} {'worker MB':>9}"
     )
     print(header)
@@ -214,7 +227,7 @@ def print_table(rows: list[dict]) -> None:
         extract = row.get("extract")
         other = row["main"] - extract if extract is not None else None
         print(
-            f"{row['size']:>9}  {row['run']:<17} {row['code']:<8} {row['runs']:>4} {row['wall']:>7.2f} {row['ratio']:>7.2f}  "
+            f"{row['size']:>9}  {row['run']:<17} {row['code']:<8} {row['runs']:>4} {row['wall']:>7.2f} {row['ratio']:>7.2f} {row['cpu']:>6.2f} {row['cpu_ratio']:>7.2f}  "
             f"{_num(row.get('imports')):>7} {_num(extract):>7} {_num(extract and extract / row['floor']):>7} {_num(other):>6}  "
             f"{stats.get('extracted', row.get('files', '')):>6} {stats.get('cached', ''):>6} {stats.get('processes', ''):>5}  "
             f"{row['rss_self']:>6.0f} {_num(row.get('rss_workers'), 0):>9}"
@@ -260,7 +273,9 @@ def main() -> None:
         "analyze = the CLI (mesh_migrate.cli.main ... --format json) in a fresh subprocess; wall includes interpreter start,\n"
         "imports and pool start-up. extract = the extraction step inside it (read, hash, cache, parse and\n"
         "interpret, write the cache); other = the rest of the command (settings, discovery, link, ownership,\n"
-        "graph, plans, output). floor = read + ast.parse of the same files in one process. RSS = peak of the\n"
+        "graph, plans, output). floor = read + ast.parse of the same files in one process. cpu = user and\n"
+        "system seconds of the analyze process and its workers, of the floor its parsing: on a shared machine\n"
+        "the figure the load moves least (wall approaches it when the cores are free). RSS = peak of the\n"
         "analyze process; worker = peak of its largest worker process. The code measured is a compiled\n"
         "copy of the work tree taken at the start"
         + (f"; baseline = a compiled copy of {args.baseline}, run alternately with it on a copy of the same monolith.\n" if args.baseline else ".\n")
