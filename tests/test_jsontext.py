@@ -25,7 +25,7 @@ VALUES = [
     math.nan,
     {"a": 1, "b": [], "c": {}, "d": [1, "x", None, False], "e": {"f": {"g": [[], [1.25]]}}},
     [{"file": "a.py", "line": 3}, {"file": None, "line": None}, ["x", ("y", "z")]],
-    {1: "int key", 2.5: "float key", None: "none key", True: "bool key"},
+    {1: "int key", 2.5: "float key", None: "none key", False: "bool key"},
     OrderedDict([("z", 1), ("a", [OrderedDict(b=2)])]),
     {"records": [{"kind": "connection", "name": "dwh", "dag": None, "access": "read", "deep": {"x": [1, {"y": "z"}]}}] * 3},
     [{"a": 1}, {"b": "},\n    {"}, {"c": None, "d": True, "e": "}, {"}],  # flat records, braces and separators in strings
