@@ -11,16 +11,16 @@ from . import assembled
 from .codeowners import CodeOwners, codeowners_source, parse_codeowners
 from .config import MeshConfig, load_config
 from .discover import Discovery, discover
-from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily
+from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily, paused_garbage_collection
 from .facts import RepoFacts
 from .layout import Layout, find_layout
 from .link import link
-from .runtime import Reconciliation, RuntimeFacts, reconcile
-from .runtime.sizing import SizingPlan, size_teams
 from .rulepack import RulePack, load_rule_pack
 
 if TYPE_CHECKING:  # imported where used: a cached result needs none of them (networkx)
     from .graph import MeshGraph
+    from .runtime import Reconciliation, RuntimeFacts
+    from .runtime.sizing import SizingPlan
     from .identity import IdentityPlan
     from .ownership import OwnershipResult
     from .plan import SplitPlan
@@ -101,9 +101,12 @@ class AnalysisRun:
     @cached_property
     def analysis(self) -> Analysis:
         extraction = self.extraction.decoded()
-        facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
-        codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
-        result = assemble(facts, self.config, self.rules, codeowners, self.root)
+        # Assembling makes hundreds of thousands of objects and no cycles: collections
+        # would only scan the facts again and again.
+        with paused_garbage_collection():
+            facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
+            codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
+            result = assemble(facts, self.config, self.rules, codeowners, self.root)
         return replace(result, warnings=self.layout.warnings + extraction.warnings, layout=self.layout)
 
     @cached_property
@@ -118,14 +121,20 @@ class AnalysisRun:
         """RENDER(analysis), or what it gave for the same facts and settings before."""
         store, key = self.extraction.store, self._key
         if store is None or key is None:
-            return render(self.analysis)
+            return self._render(render)
         text = assembled.load_output(store.directory, name, key, store.key)
         if text is None:
-            text = render(self.analysis)
+            text = self._render(render)
             warning = assembled.save_output(store.directory, name, key, store.key, text)
             if warning:
                 self._written.append(warning)
         return text
+
+
+    def _render(self, render: Callable[[Analysis], str]) -> str:
+        analysis = self.analysis
+        with paused_garbage_collection():  # documents of plain values: no cycles to find
+            return render(analysis)
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
@@ -145,6 +154,9 @@ def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: 
 
 def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
     """The analysis reconciled with what the monolith's metadata database recorded."""
+    from .runtime import reconcile
+    from .runtime.sizing import size_teams
+
     sizes = _file_sizes(analysis.root, {d.span.path for d in analysis.facts.dags})
     sizing = size_teams(analysis.facts, runtime, analysis.ownership.teams, analysis.ownership.team_of_id, sizes, analysis.config.sizing)
     return replace(analysis, runtime=reconcile(analysis.facts, runtime, analysis.rules), sizing=sizing)

@@ -166,14 +166,17 @@ def document_body(data: bytes) -> bytes:
     return data.partition(b"\n")[2]
 
 
-def load_signed(path: Path, key: bytes, prefix: bytes = _SIGNATURE) -> bytes | None:
+def load_signed(path: Path, key: bytes, prefix: bytes = _SIGNATURE, starting: bytes = b"") -> bytes | None:
     """The body of a signed document, or None when it is missing, unreadable or does not
-    verify: only what this user's key signed is ever trusted."""
+    verify: only what this user's key signed is ever trusted. A body that does not start
+    with STARTING is not wanted: it is refused before its signature is computed."""
     try:
         data = read_regular_file(path, MAX_DOCUMENT_BYTES)
     except OSError:
         return None
     body = document_body(data)
+    if not body.startswith(starting):
+        return None
     return body if hmac.compare_digest(signed(body, key, prefix), data) else None
 
 

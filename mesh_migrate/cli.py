@@ -17,11 +17,12 @@ from . import __version__
 from .analysis import Analysis, AnalysisRun, start_analysis, with_runtime
 from .extract.runner import ExtractOptions
 from .fsutil import write_atomic
-from .runtime import RuntimeFacts, parse_since
 from .yamlio import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from .runtime import RuntimeFacts
 
 # Modules that take long to import (rich, networkx, graphviz, libcst) are imported by the
 # commands that use them: `analyze --format json` answered from the cache needs none.
@@ -140,9 +141,10 @@ def warn(run: AnalysisRun) -> None:
 
 
 def json_document(result: Analysis) -> str:
+    from .jsontext import dumps_indented
     from .render.document import analysis_document
 
-    return json.dumps(analysis_document(result), indent=2)
+    return dumps_indented(analysis_document(result))
 
 
 # What the terminal summary depends on besides the analysis, when it is not drawn on a
@@ -174,6 +176,7 @@ def print_summary(run: AnalysisRun, verbose: bool, quiet: bool) -> None:
 
 def read_airflow_db(url: str, since: str) -> RuntimeFacts:
     """The metadata database read before the analysis, so a bad URL fails at once (one line, exit 2)."""
+    from .runtime import parse_since
     from .runtime.connect import RuntimeDbError
     from .runtime.reader import read_runtime
 

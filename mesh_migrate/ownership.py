@@ -7,9 +7,10 @@ A DAG that none of them names is unowned and gets a suggested team from its neig
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from pathlib import PurePosixPath
 from typing import TypeGuard
 
@@ -95,6 +96,16 @@ class _Resolver:
                     self.path_specs.append((team.name, pattern, path_matcher([pattern])))
                 except ValueError:
                     pass  # reported by config validation
+        # Asked once per DAG: patterns compiled once, and the teams an owner or tag names.
+        self.dag_id_specs = [(team, pattern, re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
+        self.by_owner: dict[str, set[int]] = defaultdict(set)
+        self.by_tag: dict[str, set[int]] = defaultdict(set)
+        for number, team in enumerate(config.teams):
+            for owner in team.owners:
+                self.by_owner[owner].add(number)
+            for tag in team.tags:
+                self.by_tag[tag].add(number)
+        self.folder_base = PurePosixPath(self.folder_root()).parts
 
     def accepts(self, team: str | None) -> TypeGuard[str]:
         return bool(team) and (not self.known or team in self.known)
@@ -103,17 +114,17 @@ class _Resolver:
         """Every source's verdict, strongest first."""
         out: list[Claim] = []
         where = self.config.path or "mesh.yaml"
-        for team in self.config.teams:
-            line = f"{where}:{team.line}"
-            for pattern in team.dag_ids:
-                if fnmatchcase(dag.dag_id, pattern):
-                    out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({line})"))
+        for team, pattern, match_id in self.dag_id_specs:
+            if match_id(dag.dag_id):
+                out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({where}:{team.line})"))
         for name, pattern, matches in self.path_specs:
             if matches(dag.span.path):
                 declared = self.config.team(name)
                 assert declared is not None, "path specs are made from the configured teams"
                 out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{declared.line})"))
-        for team in self.config.teams:
+        listing = {n for owner in dag.owners for n in self.by_owner.get(owner, ())} | {n for tag in dag.tags for n in self.by_tag.get(tag, ())}
+        for number in sorted(listing):  # in the order of the teams
+            team = self.config.teams[number]
             line = f"{where}:{team.line}"
             for owner in dag.owners:
                 if owner in team.owners:
@@ -149,8 +160,8 @@ class _Resolver:
     def folder_team(self, path: str) -> str | None:
         if self.config.path is not None and self.config.folders_are_teams is None:
             return None  # a mesh.yaml that does not ask for folders means no folder rule
-        parts = PurePosixPath(path).parts
-        base = PurePosixPath(self.folder_root()).parts
+        parts = tuple(part for part in path.split("/") if part and part != ".")  # a relative path's PurePosixPath parts
+        base = self.folder_base
         if len(parts) > len(base) + 1 and parts[: len(base)] == base:
             return parts[len(base)]
         return None

@@ -69,9 +69,10 @@ def read_yaml(path: Path, display: str) -> Any:
 
 
 def parse_yaml(text: str, display: str) -> Any:
-    loader = _StrictLoader(text)
+    fast = _compose_in_c(text)
+    loader = _StrictLoader(text if fast is None else "")
     try:
-        node = loader.get_single_node()
+        node = loader.get_single_node() if fast is None else fast
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -92,6 +93,21 @@ def parse_yaml(text: str, display: str) -> Any:
     if problems:
         raise ConfigError(problems)
     return value
+
+
+def _compose_in_c(text: str) -> yaml.Node | None:
+    """The node tree by libyaml, when it is installed and the text is valid YAML without
+    aliases (its composer would share their nodes); None: compose in Python, which reports
+    problems and aliases. Composing a rule pack in Python takes most of a warm run's start."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return None
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=loader)):
+            return None
+        return yaml.compose(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 class _Alias(yaml.ScalarNode):

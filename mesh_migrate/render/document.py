@@ -9,7 +9,6 @@ from .. import __version__
 from ..analysis import Analysis
 from ..facts import RepoFacts, SourceSpan, is_cloud
 from ..graph import other_end
-from .runtime import runtime_document
 
 SCHEMA = "mesh-migrate/analysis@1"
 
@@ -88,12 +87,18 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         ],
         "team_edges": [
             {"source": a, "target": b, "count": data["weight"], "kinds": data["kinds"]}
-            for a, b, data in sorted(graph.teams.edges(data=True))
+            for a, b, data in graph.team_edges
         ],
         "cycles": [list(cycle) for cycle in graph.cycles],
         "waves": [list(wave) for wave in graph.waves],
-        **({"runtime": runtime_document(analysis)} if analysis.runtime else {}),
+        **({"runtime": _runtime(analysis)} if analysis.runtime else {}),
     }
+
+
+def _runtime(analysis: Analysis) -> dict[str, Any] | None:
+    from .runtime import runtime_document  # with --airflow-db only: the runtime modules are not imported otherwise
+
+    return runtime_document(analysis)
 
 
 def _layout(analysis: Analysis) -> dict[str, Any]:
