@@ -33,3 +33,35 @@ def test_a_file_in_python_312_syntax_is_rewritten_though_this_python_is_older(tm
     assert [f.status for f in result.files] == [REWRITTEN]
     apply_changes(tmp_path, result.changes)
     assert run_codemod(analyze(tmp_path, options=OPTIONS), "a").changes == ()
+
+
+SENSOR = src('''
+    from airflow import DAG
+    from airflow.sensors.external_task import ExternalTaskSensor
+
+    with DAG("a_down"):
+        ExternalTaskSensor(task_id="w", external_dag_id="c_up")
+    ''')
+
+
+def test_a_folder_on_the_path_of_the_tests_only_is_passed_over_for_the_plugins_folder(tmp_path):
+    # tox puts a scripts folder on PYTHONPATH for its tests; Airflow never has it on sys.path.
+    files = {
+        "mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": SENSOR,
+        "tox.ini": "[testenv]\nsetenv =\n    PYTHONPATH = scripts\n",
+        "scripts/job.py": "print('job')\n",
+        "plugins/company_ops.py": "X = 1\n",
+    }
+    write_repo(tmp_path, files)
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in result.changes] == ["plugins/mesh_http.py", "plugins/mesh_registry.json", "dags/a/down.py"]
+
+
+def test_a_root_the_dag_files_add_to_sys_path_themselves_is_not_where_the_module_goes(tmp_path):
+    # The DAG files put the repository root on sys.path with code: an import at the top of
+    # the file runs before that line, so the module goes into the DAGs folder, ignored.
+    edit = "import os\nimport sys\n\nsys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))))\n\n"
+    before = SENSOR.replace("from airflow import DAG\n", edit + "from airflow import DAG\n")
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before, "tools/report.py": "X = 1\n"})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in result.changes] == ["dags/mesh_http.py", "dags/mesh_registry.json", "dags/.airflowignore", "dags/a/down.py"]
