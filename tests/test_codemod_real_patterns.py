@@ -3,7 +3,12 @@ pattern (not the repository's code) that a first version of the codemod got wron
 
 from __future__ import annotations
 
+import subprocess
+
+from click.testing import CliRunner
+
 from mesh_migrate.analysis import analyze
+from mesh_migrate.cli import main
 from mesh_migrate.codemod.runner import REWRITTEN, apply_changes, run_codemod
 
 from .conftest import write_repo
@@ -65,3 +70,16 @@ def test_a_root_the_dag_files_add_to_sys_path_themselves_is_not_where_the_module
     write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before, "tools/report.py": "X = 1\n"})
     result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
     assert [c.path for c in result.changes] == ["dags/mesh_http.py", "dags/mesh_registry.json", "dags/.airflowignore", "dags/a/down.py"]
+
+
+def test_a_branch_carries_the_airflowignore_line_though_git_ignores_that_file(tmp_path):
+    # Some repositories list .airflowignore in their .gitignore; the line that keeps the
+    # helper module out of the DAG parse must still be committed on the team's branch.
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": SENSOR, ".gitignore": ".airflowignore\n.mesh-migrate-cache/\n"})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True)
+    done = CliRunner().invoke(main, ["codemod", str(tmp_path), "--team", "a", "--branch", "--jobs", "1", "--no-cache"])
+    assert done.exit_code == 0, done.output
+    shown = subprocess.run(["git", "show", "mesh/a:dags/.airflowignore"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert shown.stdout == "mesh_http.py\n"
