@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from mesh_migrate.analysis import analyze
 from mesh_migrate.cli import main
+from mesh_migrate.codemod.registry import build_registry
 from mesh_migrate.codemod.runner import REWRITTEN, apply_changes, run_codemod
 
 from .conftest import write_repo
@@ -83,3 +84,34 @@ def test_a_branch_carries_the_airflowignore_line_though_git_ignores_that_file(tm
     assert done.exit_code == 0, done.output
     shown = subprocess.run(["git", "show", "mesh/a:dags/.airflowignore"], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert shown.stdout == "mesh_http.py\n"
+
+
+def test_a_group_holding_a_group_of_computed_id_is_left_to_the_prefix_match(tmp_path):
+    # The waited-on group nests a group whose id is computed at parse time: its tasks' ids
+    # are not known, so the registry must not list ids that never exist (the helper then
+    # matches the `group.` prefix); a group whose ids are all known is still listed.
+    upstream = src('''
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        from airflow.utils.task_group import TaskGroup
+        from vendor_naming import stage_name  # an installed package: not read
+
+        with DAG("c_up"):
+            for model in ["m1", "m2"]:
+                with TaskGroup(group_id=model):
+                    with TaskGroup(group_id=stage_name(model)):
+                        BashOperator(task_id="run", bash_command="x")
+            with TaskGroup(group_id="known"):
+                BashOperator(task_id="ready", bash_command="x")
+        ''')
+    down = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down"):
+            ExternalTaskSensor(task_id="w1", external_dag_id="c_up", external_task_group_id="m1")
+            ExternalTaskSensor(task_id="k", external_dag_id="c_up", external_task_group_id="known")
+        ''')
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/c/up.py": upstream, "dags/a/down.py": down})
+    registry = build_registry(analyze(tmp_path, options=OPTIONS), "a")
+    assert registry["task_groups"] == {"c_up": {"known": ["known.ready"]}}
