@@ -115,3 +115,54 @@ def test_a_group_holding_a_group_of_computed_id_is_left_to_the_prefix_match(tmp_
     write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/c/up.py": upstream, "dags/a/down.py": down})
     registry = build_registry(analyze(tmp_path, options=OPTIONS), "a")
     assert registry["task_groups"] == {"c_up": {"known": ["known.ready"]}}
+
+
+NO_TEAM_FILES = {
+    "dags/x/up.py": "from airflow import DAG\nDAG('x_up')\n",  # a DAG no team rule covers
+}
+ON_UNOWNED = src('''
+    from airflow import DAG
+    from airflow.sensors.external_task import ExternalTaskSensor
+
+    with DAG("a_down"):
+        ExternalTaskSensor(task_id="w", external_dag_id="x_up")
+    ''')
+WITH_MONOLITH = MESH.replace("version: 1\n", 'version: 1\nmonolith:\n  instance: {url: "https://old.example", http_conn_id: airflow_monolith, api_version: 2}\n')
+
+
+def test_a_sensor_on_a_dag_of_no_team_reaches_it_on_the_monolith(tmp_path):
+    # The registry sends a DAG of no team to the monolith, so the team's sensor on it must
+    # be pointed at the drop-in class like any cross-team sensor.
+    write_repo(tmp_path, {"mesh.yaml": WITH_MONOLITH, **UPSTREAMS, **NO_TEAM_FILES, "dags/a/down.py": ON_UNOWNED})
+    analysis = analyze(tmp_path, options=OPTIONS)
+    result = run_codemod(analysis, "a")
+    [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
+    assert change.after == ON_UNOWNED.replace("from airflow.sensors.external_task import ExternalTaskSensor\n", "\nfrom mesh_http import ExternalTaskSensor\n")
+    assert build_registry(analysis, "a")["dags"]["x_up"] == "monolith"
+    assert result.manual == ()
+
+
+def test_a_sensor_on_a_dag_of_no_team_without_a_monolith_is_manual_work_naming_the_fix(tmp_path):
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, **NO_TEAM_FILES, "dags/a/down.py": ON_UNOWNED})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in result.changes] == []
+    [manual] = result.manual
+    assert manual.what == "sensor w on x_up (no team)"
+    assert "x_up has no team" in manual.why and "mesh.yaml" in manual.why
+
+
+def test_a_trigger_of_a_dag_no_file_defines_or_of_an_empty_id_is_manual_work(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+
+        with DAG("a_down"):
+            TriggerDagRunOperator(task_id="t", trigger_dag_id="defined_elsewhere")
+            TriggerDagRunOperator(task_id="e", trigger_dag_id="")
+        ''')
+    write_repo(tmp_path, {"mesh.yaml": WITH_MONOLITH, **UPSTREAMS, "dags/a/down.py": before})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in result.changes] == []
+    whys = {m.task_id: m.why for m in result.manual}
+    assert "no file defines defined_elsewhere" in whys["t"]
+    assert "known only at run time" in whys["e"]
