@@ -166,3 +166,30 @@ def test_a_trigger_of_a_dag_no_file_defines_or_of_an_empty_id_is_manual_work(tmp
     whys = {m.task_id: m.why for m in result.manual}
     assert "no file defines defined_elsewhere" in whys["t"]
     assert "known only at run time" in whys["e"]
+
+
+def test_a_subclass_imported_by_a_file_in_python_312_syntax_is_rewritten_where_it_is_defined(tmp_path):
+    # The file building the sensor is 3.12 syntax; the import of the repository's subclass
+    # must still be followed to the module naming Airflow's class.
+    down = src('''
+        from airflow import DAG
+        from common.ops import WaitSensor
+
+        NAMES = {"up": "c_up"}
+
+        with DAG("a_down"):
+            for key, dag_id in NAMES.items():
+                WaitSensor(task_id=f"w_{key}_{"x" if key else "y"}", external_dag_id=dag_id)
+        ''')
+    ops = src('''
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+
+        class WaitSensor(ExternalTaskSensor):
+            """Waits with the team's defaults."""
+        ''')
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": down, "dags/common/ops.py": ops})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert result.manual == ()
+    [change] = [c for c in result.changes if c.path == "dags/common/ops.py"]
+    assert change.after == ops.replace("from airflow.sensors.external_task import ExternalTaskSensor\n", "from mesh_http import ExternalTaskSensor\n")
