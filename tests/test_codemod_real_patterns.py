@@ -193,3 +193,21 @@ def test_a_subclass_imported_by_a_file_in_python_312_syntax_is_rewritten_where_i
     assert result.manual == ()
     [change] = [c for c in result.changes if c.path == "dags/common/ops.py"]
     assert change.after == ops.replace("from airflow.sensors.external_task import ExternalTaskSensor\n", "from mesh_http import ExternalTaskSensor\n")
+
+
+def test_a_missing_helper_module_is_written_again_for_a_file_in_python_312_syntax(tmp_path):
+    # After the first run only a 3.12-syntax file imports the helper module; once the module
+    # is deleted, the next run must see that import and write the module again.
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down"):
+            for name in ["c_up"]:
+                ExternalTaskSensor(task_id=f"w_{"x" if name else "y"}", external_dag_id=name)
+        ''')
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before})
+    apply_changes(tmp_path, run_codemod(analyze(tmp_path, options=OPTIONS), "a").changes)
+    (tmp_path / "dags/mesh_http.py").unlink()
+    again = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert [c.path for c in again.changes] == ["dags/mesh_http.py"]

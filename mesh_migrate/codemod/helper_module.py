@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TypeGuard
 
+from ..extract.modules import parse_source
 from ..facts import SourceSpan
 from ..layout import Layout
 
@@ -87,9 +88,8 @@ def import_line(data: bytes, module: str) -> int | None:
     """The first line of DATA (a Python file) that imports MODULE or a name from it."""
     if module.encode() not in data:
         return None  # cheap: most files never mention it
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    tree = parse_source(data, "").tree  # as the analysis reads it: 3.12 f-strings too
+    if tree is None:
         return None  # the analysis reports files that do not parse
     lines = [node.lineno for node in ast.walk(tree) if _imports(node, module)]
     return min(lines, default=None)
