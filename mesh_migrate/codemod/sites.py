@@ -127,9 +127,9 @@ def _teamless(analysis: Analysis, defined: set[str], link, rules: RewriteRules) 
     replaced = rules.replacement_of(link.dependency.operator)
     what = f"{rules.helper_module}.{replaced.name}" if replaced is not None else f"a class of {rules.helper_module}"
     if not dag:
-        return None, f"the DAG id is known only at run time: if it can be another instance's DAG, point the task at {what} by hand (it routes by the rendered id)"
+        return None, f"the DAG id is known only at run time: if it can be another instance's DAG, the task must use {what} (by hand; it routes by the rendered id)"
     if dag not in defined:
-        return None, f"no file defines {dag}, so the registry cannot route it: if another instance runs it, point the task at {what} and list {dag} under dags in {rules.registry} by hand"
+        return None, f"no file defines {dag}, so the registry cannot route it: if another instance runs it, the task must use {what} and {rules.registry} must list {dag} under dags (by hand)"
     if analysis.config.monolith is None:
         return None, f"{dag} has no team: give it one in mesh.yaml, or declare the monolith (mesh.yaml monolith:) that keeps running it"
     return MONOLITH, ""
