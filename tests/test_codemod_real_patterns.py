@@ -211,3 +211,29 @@ def test_a_missing_helper_module_is_written_again_for_a_file_in_python_312_synta
     (tmp_path / "dags/mesh_http.py").unlink()
     again = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
     assert [c.path for c in again.changes] == ["dags/mesh_http.py"]
+
+
+def test_a_relay_subclass_choosing_its_target_at_run_time_is_manual_work_naming_where_it_is_built(tmp_path):
+    # A subclass passes an empty trigger_dag_id to Airflow's class and picks the DAG itself
+    # when it runs: the reason names the file to change, the subclass's.
+    relay = src('''
+        from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+
+
+        class RelayTrigger(TriggerDagRunOperator):
+            def __init__(self, prefix, **kwargs):
+                super().__init__(trigger_dag_id="", **kwargs)
+                self.prefix = prefix
+        ''')
+    down = src('''
+        from airflow import DAG
+        from common.relay import RelayTrigger
+
+        with DAG("a_down"):
+            RelayTrigger(task_id="next", prefix="c_")
+        ''')
+    write_repo(tmp_path, {"mesh.yaml": WITH_MONOLITH, **UPSTREAMS, "dags/a/down.py": down, "dags/common/relay.py": relay})
+    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    assert result.changes == ()
+    [manual] = result.manual
+    assert "known only at run time" in manual.why and "dags/common/relay.py" in manual.why

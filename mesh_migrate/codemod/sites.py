@@ -126,6 +126,9 @@ def _teamless(analysis: Analysis, defined: set[str], link, rules: RewriteRules) 
     dag = link.other_dag
     replaced = rules.replacement_of(link.dependency.operator)
     what = f"{rules.helper_module}.{replaced.name}" if replaced is not None else f"a class of {rules.helper_module}"
+    via = link.dependency.via
+    if via is not None:  # a helper or subclass builds it: that is the file to change
+        what += f" where {via.path}:{via.line} builds it"
     if not dag:
         return None, f"the DAG id is known only at run time: if it can be another instance's DAG, the task must use {what} (by hand; it routes by the rendered id)"
     if dag not in defined:
