@@ -132,7 +132,7 @@ def _teamless(analysis: Analysis, defined: set[str], link, rules: RewriteRules) 
     if not dag:
         return None, f"the DAG id is known only at run time: if it can be another instance's DAG, the task must use {what} (by hand; it routes by the rendered id)"
     if dag not in defined:
-        return None, f"no file defines {dag}, so the registry cannot route it: if another instance runs it, the task must use {what} and {rules.registry} must list {dag} under dags (by hand)"
+        return None, f"no file defines {dag}, so the registry cannot route it: if another instance runs it, the task must use {what} with http_conn_id= that instance's connection (by hand; {rules.registry} is rewritten on each run)"
     if analysis.config.monolith is None:
         return None, f"{dag} has no team: give it one in mesh.yaml, or declare the monolith (mesh.yaml monolith:) that keeps running it"
     return MONOLITH, ""
