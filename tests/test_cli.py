@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -153,3 +154,27 @@ def test_one_cause_reaching_many_places_is_one_line(tmp_path):
     output = " ".join(run("analyze", tmp_path, "--no-cache").output.split())  # the table wraps lines
     assert output.count("read from Airflow Variable LANDING_BUCKET when the task runs") == 1
     assert "12 places in 12 files" in output
+
+
+def test_graph_writes_graphml_of_the_team_graph_and_of_a_team(tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    for extra in ((), ("--team", "finance")):
+        out = tmp_path / "graph.graphml"
+        result = run("graph", SKYFLOW, "--format", "graphml", "--output", str(out), *extra)
+        assert result.exit_code == 0, result.output
+        edges = [e for e in ElementTree.parse(out).iter() if e.tag.endswith("}edge")]
+        assert edges
+
+
+def test_a_teams_graph_is_the_same_text_whatever_the_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    def drawn(seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [str(Path(sys.executable).parent / "mesh-migrate"), "graph", str(SKYFLOW), "--team", "finance", "--no-cache"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+
+    assert drawn("1") == drawn("2") != ""

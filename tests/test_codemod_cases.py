@@ -172,6 +172,33 @@ def test_a_providers_import_with_a_fallback_becomes_one_import(tmp_path):
     assert rewritten(tmp_path, before) == after
 
 
+def test_a_fallback_import_between_two_third_party_imports_leaves_them_one_block(tmp_path):
+    """isort keeps a try of imports apart with blank lines; once it is gone, its neighbours
+    of one section are one block again."""
+    before = src('''
+        from airflow import DAG
+
+        try:
+            from airflow.operators.sensors import ExternalTaskSensor
+        except ImportError:
+            from airflow.sensors.external_task import ExternalTaskSensor
+        from airflow.providers.http.hooks.http import HttpHook
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    after = src('''
+        from airflow import DAG
+        from airflow.providers.http.hooks.http import HttpHook
+
+        from mesh_http import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            ExternalTaskSensor(task_id="wait", external_dag_id="b_up")
+    ''')
+    assert rewritten(tmp_path, before) == after
+
+
 def test_the_blank_line_between_import_blocks_survives_a_removed_import(tmp_path):
     before = src('''
         from datetime import datetime

@@ -47,7 +47,8 @@ def test_at_least_95_percent_of_cross_team_sensors_and_triggers_are_rewritten(mi
     _, before, result, _, _ = migrated
     crossing = [link for link in before.graph.links if link.cross_team and link.dependency.kind in REWRITTEN]
     rewritten = [r for r in result.rewrites if r.kind in REWRITTEN]
-    manual = [m for m in result.manual if m.what.split()[0] in REWRITTEN]
+    # Tasks on a DAG of no team (defined nowhere, here) are manual work too, but not crossing.
+    manual = [m for m in result.manual if m.what.split()[0] in REWRITTEN and not m.what.endswith("(no team)")]
     assert len(rewritten) + len(manual) == len(crossing)
     assert len(rewritten) >= 0.95 * len(crossing), (len(rewritten), len(crossing), manual)
 

@@ -109,7 +109,9 @@ def make_branch(
             return BranchResult(team, branch, result, None, "nothing to rewrite: no branch made")
         apply(root, result)
         paths = [str(inside / change.path) for change in result.changes]
-        git("add", "--", *paths, cwd=tree)
+        # -f: a file the repository's .gitignore lists (some list .airflowignore) is still
+        # part of the change; these are only the files the codemod wrote.
+        git("add", "-f", "--", *paths, cwd=tree)
         identity = [] if _has_identity(tree) else ["-c", "user.name=mesh-migrate", "-c", "user.email=mesh-migrate@localhost"]
         git(*identity, "commit", "--quiet", "--no-verify", "-m", commit_message(result), cwd=tree)
         commit = git("rev-parse", "HEAD", cwd=tree).strip()

@@ -10,10 +10,12 @@ the scheduler does not parse it in every loop.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, TypeGuard
 
+from ..extract.modules import parse_source
 from ..facts import SourceSpan
 from ..layout import Layout
 
@@ -30,16 +32,34 @@ class Placement:
 
 
 def placement(layout: Layout | None) -> Placement:
-    """The first import root that is no DAGs folder; else the first one, with its ignore file."""
+    """The first import root, outside the DAGs folders, that a DAG file's first line can
+    import from at run time; else the DAGs folder (always on sys.path), with its ignore file."""
     if layout is None or not layout.import_roots:
         return Placement("", AIRFLOWIGNORE)
-    outside = layout.code_roots()
+    outside = sorted((f for f in layout.code_roots() if _rank(f.reason) is not None), key=lambda f: _rank(f.reason) or 0)
     if outside:
         return Placement(outside[0].path, None)
-    root = layout.import_roots[0]
+    root = next((f for f in layout.import_roots if layout.dags_folder_of(f.path) is not None), layout.import_roots[0])
     dags = layout.dags_folder_of(root.path)
     ignore_folder = dags.path if dags is not None else root.path
     return Placement(root.path, f"{ignore_folder}/{AIRFLOWIGNORE}" if ignore_folder else AIRFLOWIGNORE)
+
+
+# Import roots on the deployed Airflow's sys.path before a DAG file runs, best first (the
+# reasons are the layout's). The others are left out: a folder put there by a test or CI
+# configuration (tox, pytest, a Makefile) is absent in production, and one a DAG file adds
+# with sys.path.insert is there only after that line, below the file's imports.
+_RUN_TIME_ROOTS = (
+    re.compile(r"^mesh\.yaml python_paths$"),
+    re.compile(r"^Airflow puts \$AIRFLOW_HOME/plugins "),
+    re.compile(r"^plugins_folder = "),
+    re.compile(r"^PYTHONPATH = .* in (?:.*/)?(?:Dockerfile[^/]*|[^/]*compose[^/]*\.ya?ml|values[^/]*\.ya?ml|[^/]*\.env|\.env[^/]*|airflow\.cfg)$"),
+    re.compile(r"^Airflow puts \$AIRFLOW_HOME/config "),
+)
+
+
+def _rank(reason: str) -> int | None:
+    return next((rank for rank, pattern in enumerate(_RUN_TIME_ROOTS) if pattern.search(reason)), None)
 
 
 def helper_path(layout: Layout | None, module: str) -> str:
@@ -68,9 +88,8 @@ def import_line(data: bytes, module: str) -> int | None:
     """The first line of DATA (a Python file) that imports MODULE or a name from it."""
     if module.encode() not in data:
         return None  # cheap: most files never mention it
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    tree = parse_source(data, "").tree  # as the analysis reads it: 3.12 f-strings too
+    if tree is None:
         return None  # the analysis reports files that do not parse
     lines = [node.lineno for node in ast.walk(tree) if _imports(node, module)]
     return min(lines, default=None)

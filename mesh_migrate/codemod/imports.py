@@ -232,8 +232,11 @@ class StatementRemover(cst.CSTTransformer):
         return updated
 
 
-def drop_removed(module: cst.Module) -> cst.Module:
-    """MODULE without the placeholders and the `try:` blocks left without statements."""
+def drop_removed(module: cst.Module, first_party: Callable[[str], bool] | None = None) -> cst.Module:
+    """MODULE without the placeholders and the `try:` blocks left without statements.
+
+    With FIRST_PARTY, a removed statement's blank lines are not kept between two imports of
+    one section: isort joins those (a `try:` of imports is a block of its own to isort)."""
     body: list[cst.BaseStatement] = []
     carried: list[cst.EmptyLine] | None = None
     for statement in module.body:
@@ -241,6 +244,9 @@ def drop_removed(module: cst.Module) -> cst.Module:
             if carried is None:
                 carried, _ = _split_leading(statement)
             continue
+        if carried and first_party is not None and body and _section(body[-1], first_party) is not None:
+            if _section(body[-1], first_party) == _section(statement, first_party):
+                carried = None
         if carried:
             lines = list(getattr(statement, "leading_lines", ()))
             if not lines or lines[0].comment is not None:  # it had no blank line of its own

@@ -11,7 +11,7 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-from ..extract.modules import ModuleFinder
+from ..extract.modules import ModuleFinder, parse_source
 
 MAX_FILES = 500  # a closure larger than this is cut: the nearest files come first
 
@@ -36,8 +36,11 @@ class Reach:
 
     def _imports(self, path: str) -> tuple[str, ...]:
         try:
-            tree = ast.parse((self.root / path).read_bytes())
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+            data = (self.root / path).read_bytes()
+        except OSError:
+            return ()  # the analysis reported it already
+        tree = parse_source(data, path).tree  # as the analysis reads it: 3.12 f-strings too
+        if tree is None:
             return ()  # the analysis reported it already
         package = self.finder.module_name(path).split(".")
         if not path.endswith("__init__.py"):

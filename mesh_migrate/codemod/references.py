@@ -183,7 +183,7 @@ def rewrite_references(module: cst.Module, helper: str, classes: Sequence[Replac
         raise Unreachable(f"`from {rewriter.stars[0]} import *` hides which class is used: import it by name")
     if not rewriter.outcome.rewritten:
         return module, rewriter.outcome
-    new = drop_removed(new)
+    new = drop_removed(new, first_party)
     if rewriter.top_members:
         new = add_from_import(new, helper, rewriter.top_members, first_party, first_leading)
     if rewriter.attribute_use:

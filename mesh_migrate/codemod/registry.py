@@ -73,7 +73,9 @@ def _task_groups(analysis: Analysis, team: str, remote: set[str]) -> dict[str, d
         if link.holder_team != team or not dep.task_group or dep.source not in remote:
             continue
         members = known.get(dep.source, {}).get(dep.task_group)
-        if members:
+        # A part the analysis could not compute shows as "?", which Airflow allows in no task
+        # id: such a group is left to the helper's `group_id.` prefix match.
+        if members and not any("?" in member for member in members):
             groups[dep.source][dep.task_group] = sorted(members)
     return {dag: dict(sorted(found.items())) for dag, found in sorted(groups.items())}
 

@@ -6,7 +6,6 @@ reason, failed with a message, or unchanged) and the run goes on with the next f
 
 from __future__ import annotations
 
-import ast
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..analysis import Analysis
-from ..extract.modules import ModuleFinder
+from ..extract.modules import ModuleFinder, parse_source
 from ..facts import SourceSpan
 from ..fsutil import write_atomic
 from ..rewrite_rules import CLASSES, DATASET_HOOK, ReplacedClass
@@ -196,10 +195,10 @@ def _rewrite_file(
     if after == before:
         reason = outcome.unreachable or "; ".join(why for _, why in outcome.refused)
         return FileResult(path, REFUSED if reason else UNCHANGED, reason), outcome, None, None
-    try:
-        ast.parse(after.encode())  # bytes: Python reads a BOM as it reads the file
-    except SyntaxError as exc:  # never write a file that does not parse
-        return FileResult(path, FAILED, f"the rewrite would not parse at line {exc.lineno} ({exc.msg}); left unchanged"), None, None, None
+    # Never write a file that does not parse; read as the analysis reads (3.12 f-strings too).
+    parsed = parse_source(after.encode(), path)  # bytes: Python reads a BOM as it reads the file
+    if parsed.tree is None:
+        return FileResult(path, FAILED, f"the rewrite would not parse at line {parsed.line} ({parsed.error}); left unchanged"), None, None, None
     return FileResult(path, REWRITTEN), outcome, after, before
 
 

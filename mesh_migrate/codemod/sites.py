@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..analysis import Analysis
+from ..config import MONOLITH
 from ..facts import DependencyFact, SourceSpan
 from ..plan import manual_label
 from ..rewrite_rules import CLASSES, DATASET_HOOK, MARKER, ReplacedClass, RewriteRules
@@ -86,11 +87,20 @@ def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> 
     manual: list[Manual] = []
     markers: dict[SourceSpan, list] = defaultdict(list)
     pack = analysis.rules
+    defined = {d.dag_id for d in analysis.facts.dags}
     for link in analysis.graph.links:
         dep = link.dependency
         kind = pack.kind(dep.kind)
-        if link.holder_team != team or not link.cross_team or kind.migrated or kind.rewrite == DATASET_HOOK:
+        if link.holder_team != team or kind.migrated or kind.rewrite == DATASET_HOOK:
             continue  # a dataset is changed at its producer, for the producing team (_dataset_sites)
+        other_team = link.other_team
+        if link.cross_team is None and kind.rewrite != MARKER:  # the other side has no team
+            other_team, why = _teamless(analysis, defined, link, rules)
+            if other_team is None:
+                manual.append(manual_for(pack, team, dep, link.other_dag or "?", "no team", why))
+                continue
+        elif not link.cross_team:
+            continue
         if kind.rewrite == MARKER:
             if dep.via is not None:
                 manual.append(manual_for(pack, team, dep, link.other_dag, link.other_team, f"built by a helper in {dep.via}: comment or remove the marker there by hand"))
@@ -101,16 +111,34 @@ def select(analysis: Analysis, team: str, rules: RewriteRules, reach: Reach) -> 
         if replaced is None:
             manual.append(manual_for(pack, team, dep, link.other_dag, link.other_team, _no_drop_in(dep, kind.rewrite, rules)))
             continue
-        assert link.other_team is not None  # a cross-team link has both teams
+        assert other_team is not None  # a cross-team link has both teams
         start = dep.via.path if dep.via is not None else dep.span.path
         files = (start,) if dep.direct else reach.closure(start)
         fallback = tuple(f for f in reach.closure(dep.span.path) if f not in files) if not dep.direct and start != dep.span.path else ()
-        needs.append(ReferenceNeed(team, dep, link.other_dag, link.other_team, replaced, files, fallback))
+        needs.append(ReferenceNeed(team, dep, link.other_dag, other_team, replaced, files, fallback))
     for span, links in sorted(markers.items()):
         others = tuple(sorted({l.other_team for l in links if l.other_team}))
         calls.append(CallSite(team, _whole(span, links), MARKER, tuple(l.dependency for l in links), others))
     calls += _dataset_sites(analysis, team)
     return Selection(tuple(calls), tuple(needs), tuple(manual))
+
+
+def _teamless(analysis: Analysis, defined: set[str], link, rules: RewriteRules) -> tuple[str | None, str]:
+    """Where the DAG of no team on the other side runs: the monolith, as the registry says,
+    when there is one; else None and why that is manual work."""
+    dag = link.other_dag
+    replaced = rules.replacement_of(link.dependency.operator)
+    what = f"{rules.helper_module}.{replaced.name}" if replaced is not None else f"a class of {rules.helper_module}"
+    via = link.dependency.via
+    if via is not None:  # a helper or subclass builds it: that is the file to change
+        what += f" where {via.path}:{via.line} builds it"
+    if not dag:
+        return None, f"the DAG id is known only at run time: if it can be another instance's DAG, the task must use {what} (by hand; it routes by the rendered id)"
+    if dag not in defined:
+        return None, f"no file defines {dag}, so the registry cannot route it: if another instance runs it, the task must use {what} with http_conn_id= that instance's connection (by hand; {rules.registry} is rewritten on each run)"
+    if analysis.config.monolith is None:
+        return None, f"{dag} has no team: give it one in mesh.yaml, or declare the monolith (mesh.yaml monolith:) that keeps running it"
+    return MONOLITH, ""
 
 
 def _whole(span: SourceSpan, links: list) -> SourceSpan:

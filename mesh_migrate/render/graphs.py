@@ -45,7 +45,9 @@ def neighbourhood(graph: MeshGraph, team: str) -> nx.MultiDiGraph:
     for node in ours:
         keep.update(n for n in dags.predecessors(node) if dags.nodes[n].get("type") == "dag")
         keep.update(n for n in dags.successors(node) if dags.nodes[n].get("type") == "dag")
-    view = dags.subgraph(keep).copy()
+    view = nx.MultiDiGraph()  # nodes and edges in a stable order, whatever the set's order
+    view.add_nodes_from((n, dags.nodes[n]) for n in sorted(keep))
+    view.add_edges_from(sorted(((a, b, k, d) for a, b, k, d in dags.edges(keys=True, data=True) if a in keep and b in keep), key=lambda e: (e[0], e[1], str(e[2]))))
     view.remove_edges_from([(a, b, k) for a, b, k in view.edges(keys=True) if a not in ours and b not in ours])
     return view
 
@@ -112,5 +114,10 @@ def _scalars(data: dict) -> dict:
     for key, value in data.items():
         if value is None:
             continue
-        out[key] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+        if isinstance(value, dict):  # e.g. a team edge's dependencies by kind
+            out[key] = ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            out[key] = ",".join(sorted(map(str, value)) if isinstance(value, (set, frozenset)) else map(str, value))
+        else:
+            out[key] = value
     return out
