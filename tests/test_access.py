@@ -1,5 +1,5 @@
 """Least privilege between instances: the grants, the Airflow 2.10 roles in access/<team>.json,
-and the outbound connections the plans list. The roles against a real webserver: make e2e-access."""
+and the outbound connections the plans list. The roles against a real webserver: make e2e-airflow."""
 
 from __future__ import annotations
 
