@@ -182,6 +182,20 @@ def case(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
     return register
 
 
+@case("the rewritten DAGs folder parses (DagBag)")
+def _parses() -> str:
+    from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DOWNSTREAM), include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    assert set(bag.dag_ids) == {"down", "down_sink", "down_orders", "down_run"}, bag.dag_ids
+    tasks = [task for dag_id in bag.dag_ids for task in bag.get_dag(dag_id).tasks]
+    routed = [task for task in tasks if isinstance(task, (mesh_http.ExternalTaskSensor, mesh_http.TriggerDagRunOperator))]
+    others = {type(task).__name__ for task in tasks if task not in routed}
+    assert others == {"EmptyOperator"}, others  # every sensor and trigger is the helper module's
+    return f"{len(bag.dag_ids)} DAGs, no import errors, {len(routed)} of {len(tasks)} tasks the helper module's classes; mesh_http.py in lib/, outside the DAGs folder"
+
+
 @case("success -> done")
 def _success() -> str:
     assert poke("wait_publish", day(1)) is False
