@@ -104,20 +104,11 @@ verify-runtime: install runtime-db
 	MESH_RUNTIME_DB=required $(BIN)/python tests/airflow/postgres.py --airflow .venv-airflow2/bin/python --airflow .venv-airflow3/bin/python \
 		-- $(BIN)/python -m pytest -q -m runtime
 
-# Least privilege against a real Airflow 2.10: the fixture's access/<team>.json (ACCESS_TEAM) loaded
-# into a webserver started on that team's DAG ids (tests/airflow/servers.py: sqlite, basic auth, a
-# random loopback port, stopped by process group); each calling team's user gets 200 on what its
-# role grants and 403 elsewhere (tests/airflow/access_check.py). About 30 s.
-ACCESS_TEAM ?= finance
-.PHONY: e2e-access e2e-airflow
-e2e-access: install .venv-airflow2/.installed
-	rm -rf build/e2e-access
-	$(BIN)/mesh-migrate analyze fixtures/skyflow --out build/e2e-access > /dev/null
-	.venv-airflow2/bin/python tests/airflow/e2e_access.py build/e2e-access $(ACCESS_TEAM)
-
-# The generated cross-instance code (rules/mesh_http.py) against a real Airflow 2.10 webserver and
-# a real Airflow 3.1 api-server on loopback (tests/airflow/e2e.py): runs made over REST, the
-# migrated tasks' poke()/execute() run in the venv of the same version. About 2 minutes.
-# Report: build/e2e-airflow.json.
+# mesh-migrate's output against a real Airflow 2.10 webserver and a real Airflow 3.1 api-server on
+# loopback (tests/airflow/e2e.py): a small before-repository (tests/airflow/e2e_repo) goes through
+# `analyze --out` and `codemod --team downstream --apply`; the rewritten DAGs run in the venv of
+# each version against team upstream's DAGs there, on 2.10 as the user of the generated access role
+# (then 200 where the roles grant, 403 elsewhere). About 2 minutes. Report: build/e2e-airflow.json.
+.PHONY: e2e-airflow
 e2e-airflow: install .venv-airflow2/.installed .venv-airflow3/.installed
 	$(BIN)/python tests/airflow/e2e.py --airflow2 .venv-airflow2/bin/python --airflow3 .venv-airflow3/bin/python

@@ -105,7 +105,9 @@ def fab_permissions(grant: Grant) -> tuple[tuple[str, str], ...]:
 
     Reading a run needs `can_read` on `DAG:<id>` and on `DAG Run:<id>`; triggering needs
     `can_edit` on `DAG:<id>` and `can_create` on `DAG Run:<id>` (the API checks the DAG
-    first, then the sub-entity). Task instances have no per-DAG resource: the global
+    first, then the sub-entity), and `can_edit` on `DAG Run:<id>` too: a trigger with
+    `reset_dag_run` clears the run it finds (`POST .../dagRuns/<run_id>/clear`), which the
+    analysis does not tell apart from other triggers. Task instances have no per-DAG resource: the global
     `can_read` reaches only the DAGs the role may read, since the DAG is checked first.
     Dataset events have no per-dataset resource either: `can_create` on `Datasets` may post
     an event for any URI of that instance.
@@ -114,7 +116,7 @@ def fab_permissions(grant: Grant) -> tuple[tuple[str, str], ...]:
     for dag_id in sorted(set(grant.reads) | set(grant.triggers)):
         pairs += [(CAN_READ, DAG_PREFIX + dag_id), (CAN_READ, DAG_RUN_PREFIX + dag_id)]
         if dag_id in grant.triggers:
-            pairs += [(CAN_EDIT, DAG_PREFIX + dag_id), (CAN_CREATE, DAG_RUN_PREFIX + dag_id)]
+            pairs += [(CAN_EDIT, DAG_PREFIX + dag_id), (CAN_CREATE, DAG_RUN_PREFIX + dag_id), (CAN_EDIT, DAG_RUN_PREFIX + dag_id)]
     if grant.reads:
         pairs.append((CAN_READ, TASK_INSTANCES))
     if grant.dataset_events:

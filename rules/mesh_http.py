@@ -237,6 +237,9 @@ class RemoteApi:
                 break  # Airflow 3 answers an expired token with 401 or 403: fetch a new one once
         assert answer is not None
         status = answer.status_code
+        if 200 <= status < 300 and isinstance(_json(answer), str):
+            # Airflow 3's UI answers any path with 200 HTML: the host is not that instance's root
+            raise AirflowFailException(self._no_api(url, f"{status} with no JSON"))
         if 200 <= status < 300 or (status in accept and not (status == 404 and not self._api_present())):
             return status, _json(answer)
         if status == 401:
@@ -247,15 +250,18 @@ class RemoteApi:
                 f"that instance's team made for this team (mesh-migrate writes it to access/<team>.json)."
             )
         if status == 404 and not self._api_present():
-            other = 2 if self.version == 3 else 3
-            raise AirflowFailException(
-                f"connection {self.conn_id!r}: {self.base_url} has no /api/v{1 if self.version == 2 else 2} (404 on {url}). "
-                f"It may run Airflow {other}: set the connection's extra to {{\"api_version\": {other}}} "
-                "(or the instance's api_version in mesh_registry.json), or fix the connection's host."
-            )
+            raise AirflowFailException(self._no_api(url, "404"))
         if 400 <= status < 500 and status not in (404, 408, 429):
             raise AirflowFailException(f"connection {self.conn_id!r}: {method} {url} -> {status}: {answer.text[:500]}")
         raise AirflowException(f"connection {self.conn_id!r}: {method} {url} -> {status}: {answer.text[:500]}")
+
+    def _no_api(self, url: str, answered: str) -> str:
+        other = 2 if self.version == 3 else 3
+        return (
+            f"connection {self.conn_id!r}: {self.base_url} has no /api/v{1 if self.version == 2 else 2} ({answered} on {url}). "
+            f"It may run Airflow {other}: set the connection's extra to {{\"api_version\": {other}}} "
+            "(or the instance's api_version in mesh_registry.json), or fix the connection's host."
+        )
 
     def _unauthorized(self, url: str) -> str:
         if self.version == 2:

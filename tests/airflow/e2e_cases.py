@@ -1,12 +1,16 @@
-"""End-to-end cases of mesh_http against a real Airflow API server, run inside an Airflow venv.
+"""End-to-end cases of the codemod's output against a real Airflow API server, run inside an Airflow venv.
 
     python e2e_cases.py SERVER_JSON
 
-SERVER_JSON describes the upstream server (major, url, username, password) that
-tests/airflow/e2e.py started. Each case arranges upstream runs and task states over the REST
-API as the admin, then runs one task of the downstream DAG (e2e_dags/downstream, the codemod's
-output form) through poke(), execute() or the post_execute hook, for the case's logical date,
-and checks the outcome. Prints one JSON line per case.
+SERVER_JSON describes the upstream server (major, url, username, password: its admin) that
+tests/airflow/e2e.py started, the repository `mesh-migrate codemod --team downstream --apply`
+rewrote (repo), and the login the downstream instance's connection uses there (conn_login,
+conn_password: on Airflow 2 the user of the generated access role). Each case arranges
+upstream runs and task states over the REST API as the admin, then runs one task of the
+rewritten downstream DAGs (dags/downstream) through poke(), execute() or the post_execute
+hook, for the case's logical date, and checks the outcome. The helper module and its registry
+are the ones the codemod wrote (lib/); the registry's connection id is set from the
+environment, as on a real instance. Prints one JSON line per case.
 """
 
 from __future__ import annotations
@@ -21,30 +25,29 @@ import threading
 import time
 import traceback
 import types
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
-
-HERE = Path(__file__).parent
-ROOT = HERE.parent.parent
-DOWNSTREAM = HERE / "e2e_dags" / "downstream"
+from typing import Any, Callable, Iterator
 
 SERVER = json.loads(sys.argv[1])
 MAJOR = SERVER["major"]
 OTHER = 2 if MAJOR == 3 else 3
+REPO = Path(SERVER["repo"])
+DOWNSTREAM = REPO / "dags" / "downstream"
+LIB = REPO / "lib"  # the import root the codemod wrote mesh_http.py and mesh_registry.json into
+REGISTRY = json.loads((LIB / "mesh_registry.json").read_text(encoding="utf-8"))
+CONN_ID = REGISTRY["instances"]["upstream"]["conn_id"]
+CONN_ENV = f"AIRFLOW_CONN_{CONN_ID.upper()}"
 
 
 def _conn(url: str, login: str, password: str, **extra: Any) -> str:
     return json.dumps({"conn_type": "http", "host": url, "login": login, "password": password, "extra": extra})
 
 
-os.environ["MESH_REGISTRY"] = str(DOWNSTREAM / "mesh_registry.json")
-os.environ["AIRFLOW_CONN_AIRFLOW_UPSTREAM"] = _conn(SERVER["url"], SERVER["username"], SERVER["password"])
-os.environ["AIRFLOW_CONN_AIRFLOW_WRONG_VERSION"] = _conn(SERVER["url"], SERVER["username"], SERVER["password"], api_version=OTHER)
-os.environ["AIRFLOW_CONN_AIRFLOW_BAD_PASSWORD"] = _conn(SERVER["url"], SERVER["username"], "not-the-password", api_version=MAJOR)
-if SERVER.get("session_only_url"):
-    os.environ["AIRFLOW_CONN_AIRFLOW_SESSION_ONLY"] = _conn(SERVER["session_only_url"], SERVER["username"], SERVER["password"])
-os.environ["AIRFLOW_CONN_AIRFLOW_WRONG_URL"] = _conn(SERVER["url"] + "/not-airflow", SERVER["username"], SERVER["password"])
-sys.path.insert(0, str(ROOT / "rules"))  # where the codemod would have written mesh_http.py
+# The registry says api_version 2 (mesh.yaml's); the connection of an Airflow 3 upstream says 3.
+CONNECTION = _conn(SERVER["url"], SERVER["conn_login"], SERVER["conn_password"], **({"api_version": 3} if MAJOR == 3 else {}))
+os.environ[CONN_ENV] = CONNECTION
+sys.path.insert(0, str(LIB))
 
 import requests  # noqa: E402
 from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException, TaskDeferred  # noqa: E402
@@ -99,9 +102,19 @@ def day(number: int) -> datetime.datetime:
     return datetime.datetime(2024, 3, number, tzinfo=datetime.timezone.utc)
 
 
-def fresh_module() -> Any:
-    """A fresh import of the downstream DAG file (rendering changes a task in place)."""
-    spec = importlib.util.spec_from_file_location(f"downstream_{time.monotonic_ns()}", DOWNSTREAM / "downstream_dags.py")
+@contextmanager
+def connection(value: str) -> Iterator[None]:
+    """The registry's connection set to VALUE for a while, as an operator might misconfigure it."""
+    os.environ[CONN_ENV] = value
+    try:
+        yield
+    finally:
+        os.environ[CONN_ENV] = CONNECTION
+
+
+def fresh_module(file: str = "down_dags.py") -> Any:
+    """A fresh import of a rewritten downstream DAG file (rendering changes a task in place)."""
+    spec = importlib.util.spec_from_file_location(f"downstream_{time.monotonic_ns()}", DOWNSTREAM / file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -167,6 +180,20 @@ def case(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
         return function
 
     return register
+
+
+@case("the rewritten DAGs folder parses (DagBag)")
+def _parses() -> str:
+    from airflow.models.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DOWNSTREAM), include_examples=False)
+    assert not bag.import_errors, bag.import_errors
+    assert set(bag.dag_ids) == {"down", "down_sink", "down_orders", "down_run"}, bag.dag_ids
+    tasks = [task for dag_id in bag.dag_ids for task in bag.get_dag(dag_id).tasks]
+    routed = [task for task in tasks if isinstance(task, (mesh_http.ExternalTaskSensor, mesh_http.TriggerDagRunOperator))]
+    others = {type(task).__name__ for task in tasks if task not in routed}
+    assert others == {"EmptyOperator"}, others  # every sensor and trigger is the helper module's
+    return f"{len(bag.dag_ids)} DAGs, no import errors, {len(routed)} of {len(tasks)} tasks the helper module's classes; mesh_http.py in lib/, outside the DAGs folder"
 
 
 @case("success -> done")
@@ -332,6 +359,18 @@ def _trigger() -> str:
     return 'conf kept its types, quotes and newline; "{{ ds }}" and "{{ logical_date }}" became full timestamps; logical_date=None: null on 3.x, now on 2.x'
 
 
+@case("loop over targets of two teams")
+def _loop() -> str:
+    remote = fresh_task("fan_out_up_target")
+    remote.execute(context_for(remote, day(25)))
+    run = ADMIN.dag_run("up_target", "manual__2024-03-25T00:00:00+00:00")
+    assert run["conf"] == {"from": "down"}, run["conf"]
+    own = fresh_task("fan_out_down_sink")
+    assert type(own) is type(remote) and isinstance(own, mesh_http.TriggerDagRunOperator), type(own)
+    assert mesh_http.remote_api(own.trigger_dag_id, None) is None, "a DAG of this team is triggered by Airflow itself"
+    return "the loop's one class: up_target triggered over REST, down_sink left to Airflow's own trigger"
+
+
 def later(seconds: float, action: Callable[[], Any]) -> threading.Thread:
     """Run `action` after `seconds` in the background, while the task runs in the main thread as it does in Airflow."""
 
@@ -425,12 +464,16 @@ def _dataset() -> str:
 
 @case("wrong API version / bad credentials / wrong URL -> clear failure")
 def _misconfigured() -> str:
-    version = raises(AirflowFailException, lambda: poke("wait_wrong_version", day(1)), "airflow_wrong_version", SERVER["url"], "api_version")
-    password = raises(AirflowFailException, lambda: poke("wait_bad_password", day(1)), "airflow_bad_password", "login")
+    login, password = SERVER["conn_login"], SERVER["conn_password"]
+    with connection(_conn(SERVER["url"], login, password, api_version=OTHER)):
+        version = raises(AirflowFailException, lambda: poke("wait_publish", day(1)), CONN_ID, SERVER["url"], "api_version")
+    with connection(_conn(SERVER["url"], login, "not-the-password", api_version=MAJOR)):
+        refused = raises(AirflowFailException, lambda: poke("wait_publish", day(1)), CONN_ID, "login")
     if MAJOR == 2:
-        assert "auth_backends" in str(password), password
-    url = raises(AirflowFailException, lambda: poke("wait_wrong_url", day(1)), "airflow_wrong_url", "no Airflow REST API")
-    return " | ".join(str(error)[:150] for error in (version, password, url))
+        assert "auth_backends" in str(refused), refused
+    with connection(_conn(SERVER["url"] + "/not-airflow", login, password)):
+        url = raises(AirflowFailException, lambda: poke("wait_publish", day(1)), CONN_ID, "/not-airflow has no /api/v", "host")
+    return " | ".join(str(error)[:150] for error in (version, refused, url))
 
 
 @case("downstream run by dag.test(): deferral through the triggerer, dataset event")
@@ -449,7 +492,7 @@ def _dag_test() -> str:
 
     helper = later(0, finish_upstream)
     started = time.monotonic()
-    module = fresh_module()
+    module = fresh_module("down_run.py")
     result = module.dag_run.test(**{"execution_date" if MAJOR == 2 else "logical_date": date})
     took = time.monotonic() - started
     helper.join(10)
@@ -485,7 +528,8 @@ if MAJOR == 2:
     @case("upstream Airflow 2 with its default API auth (sessions only) -> clear failure")
     def _session_only() -> str:
         assert SERVER.get("session_only_url"), "no session-only server was started"
-        error = raises(AirflowFailException, lambda: poke("wait_session_only", day(1)), "airflow_session_only", "auth_backends", "basic_auth")
+        with connection(_conn(SERVER["session_only_url"], SERVER["username"], SERVER["password"])):
+            error = raises(AirflowFailException, lambda: poke("wait_publish", day(1)), CONN_ID, "auth_backends", "basic_auth")
         return str(error)[:200]
 
 

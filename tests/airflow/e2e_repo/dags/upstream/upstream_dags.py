@@ -1,6 +1,7 @@
-"""Upstream DAGs the end-to-end test waits on and triggers (Airflow 2.10 and 3.1).
+"""Team upstream's DAGs, which team downstream waits on and triggers (Airflow 2.10 and 3.1).
 
-No scheduler runs them: the test creates their runs and sets task states over REST.
+The end-to-end test's upstream servers load this file. No scheduler runs them: the test
+creates their runs and sets task states over REST.
 """
 
 from __future__ import annotations
@@ -43,3 +44,14 @@ with DAG("up_target", schedule=None, start_date=START, catchup=False, params={"r
 
 with DAG("up_consumer", schedule=[Dataset("s3://lake/e2e_bookings")], start_date=START, catchup=False):
     EmptyOperator(task_id="consume")
+
+with DAG("up_orders", schedule=None, start_date=START, catchup=False):
+    EmptyOperator(task_id="export", outlets=[Dataset("s3://lake/e2e_orders")])
+
+# Nobody else's code reaches it: another team's role must not see it.
+with DAG("up_private", schedule=None, start_date=START, catchup=False):
+    EmptyOperator(task_id="work")
+
+# Deleted from the servers once they are up: a DAG the code names that its instance no longer has.
+with DAG("up_missing", schedule=None, start_date=START, catchup=False):
+    EmptyOperator(task_id="x")
