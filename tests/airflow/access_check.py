@@ -21,11 +21,13 @@ import base64
 import json
 import secrets
 import sys
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from servers import request_json  # noqa: E402
 
 DAG_PREFIX = "DAG:"
 
@@ -48,18 +50,7 @@ class Api:
         self.auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": self.auth, "Content-Type": "application/json"}
-        request = urllib.request.Request(self.root + path, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            return status, json.loads(raw) if raw else None
-        except ValueError:
-            return status, raw.decode(errors="replace")
+        return request_json(method, self.root + path, body, {"Authorization": self.auth}, timeout=60)
 
     def must(self, method: str, path: str, body: Any = None) -> Any:
         status, answer = self.call(method, path, body)
@@ -69,7 +60,7 @@ class Api:
 
 
 def quoted(text: str) -> str:
-    return urllib.request.quote(text, safe="")
+    return urllib.parse.quote(text, safe="")
 
 
 def permissions(role: dict[str, Any]) -> set[tuple[str, str]]:

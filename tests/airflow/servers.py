@@ -60,7 +60,7 @@ class Server:
             pair = f"{self.username}:{self.password}".encode()
             return "Basic " + base64.b64encode(pair).decode()
         if self._token is None:
-            status, body = _request("POST", f"{self.url}/auth/token", {"username": self.username, "password": self.password}, {})
+            status, body = request_json("POST", f"{self.url}/auth/token", {"username": self.username, "password": self.password}, {})
             if status not in (200, 201):
                 raise ServerError(f"POST /auth/token -> {status}: {body}")
             self._token = body["access_token"]
@@ -68,7 +68,7 @@ class Server:
 
     def api(self, method: str, path: str, body: Any = None, *, expect: tuple[int, ...] = (200, 201, 204)) -> Any:
         """One REST call under the API root, as the admin user; raises unless the status is expected."""
-        status, answer = _request(method, self.api_root + path, body, {"Authorization": self.auth_header()})
+        status, answer = request_json(method, self.api_root + path, body, {"Authorization": self.auth_header()})
         if status not in expect:
             raise ServerError(f"{method} {path} -> {status}: {answer}")
         return answer
@@ -78,11 +78,12 @@ class Server:
         return _run([str(self.python), "-m", "airflow", *args], self.env, timeout)
 
 
-def _request(method: str, url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+def request_json(method: str, url: str, body: Any, headers: dict[str, str], timeout: float = 30) -> tuple[int, Any]:
+    """One JSON request: the status and the decoded answer (its text when it is not JSON)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method, headers={**headers, "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()
@@ -202,7 +203,7 @@ def airflow_server(
             if process.poll() is not None:
                 raise ServerError(f"Airflow {major} server exited with {process.returncode}:\n{_log_tail(log)}")
             try:
-                status, _ = _request("GET", server.url + _health_path(major), None, {})
+                status, _ = request_json("GET", server.url + _health_path(major), None, {})
                 if status == 200:
                     break
             except (urllib.error.URLError, ConnectionError, OSError):
