@@ -97,14 +97,20 @@ def duplicate_dag_ids(dags: list) -> list[Diagnostic]:
     return notes
 
 
+def names_unknown_dag(named: str) -> str:
+    """How a dependency on a DAG no analyzed file defines is told: an empty id is no DAG at
+    all but a target chosen at run time (a subclass passing "" and picking the DAG itself)."""
+    if not named.strip():
+        return "names an empty DAG id: its DAG is chosen at run time, which no static analysis follows"
+    return f"names DAG {named!r}, which no analyzed file defines"
+
+
 def dangling(dependencies: list[DependencyFact], known: set[str]) -> list[Diagnostic]:
     notes = []
     for dep in dependencies:
         named = dep.source if dep.target == dep.dag else dep.target
         if named not in known:
-            notes.append(
-                Diagnostic("warning", "unknown-dag", f"{dep.kind} {dep.task_id or ''} names DAG {named!r}, which no analyzed file defines".replace("  ", " "), dep.span)
-            )
+            notes.append(Diagnostic("warning", "unknown-dag", f"{dep.kind} {dep.task_id or ''} {names_unknown_dag(named)}".replace("  ", " "), dep.span))
     return notes
 
 

@@ -199,3 +199,20 @@ def test_every_code_is_documented_in_the_readme(code):
     assert f"#### {code} {CODES[code].title}\n" in readme, f"README has no section for {code}"
     assert f"| {code} | {CODES[code].title} | {CODES[code].severity} |" in readme
 
+
+
+def test_an_empty_target_id_is_told_as_chosen_at_run_time(tmp_path):
+    from mesh_migrate.analysis import analyze
+    from mesh_migrate.check.findings import collect
+    from mesh_migrate.extract.runner import ExtractOptions
+
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "relay.py").write_text(
+        "from airflow import DAG\n"
+        "from airflow.operators.trigger_dagrun import TriggerDagRunOperator\n"
+        "with DAG('relay'):\n"
+        "    TriggerDagRunOperator(task_id='next', trigger_dag_id='')\n"
+    )
+    analysis = analyze(tmp_path, options=ExtractOptions(jobs=1, use_cache=False))
+    [dangling] = [f for f in collect(analysis) if f.code == "MM401"]
+    assert "empty DAG id" in dangling.message and "chosen at run time" in dangling.message

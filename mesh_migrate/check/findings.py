@@ -16,6 +16,7 @@ from ..codemod.helper_module import helper_path, importers
 from ..codemod.templates import helper_module_name
 from ..facts import DependencyFact
 from ..facts import is_cloud
+from ..link import names_unknown_dag
 from ..graph import TeamLink
 from ..identity import SERVICE_ACCOUNT, writers
 from ..plan import is_automatic, is_migrated
@@ -153,7 +154,7 @@ def _dangling(analysis: Analysis) -> Iterator[Finding]:
         if is_migrated(dep, analysis.rules):
             continue  # the codemod's HTTP calls name DAGs that live on other instances
         task = f" {dep.task_id!r}" if dep.task_id else ""
-        message = f"{analysis.rules.kind(dep.kind).label}{task} in DAG {dep.dag!r} names DAG {link.other_dag!r}, which no analyzed file defines"
+        message = f"{analysis.rules.kind(dep.kind).label}{task} in DAG {dep.dag!r} {names_unknown_dag(link.other_dag)}"
         yield Finding("MM401", dep.span.path, dep.span.line, message, link.holder_team, dependency_fingerprint(dep, link.other_dag))
 
 
