@@ -31,7 +31,7 @@ CODES: dict[str, Code] = {
         Code("MM104", "cross-team-dataset", "cross-team dataset", "error",
              "Dataset events do not cross instances by themselves: the codemod, run for the producing team, makes the producing task post them to the consuming instance."),
         Code("MM105", "cross-team-custom-dependency", "cross-team custom dependency", "error",
-             "A company sensor from a rule pack: replace it by an HTTP check on the other team's instance."),
+             "A company sensor from a rule pack: replace it by mesh_http's ExternalTaskSensor on the same DAG, or declare a drop-in class for its kind in the rule pack's rewrites."),
         Code("MM106", "cross-team-cloud-resource", "cross-team cloud resource", "error",
              "Another team's DAGs write this resource: agree the grant for our instance's service account with them (see iam/<team>.yaml), or reach it through an account they own (impersonation_chain)."),
         Code("MM201", "unowned-dag", "unowned DAG", "error",
