@@ -57,10 +57,19 @@ def _write_container(value: Any, is_dict: bool, depth: int, out: list[str]) -> N
     separator = ("{" if is_dict else "[") + inner
     if is_dict:
         for key, item in value.items():
-            out.append(separator)
-            out.append(_quoted(key) if type(key) is str else _key(key))
-            out.append(": ")
-            _write(item, depth + 1, out)
+            name = _quoted(key) if type(key) is str else _key(key)
+            kind = type(item)
+            # A record's strings, numbers and nulls here, as `_write` writes them: a call
+            # less for most fields.
+            if kind is str:
+                out.append(f"{separator}{name}: {_quoted(item)}")
+            elif item is None:
+                out.append(f"{separator}{name}: null")
+            elif kind is int:
+                out.append(f"{separator}{name}: {int.__repr__(item)}")
+            else:
+                out.append(f"{separator}{name}: ")
+                _write(item, depth + 1, out)
             separator = "," + inner
     else:
         for item in value:
