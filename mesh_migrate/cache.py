@@ -321,24 +321,71 @@ def _decoder(cls: type, rows: bool) -> Convert:
         return _span_row
     hints = get_type_hints(cls)
     names = tuple(f.name for f in fields(cls))
+    if rows:
+        return _row_decoder(cls, [hints[name] for name in names])
     converters = tuple(_converter(hints[name], rows) for name in names)
     pairs = tuple(zip(names, converters))
     size = len(names)
-
-    def decode_row(row: Any, path: str) -> Any:
-        if type(row) is not list or len(row) != size:
-            raise TypeError(f"not a {cls.__name__}")
-        return cls(*[convert(value, path) for convert, value in zip(converters, row)])
 
     def decode_dict(data: Any, path: str) -> Any:
         if type(data) is not dict or len(data) != size:
             raise TypeError(f"not a {cls.__name__}")
         return cls(*[convert(data[name], path) for name, convert in pairs])
 
-    return decode_row if rows else decode_dict
+    return decode_dict
+
+
+def _row_decoder(cls: type, hints: list[Any]) -> Convert:
+    """`to_row`'s inverse for CLS, as one generated function: a cache of a large monolith
+    holds hundreds of thousands of values, and a call per value to check it costs more
+    than the check. Scalars (alone or optional) are checked inline; every other field
+    goes through `_converter`, so the same rows are accepted and refused as field by
+    field."""
+    scope: dict[str, Any] = {"cls": cls, "_wrong": _wrong}
+    values = [f"v{number}" for number in range(len(hints))]
+    arguments = []
+    for number, (value, hint) in enumerate(zip(values, hints)):
+        scalar, optional = _scalar_hint(hint)
+        if scalar is not None:
+            scope[f"t{number}"] = scalar
+            accepted = f"type({value}) is t{number}" if not optional else f"{value} is None or type({value}) is t{number}"
+            arguments.append(f"{value} if {accepted} else _wrong()")
+        else:
+            scope[f"c{number}"] = _converter(hint, True)
+            arguments.append(f"c{number}({value}, path)")
+    unpacked = "".join(f"{value}, " for value in values)
+    source = (
+        "def decode_row(row, path):\n"
+        f"    if type(row) is not list or len(row) != {len(hints)}:\n"
+        f"        raise TypeError({f'not a {cls.__name__}'!r})\n"
+        + (f"    {unpacked}= row\n" if values else "")
+        + f"    return cls({', '.join(f'({argument})' for argument in arguments)})\n"
+    )
+    exec(source, scope)  # noqa: S102  text made here from the class's own fields
+    return scope["decode_row"]
+
+
+def _scalar_hint(hint: Any) -> tuple[type | None, bool]:
+    """(the scalar type, whether None is allowed too) of a str/int/float/bool hint, alone
+    or optional; (None, False) for any other."""
+    if hint in (str, int, float, bool):
+        return hint, False
+    if get_origin(hint) in (Union, types.UnionType):
+        present = [a for a in get_args(hint) if a is not type(None)]
+        if len(present) == 1 and present[0] in (str, int, float, bool):
+            return present[0], True
+    return None, False
+
+
+def _wrong() -> Any:
+    raise TypeError("a value of the wrong type")
 
 
 def _span_row(row: Any, path: str) -> SourceSpan:
+    if type(row) is list and len(row) == 2:  # the commonest: [line, column] in the entry's own file
+        line, column = row
+        if type(line) is int and type(column) is int:
+            return SourceSpan(path, line, column)
     if type(row) is not list or not row:
         raise TypeError("not a SourceSpan")
     if type(row[0]) is not str:  # in the entry's own file: [line, column(, end line, end column)]

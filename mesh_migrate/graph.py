@@ -296,8 +296,9 @@ def shared_resources(facts: RepoFacts, ownership: OwnershipResult) -> tuple[Shar
     """Connections, variables, pools and modules used by DAGs of several teams."""
     teams: dict[tuple[str, str], set[str]] = defaultdict(set)
     uses: Counter = Counter()
+    team_of = ownership.teams_by_id().get
     for use in facts.resources:
-        team = ownership.team_of_id(use.dag) if use.dag else None
+        team = team_of(use.dag) if use.dag else None
         if team:
             teams[(use.kind, use.name)].add(team)
             uses[(use.kind, use.name)] += 1

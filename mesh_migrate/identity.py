@@ -51,8 +51,9 @@ class IdentityPlan:
 def writers(facts: RepoFacts, ownership: OwnershipResult) -> dict[tuple[str, str], tuple[str, ...]]:
     """(kind, name) -> the teams whose DAGs write it: its owners."""
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    team_of = ownership.teams_by_id().get
     for use in facts.resources:
-        team = ownership.team_of_id(use.dag) if use.dag else None
+        team = team_of(use.dag) if use.dag else None
         if team and use.access == "write" and is_cloud(use.kind):
             found[(use.kind, use.name)].add(team)
     return {key: tuple(sorted(teams)) for key, teams in found.items()}
@@ -62,8 +63,9 @@ def build_identities(facts: RepoFacts, config: MeshConfig, ownership: OwnershipR
     owners = writers(facts, ownership)
     by_team: dict[str, dict[tuple[str, str], list[ResourceUse]]] = defaultdict(lambda: defaultdict(list))
     users: dict[tuple[str, str], set[str]] = defaultdict(set)
+    team_of = ownership.teams_by_id().get
     for use in facts.resources:
-        team = ownership.team_of_id(use.dag) if use.dag else None
+        team = team_of(use.dag) if use.dag else None
         if team and is_cloud(use.kind):
             by_team[team][(use.kind, use.name)].append(use)
             users[(use.kind, use.name)].add(team)

@@ -51,13 +51,25 @@ def _write_container(value: Any, is_dict: bool, depth: int, out: list[str]) -> N
         text = _flat_encoder(depth + 1)(value)
         out.append(text[0] + inner + text[1:-1] + inner[:-2] + text[-1])
         return
+    if not is_dict and _flat_records(value):
+        out.append(_records(value, depth))
+        return
     separator = ("{" if is_dict else "[") + inner
     if is_dict:
         for key, item in value.items():
-            out.append(separator)
-            out.append(_quoted(key) if type(key) is str else _key(key))
-            out.append(": ")
-            _write(item, depth + 1, out)
+            name = _quoted(key) if type(key) is str else _key(key)
+            kind = type(item)
+            # A record's strings, numbers and nulls here, as `_write` writes them: a call
+            # less for most fields.
+            if kind is str:
+                out.append(f"{separator}{name}: {_quoted(item)}")
+            elif item is None:
+                out.append(f"{separator}{name}: null")
+            elif kind is int:
+                out.append(f"{separator}{name}: {int.__repr__(item)}")
+            else:
+                out.append(f"{separator}{name}: ")
+                _write(item, depth + 1, out)
             separator = "," + inner
     else:
         for item in value:
@@ -74,6 +86,29 @@ def _flat(items: Any) -> bool:
     return True
 
 
+def _flat_records(items: Any) -> bool:
+    """Whether every item is a non-empty dict of scalars (a list of records: a place, a
+    resource use), which `_records` writes in one call of the C encoder."""
+    for item in items:
+        if type(item) is not dict or not item:
+            return False
+        for field in item.values():
+            if type(field) not in _SCALARS:
+                return False
+    return True
+
+
+def _records(items: Any, depth: int) -> str:
+    """A list of flat records at DEPTH. The C encoder writes it with the separators of the
+    records' fields, so only the records' own brackets need a line break and their
+    indentation: a real line break appears only in a separator (strings escape theirs),
+    and a field value is a scalar, so "}" + separator + "{" occurs only between records."""
+    outer, inner = "\n" + "  " * (depth + 1), "\n" + "  " * (depth + 2)
+    text = _flat_encoder(depth + 2)(items)
+    text = text[2:-2].replace("}," + inner + "{", outer + "}," + outer + "{" + inner)
+    return "[" + outer + "{" + inner + text + outer + "}" + outer[:-2] + "]"
+
+
 @lru_cache(maxsize=None)
 def _flat_encoder(depth: int) -> Callable[[Any], str]:
     """Writes a container of scalars (and string keys) whose items sit at DEPTH, one a line."""
@@ -81,7 +116,7 @@ def _flat_encoder(depth: int) -> Callable[[Any], str]:
     if c_make_encoder is None:  # an interpreter without the C accelerator
         return json.JSONEncoder(separators=(separator, ": ")).encode
     encode = c_make_encoder(None, None, _quoted, None, ": ", separator, False, False, True)
-    return lambda value: encode(value, 0)[0]
+    return lambda value: "".join(encode(value, 0))  # chunks: more than one for a long text
 
 
 def _key(key: Any) -> str:

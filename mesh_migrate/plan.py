@@ -162,10 +162,11 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
         index.holding[link.holder_team].append(link)
         if link.cross_team and link.other_team is not None:  # a cross-team link has both teams
             index.named[link.other_team].append(link)
+    team_of = ownership.teams_by_id().get
     for use in facts.resources:
         if not use.dag:
             continue
-        team = ownership.team_of_id(use.dag)
+        team = team_of(use.dag)
         if team:
             index.uses[team][(use.kind, use.name)].add(use.dag)
             index.users[(use.kind, use.name)].add(team)

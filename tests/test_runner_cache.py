@@ -398,6 +398,36 @@ def test_from_plain_rejects_what_does_not_match(plain) -> None:
         cache.from_plain(SourceSpan, plain)
 
 
+def _scalar_places(row, place=()):
+    """The index path of every scalar in a row, nested lists included."""
+    if type(row) is list:
+        for number, item in enumerate(row):
+            yield from _scalar_places(item, (*place, number))
+    else:
+        yield place
+
+
+def _replaced(row, place, value):
+    if not place:
+        return value
+    return [_replaced(item, place[1:], value) if number == place[0] else item for number, item in enumerate(row)]
+
+
+def test_from_row_rejects_a_value_of_another_type_anywhere() -> None:
+    row = json.loads(json.dumps(cache.to_row(EVERY_FIELD, EVERY_FIELD.path)))
+    places = list(_scalar_places(row))
+    assert len(places) > 40
+    for place in places:
+        original = row
+        for index in place:
+            original = original[index]
+        for wrong in (1.5, True, {"a": 1}) if original is not None else (1.5, {"a": 1}):
+            if type(wrong) is type(original):
+                continue
+            with pytest.raises((TypeError, ValueError, KeyError)):
+                cache.from_row(FileFacts, _replaced(row, place, wrong), EVERY_FIELD.path)
+
+
 # ---- the prefilter -------------------------------------------------------------------------
 
 INERT = [

@@ -7,14 +7,22 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .values import ModuleRef
-
 MAX_FILE_BYTES = 10_000_000  # larger files are reported, not analyzed
 
 # Python finds these in the standard library or site-packages before any folder Airflow adds
 # to sys.path, so a repository folder of the same name (an `airflow/` deployment folder) never
 # shadows them.
 INSTALLED_TOP_NAMES = frozenset({"airflow", "astronomer", "pendulum"}) | frozenset(sys.stdlib_module_names)
+
+
+@dataclass(eq=False)
+class ModuleRef:
+    """A module of the analyzed repository (executed statically on first use). Defined
+    here, not among the values: finding modules (which a cached run does) then does not
+    import the interpreter's values."""
+
+    name: str
+    path: str | None  # None for a namespace package (a folder without __init__.py)
 
 
 @dataclass(frozen=True)

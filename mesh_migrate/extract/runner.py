@@ -24,8 +24,7 @@ from .. import cache
 from ..facts import Diagnostic, FileFacts, SourceSpan
 from ..fsutil import read_regular_file
 from ..rulepack import RulePack
-from .modules import MAX_FILE_BYTES, ModuleFinder
-from .values import ModuleRef
+from .modules import MAX_FILE_BYTES, ModuleFinder, ModuleRef
 
 if TYPE_CHECKING:  # the interpreter is imported only when a file is parsed
     from .extractor import Workspace

@@ -11,6 +11,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .modules import ModuleRef  # noqa: F401  a value too: the interpreter imports it from here
+
 
 class Unknown:
     """A value known only when the code runs. Its source text is built only when a report
@@ -76,14 +78,6 @@ class ExternalRef:
 
     def attr(self, name: str) -> ExternalRef:
         return ExternalRef(f"{self.qualname}.{name}")
-
-
-@dataclass(eq=False)
-class ModuleRef:
-    """A module of the analyzed repository (executed statically on first use)."""
-
-    name: str
-    path: str | None  # None for a namespace package (a folder without __init__.py)
 
 
 @dataclass(eq=False)
