@@ -223,6 +223,7 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
 
 def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
     import multiprocessing  # here, not at the top: a warm run starts no process
+    from concurrent.futures.process import BrokenProcessPool
 
     from . import extractor  # noqa: F401  before forking: every worker has it imported
 
@@ -246,9 +247,12 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
             left = run([[item] for item in todo])
             if len(left) == len(todo):
                 suspects, left = todo[: processes + 1], todo[processes + 1 :]
-                for item in suspects:
-                    if run([[item]], 1):
-                        collect(item[0], crashed(item[1]))
+                alone = [item for item in suspects if run([[item]], 1)]
+                if len(alone) == len(todo) - len(left) and len(todo) == len(work):
+                    # Not one file done, each suspect dying alone: the workers cannot run at all.
+                    raise BrokenProcessPool("every worker died before analyzing a file; see the log above for why")
+                for item in alone:
+                    collect(item[0], crashed(item[1]))
             todo = left
     return modules
 
@@ -262,7 +266,12 @@ def _pool_round(context, processes: int, start: tuple, chunks: list[list[Work]],
     # (BrokenProcessPool) instead of being replaced forever.
     pool = ProcessPoolExecutor(processes, context, initializer=_start_worker, initargs=start)
     try:
-        futures = [pool.submit(_extract_chunk, chunk) for chunk in chunks]
+        futures = []
+        for chunk in chunks:
+            try:
+                futures.append(pool.submit(_extract_chunk, chunk))
+            except BrokenProcessPool:  # a worker died while the rest were being queued
+                break
         undone: set[int] = set()
         for future in as_completed(futures):
             try:
@@ -275,7 +284,8 @@ def _pool_round(context, processes: int, start: tuple, chunks: list[list[Work]],
                 collect(index, facts)
     finally:
         pool.shutdown(cancel_futures=True)  # after any other failure, do not finish the rest
-    return [item for future, chunk in zip(futures, chunks) if id(future) in undone for item in chunk]
+    unqueued = [item for chunk in chunks[len(futures):] for item in chunk]
+    return [item for future, chunk in zip(futures, chunks) if id(future) in undone for item in chunk] + unqueued
 
 
 CRASHED = "worker-crashed"
