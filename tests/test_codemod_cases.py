@@ -11,8 +11,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from mesh_migrate.analysis import analyze
+from mesh_migrate.cli import main
 from mesh_migrate.codemod.runner import apply_changes, run_codemod
 from mesh_migrate.extract.runner import ExtractOptions
 
@@ -546,3 +548,18 @@ def test_a_subclass_given_to_a_helper_by_its_caller_is_rewritten_where_it_is_def
     extra = {"dags/lib/__init__.py": "", "dags/lib/build.py": helper}
     after = rewritten(tmp_path, before, extra=extra)
     assert after == before.replace("from airflow.sensors.external_task import ExternalTaskSensor\n\nfrom lib.build import build\n", "\nfrom lib.build import build\nfrom mesh_http import ExternalTaskSensor\n")
+
+
+def test_the_report_names_a_call_of_a_loop_once_with_its_count(tmp_path):
+    before = src('''
+        from airflow import DAG
+        from airflow.sensors.external_task import ExternalTaskSensor
+
+        with DAG("a_down") as dag:
+            for target in ["b_up", "b_up_2"]:
+                ExternalTaskSensor(task_id=f"wait_{target}", external_dag_id="b_up")
+    ''')
+    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before})
+    output = CliRunner().invoke(main, ["codemod", str(tmp_path), "--team", "a", "--diff", "--no-cache"]).output
+    [line] = [l for l in output.splitlines() if l.startswith("  dags/a/down.py:6:")]
+    assert line.endswith("(x2)")

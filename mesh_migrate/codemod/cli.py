@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -144,10 +145,11 @@ def _report(console, result: CodemodResult, action: str) -> None:
         manual = [m for m in result.manual if m.team == team]
         files = {change.path for change in result.changes if any(r.team == team for r in change.rewrites)}
         console.print(f"{team}: {verb} {len(rewrites)} calls in {len(files)} files; {len(manual)} left as manual work", markup=False)
-        for rewrite in rewrites:
-            console.print(f"  {rewrite.span}: {rewrite.description}", markup=False)
-        for item in manual:
-            console.print(f"  manual {item.span}: {item.what}: {item.why}", markup=False)
+        # One call in a loop makes one rewrite per item: each distinct line once, with a count.
+        lines = Counter(f"  {rewrite.span}: {rewrite.description}" for rewrite in rewrites)
+        lines.update(f"  manual {item.span}: {item.what}: {item.why}" for item in manual)
+        for line, times in lines.items():
+            console.print(line + (f" (x{times})" if times > 1 else ""), markup=False)
     for path in result.created:
         console.print(f"{'would create' if planned else 'created'} {path}", markup=False)
     for note in result.notes:
