@@ -98,8 +98,8 @@ def test_the_graph_stays_whole_after_migration(migrated):
     _, before, result, after, _ = migrated
     rewritten = Counter(r.kind for r in result.rewrites for _ in r.task_ids)
     kinds = Counter(l.dependency.kind for l in after.graph.links if l.cross_team)
-    assert kinds["http_sensor"] == rewritten["sensor"] > 0
-    assert kinds["http_trigger"] == rewritten["trigger"] > 0
+    assert kinds["mesh_sensor"] == rewritten["sensor"] > 0
+    assert kinds["mesh_trigger"] == rewritten["trigger"] > 0
     pairs = lambda analysis: {(d.source, d.target) for d in analysis.facts.dependencies}  # noqa: E731
     assert pairs(after) == pairs(before)
     assert set(after.graph.teams.edges()) == set(before.graph.teams.edges())

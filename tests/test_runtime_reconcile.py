@@ -113,3 +113,17 @@ def test_a_postgresql_server_that_refuses_is_one_line(tmp_path):
     code, lines = errors(tmp_path, f"postgresql://reader:secret@127.0.0.1:{port}/airflow")
     assert code == 2 and len(lines) == 1
     assert lines[0].startswith(f"error: postgresql://reader:***@127.0.0.1:{port}/airflow: ") and "secret" not in lines[0]
+
+
+@pytest.mark.parametrize("major", [2, 3])
+def test_the_drop_in_classes_are_recorded_as_airflow_records_their_originals(major):
+    from mesh_migrate.rulepack import load_rule_pack
+    from mesh_migrate.runtime.reconcile import recorded_as
+
+    rules = load_rule_pack()
+    sensor = replace(dependency("mesh_sensor", "up", "down", "down", "wait"), operator="mesh_http.ExternalTaskSensor")
+    trigger = replace(dependency("mesh_trigger", "down", "up", "down", "kick"), operator="mesh_http.TriggerDagRunOperator")
+    legacy = replace(dependency("http_sensor", "up", "down", "down", "poll"), operator="airflow.providers.http.sensors.http.HttpSensor")
+    assert recorded_as(sensor, rules, major) == "sensor"
+    assert recorded_as(trigger, rules, major) == "trigger"
+    assert recorded_as(legacy, rules, major) is None
