@@ -203,11 +203,6 @@ def stale_modules(snapshot: Snapshot, resolve: Callable[[str], str]) -> bool:
     return any(resolve(name) != how for name, how in snapshot.modules.items())
 
 
-def cached_facts(path: str, entry: Any, content: str, dependency_hash: DependencyHash) -> FileFacts | None:
-    """The facts stored in `entry`, if it is well formed and nothing it depends on changed."""
-    return decode_entry(path, entry) if entry_is_current(entry, content, dependency_hash) else None
-
-
 def entry_is_current(entry: Any, content: str, dependency_hash: DependencyHash) -> bool:
     """Whether `entry` is well formed and nothing its facts depend on changed (its facts
     are not decoded: see `decode_entry`)."""

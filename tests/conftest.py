@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -12,6 +15,22 @@ from .runtime_databases import ALL as RUNTIME_DATABASES, IDS as RUNTIME_IDS, Run
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SKYFLOW = FIXTURES / "skyflow"
+
+
+def json_run_in_a_fresh_process(root: Path) -> tuple[str, list[str]]:
+    """`analyze ROOT --format json` in a new interpreter: what it printed, and every module
+    it had imported by the end (what a run loads is a property of a process, not a test)."""
+    probe = (
+        "import json, sys\n"
+        "from mesh_migrate.cli import main\n"
+        "try:\n"
+        f"    main(['analyze', {str(root)!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
 
 
 def write_repo(root: Path, files: dict[str, str]) -> Path:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from mesh_migrate.cli import main
 
-from .conftest import SKYFLOW
+from .conftest import SKYFLOW, json_run_in_a_fresh_process
 
 GENERATOR = Path(__file__).resolve().parent.parent / "fixtures" / "generate.py"
 
@@ -79,15 +79,6 @@ def test_a_recomputed_analysis_imports_neither_networkx_nor_the_runtime_reader(t
     shutil.copytree(SKYFLOW, root)
     analyze(root)
     touch_moving_facts(root)
-    probe = (
-        "import sys\n"
-        "from mesh_migrate.cli import main\n"
-        "try:\n"
-        f"    main(['analyze', {str(root)!r}, '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'networkx' or m.startswith('mesh_migrate.runtime')), file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert '"dags"' in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    output, modules = json_run_in_a_fresh_process(root)
+    assert '"dags"' in output
+    assert sorted(m for m in modules if m.split(".")[0] == "networkx" or m.startswith("mesh_migrate.runtime")) == []

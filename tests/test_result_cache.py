@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from click.testing import CliRunner
 from mesh_migrate import cache
 from mesh_migrate.cli import main
 
-from .conftest import write_repo
+from .conftest import json_run_in_a_fresh_process, write_repo
 
 FILES = {
     "mesh.yaml": """
@@ -136,16 +134,7 @@ def test_a_warm_json_run_imports_no_heavy_module(root: Path) -> None:
     """Rendering libraries, the graph library and the rewriting library are imported only
     by what uses them: a result answered from the cache needs none of them."""
     analyze_json(root)
-    probe = (
-        "import sys\n"
-        "from mesh_migrate.cli import main\n"
-        "try:\n"
-        f"    main(['analyze', {str(root)!r}, '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = ('rich', 'networkx', 'libcst', 'graphviz', 'mesh_migrate.extract.interpreter')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy), file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout)["dags"]
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    output, modules = json_run_in_a_fresh_process(root)
+    heavy = ("rich", "networkx", "libcst", "graphviz", "mesh_migrate.extract.interpreter")
+    assert json.loads(output)["dags"]
+    assert sorted(m for m in modules if m.split(".")[0] in heavy or m in heavy) == []
