@@ -240,7 +240,8 @@ class RemoteApi:
         if 200 <= status < 300 and isinstance(_json(answer), str):
             # Airflow 3's UI answers any path with 200 HTML: the host is not that instance's root
             raise AirflowFailException(self._no_api(url, f"{status} with no JSON"))
-        if 200 <= status < 300 or (status in accept and not (status == 404 and not self._api_present())):
+        no_api = status == 404 and not self._api_present()  # probed once: a 404 is the API's only when it is there
+        if 200 <= status < 300 or (status in accept and not no_api):
             return status, _json(answer)
         if status == 401:
             raise AirflowFailException(self._unauthorized(url))
@@ -249,7 +250,7 @@ class RemoteApi:
                 f"connection {self.conn_id!r}: the user {self.login!r} may not {method} {url} (403). Give it the role "
                 f"that instance's team made for this team (mesh-migrate writes it to access/<team>.json)."
             )
-        if status == 404 and not self._api_present():
+        if no_api:
             raise AirflowFailException(self._no_api(url, "404"))
         if 400 <= status < 500 and status not in (404, 408, 429):
             raise AirflowFailException(f"connection {self.conn_id!r}: {method} {url} -> {status}: {answer.text[:500]}")
@@ -382,18 +383,25 @@ def remote_api(dag_id: str, http_conn_id: str | None) -> RemoteApi | None:
     """The API of the instance that runs `dag_id`, or None when the DAG is this instance's (or unknown)."""
     if http_conn_id:
         return RemoteApi(http_conn_id)
-    known = registry()
-    instance = known.dags.get(dag_id)
-    if instance is None:
-        return None
-    spec = known.instances.get(instance)
+    instance = registry().dags.get(dag_id)
+    return None if instance is None else instance_api(instance, f"DAG {dag_id!r}")
+
+
+def instance_api(instance: str, named_for: str) -> RemoteApi:
+    """The API of an instance the registry describes; `named_for` says what named it, for the error."""
+    spec = registry().instances.get(instance)
     if not spec:
-        raise AirflowFailException(f"mesh_registry.json names instance {instance!r} for DAG {dag_id!r} but does not describe it")
+        raise AirflowFailException(f"mesh_registry.json names instance {instance!r} for {named_for} but does not describe it")
     return RemoteApi(spec["conn_id"], spec.get("api_version", "auto"), spec.get("url"), instance)
 
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _defer_for(task: Any, seconds: float, method_name: str, kwargs: dict[str, Any]) -> None:
+    """Give the worker slot back; Airflow calls `method_name` with `kwargs` after `seconds`."""
+    task.defer(trigger=TimeDeltaTrigger(datetime.timedelta(seconds=seconds)), method_name=method_name, kwargs=kwargs)
 
 
 # ---------------------------------------------------------------- the sensor
@@ -438,11 +446,7 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
                 raise AirflowSkipException(message)
             raise AirflowSensorTimeout(message)
         self.log.info("Not done yet; deferring for %ss", self._wait_interval())
-        self.defer(
-            trigger=TimeDeltaTrigger(datetime.timedelta(seconds=self._wait_interval())),
-            method_name="execute_remote_poke",
-            kwargs={"started_at": started.isoformat()},
-        )
+        _defer_for(self, self._wait_interval(), "execute_remote_poke", {"started_at": started.isoformat()})
 
     def poke(self, context: Any, **kwargs: Any) -> bool:
         api = self._remote()
@@ -477,13 +481,17 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
             return f"task group {self.external_task_group_id!r} of DAG {self.external_dag_id!r}"
         return f"DAG {self.external_dag_id!r}"
 
-    def _group_task_ids(self) -> list[str] | None:
-        groups = registry().task_groups.get(self.external_dag_id, {})
-        return groups.get(self.external_task_group_id) if self.external_task_group_id else None
+    def _wanted_task_ids(self) -> list[str]:
+        """external_task_ids, else the group's task ids when the registry lists them (prefix_group_id=False)."""
+        if self.external_task_ids:
+            return list(self.external_task_ids)
+        if not self.external_task_group_id:
+            return []
+        return list(registry().task_groups.get(self.external_dag_id, {}).get(self.external_task_group_id) or [])
 
     def _task_states(self, api: RemoteApi, run_id: str) -> list[str] | None:
         """States of every wanted task instance of the run; None while a wanted task has none yet."""
-        wanted = list(self.external_task_ids or self._group_task_ids() or [])
+        wanted = self._wanted_task_ids()
         if wanted:
             rows = api.task_instances(self.external_dag_id, run_id, task_ids=wanted)
             if rows is None or {row["task_id"] for row in rows} < set(wanted):
@@ -502,7 +510,7 @@ class ExternalTaskSensor(_AirflowExternalTaskSensor):
     def _check_remote_existence(self, api: RemoteApi) -> None:
         if not api.dag_exists(self.external_dag_id):
             raise AirflowFailException(f"The external DAG {self.external_dag_id} does not exist on {api.instance} ({api.base_url}).")
-        wanted = list(self.external_task_ids or self._group_task_ids() or [])
+        wanted = self._wanted_task_ids()
         if wanted or self.external_task_group_id:
             present = set(api.task_ids(self.external_dag_id))
             for task_id in wanted:
@@ -537,7 +545,7 @@ class TriggerDagRunOperator(_AirflowTriggerDagRunOperator):
         if not self.wait_for_completion:
             return None
         if self._deferrable():
-            return self.execute_remote_wait(context, run_id=run_id)
+            return self._remote_wait(api, run_id)
         while not self._remote_run_done(api, run_id):
             time.sleep(self.poke_interval)
         return None
@@ -604,18 +612,17 @@ class TriggerDagRunOperator(_AirflowTriggerDagRunOperator):
         return False
 
     def execute_remote_wait(self, context: Any, event: Any = None, run_id: str = "") -> None:
-        """Check once; until done, give the worker slot back and come back after poke_interval."""
+        """Resumed after a deferral: find the API again, then check once more."""
         api = remote_api(self.trigger_dag_id, self.http_conn_id)
         assert api is not None
         # dag.test() resumes with the trigger's event only: the run id is derived again, the same way
         run_id = run_id or self._run_id(context, normalise_logical_date(self.logical_date) if isinstance(self.logical_date, (str, datetime.date)) else None)
-        if self._remote_run_done(api, run_id):
-            return
-        self.defer(
-            trigger=TimeDeltaTrigger(datetime.timedelta(seconds=self.poke_interval)),
-            method_name="execute_remote_wait",
-            kwargs={"run_id": run_id},
-        )
+        self._remote_wait(api, run_id)
+
+    def _remote_wait(self, api: RemoteApi, run_id: str) -> None:
+        """Check once; until done, give the worker slot back and come back after poke_interval."""
+        if not self._remote_run_done(api, run_id):
+            _defer_for(self, self.poke_interval, "execute_remote_wait", {"run_id": run_id})
 
 
 # ---------------------------------------------------------------- dataset events
@@ -639,10 +646,7 @@ def publish_dataset_events(uris: list[str] | None = None) -> Callable[..., None]
             if not consumers:
                 raise AirflowFailException(f"mesh_registry.json lists no consuming instance for the dataset {uri}")
             for instance in consumers:
-                spec = known.instances.get(instance)
-                if not spec:
-                    raise AirflowFailException(f"mesh_registry.json names instance {instance!r} for dataset {uri} but does not describe it")
-                api = RemoteApi(spec["conn_id"], spec.get("api_version", "auto"), spec.get("url"), instance)
+                api = instance_api(instance, f"dataset {uri}")
                 api.dataset_event(uri, extra)
                 log.info("Posted a dataset event for %s to %s (%s)", uri, instance, api.base_url)
 
