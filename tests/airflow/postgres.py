@@ -22,7 +22,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from typing import Iterator
 SUPERUSER = "mesh"
 SERVER_USER = "postgres"  # the account the server runs as when we are root
 HERE = Path(__file__).resolve().parent
+
+sys.path.insert(0, str(HERE))
+from servers import free_port  # noqa: E402
 
 
 class PostgresUnavailable(Exception):
@@ -76,12 +78,6 @@ def _run_as_server_user(*command: object) -> None:
     subprocess.run(_as_server_user([str(c) for c in command]), check=True, stdout=subprocess.DEVNULL)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _postmaster_pid(data: Path) -> int | None:
     try:
         return int((data / "postmaster.pid").read_text().split("\n", 1)[0])
@@ -102,7 +98,7 @@ def throwaway_cluster() -> Iterator[Cluster]:
         port = None
         try:
             for _ in range(3):  # a port found free can be taken before the server binds it
-                port = _free_port()
+                port = free_port()
                 options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 started = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]), stdout=subprocess.DEVNULL)
                 if started.returncode == 0:
