@@ -129,7 +129,7 @@ def run_cases(
         results.append(row(server.major, f"delete {GONE} from the server", False, 0, str(error)))
         return
     if migrated.wait() != 0:
-        results.append({"major": server.major, "case": "downstream database", "ok": False, "seconds": 0, "detail": "airflow db migrate failed"})
+        results.append(row(server.major, "downstream database", False, 0, "airflow db migrate failed"))
         return
     try:
         done = subprocess.run([str(python), str(HERE / "e2e_cases.py"), described], env=env, capture_output=True, text=True, timeout=timeout)
@@ -139,7 +139,7 @@ def run_cases(
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     results.extend(lines)
     if code != 0 and all(line["ok"] for line in lines):
-        results.append({"major": server.major, "case": "case runner", "ok": False, "seconds": 0, "detail": f"exit {code}: {errors[-3000:]}"})
+        results.append(row(server.major, "case runner", False, 0, f"exit {code}: {errors[-3000:]}"))
 
 
 def main() -> int:
@@ -170,7 +170,7 @@ def main() -> int:
         except RuntimeError as error:
             for major in servers:
                 results[major].append(row(major, "codemod of the before-repository", False, 0, str(error)))
-            return finish(results, servers, session_only, started, args.report)
+            return finish(results, servers, started, args.report)
         problems = rewrite_problems(prepared)
         summary = prepared.codemod_output.splitlines()[0] if prepared.codemod_output else ""
         for major in servers:
@@ -220,10 +220,10 @@ def main() -> int:
         for env in envs.values():
             shutil.rmtree(env["AIRFLOW_HOME"], ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-    return finish(results, servers, session_only, started, args.report)
+    return finish(results, servers, started, args.report)
 
 
-def finish(results: dict[int, list[dict[str, Any]]], servers: dict[int, Running], session_only: Running, started: float, path: Path) -> int:
+def finish(results: dict[int, list[dict[str, Any]]], servers: dict[int, Running], started: float, path: Path) -> int:
     return report(results, {major: running.startup for major, running in servers.items()}, time.monotonic() - started, path)
 
 

@@ -78,7 +78,7 @@ class Admin:
         run_id = f"e2e__{date.date().isoformat()}"
         self.call("POST", f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": date.isoformat(), "conf": {}})
         if state:
-            self.call("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}", {"state": state})
+            self.set_run(dag_id, run_id, state)
         return run_id
 
     def task(self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int | None = None) -> None:
