@@ -17,7 +17,7 @@ from mesh_migrate.extract.runner import ExtractOptions
 from mesh_migrate.facts import DependencyFact, RepoFacts, SourceSpan
 from mesh_migrate.runtime import RuntimeDag, RuntimeEdge, RuntimeFacts, reconcile
 from mesh_migrate.rulepack import load_rule_pack, shipped_folder
-from mesh_migrate.yamlio import ConfigError
+from mesh_migrate.yamlio import ConfigError, ConfigProblem
 
 from .conftest import write_repo
 
@@ -125,13 +125,19 @@ rewrites:
 """
 
 
-def test_a_broken_rule_file_reports_every_problem_with_its_line(tmp_path):
-    (tmp_path / "mesh-rules.yaml").write_text(BROKEN_RULES)
+def rule_file_problems(tmp_path, text: str, name: str = "rules.yaml") -> list[ConfigProblem]:
+    """Every problem loading the shipped pack with TEXT as the repository's rule file NAME."""
+    (tmp_path / name).write_text(text)
     with pytest.raises(ConfigError) as error:
-        load_rule_pack([("mesh-rules.yaml", tmp_path / "mesh-rules.yaml")])
-    problems = [(p.path, p.line) for p in error.value.problems]
+        load_rule_pack([(name, tmp_path / name)])
+    return error.value.problems
+
+
+def test_a_broken_rule_file_reports_every_problem_with_its_line(tmp_path):
+    found = rule_file_problems(tmp_path, BROKEN_RULES, "mesh-rules.yaml")
+    problems = [(p.path, p.line) for p in found]
     assert problems == [("mesh-rules.yaml", 4), ("mesh-rules.yaml", 6), ("mesh-rules.yaml", 12)]
-    messages = [p.message for p in error.value.problems]
+    messages = [p.message for p in found]
     assert "migrated must be true or false" in messages[0]
     assert "kind 'acme_sensr' is declared in no rule file's kinds" in messages[1]
     assert "rewrites: classes.ExternalTaskSensor.kind 'sensr' is declared in no rule file's kinds" in messages[2]
@@ -156,10 +162,7 @@ def test_analyze_and_check_stop_on_a_broken_rule_file_with_exit_2(tmp_path, comm
     ("{held_by: schedule, colour: red}", "unknown field 'colour'"),
 ])
 def test_each_field_of_a_kind_is_checked(tmp_path, fields, complaint):
-    (tmp_path / "rules.yaml").write_text(f"version: 1\nkinds:\n  acme_sensor: {fields}\n")
-    with pytest.raises(ConfigError) as error:
-        load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
-    [problem] = error.value.problems
+    [problem] = rule_file_problems(tmp_path, f"version: 1\nkinds:\n  acme_sensor: {fields}\n")
     assert problem.path == "rules.yaml" and problem.line == 3 and complaint in problem.message
 
 
@@ -252,25 +255,22 @@ def test_a_rule_file_replacing_one_whole_rewrite_keeps_the_shipped_helper(tmp_pa
 
 
 def test_a_drop_in_class_of_a_kind_the_codemod_does_not_rewrite_through_classes_is_refused(tmp_path):
-    (tmp_path / "rules.yaml").write_text(
+    problems = rule_file_problems(
+        tmp_path,
         "version: 1\n"
         "rewrites:\n"
         "  classes:\n"
         "    ExternalTaskMarker:\n"
         "      kind: marker\n"
-        "      replaces: [airflow.sensors.external_task.ExternalTaskMarker]\n"
+        "      replaces: [airflow.sensors.external_task.ExternalTaskMarker]\n",
     )
-    with pytest.raises(ConfigError) as error:
-        load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
-    assert [str(p) for p in error.value.problems] == [
+    assert [str(p) for p in problems] == [
         "rules.yaml:5: rewrites: classes.ExternalTaskMarker.kind 'marker' has rewrite marker, not classes: the codemod would not rewrite its calls",
     ]
 
 
 def test_an_override_that_breaks_a_shipped_kind_is_reported_in_the_overriding_file(tmp_path):
-    (tmp_path / "rules.yaml").write_text("version: 1\nkinds:\n  http_sensor:\n    rewrite: classes\n  trigger:\n    becomes: null\n    manual: null\n")
-    with pytest.raises(ConfigError) as error:
-        load_rule_pack([("rules.yaml", tmp_path / "rules.yaml")])
-    assert [(p.path, p.line) for p in error.value.problems] == [("rules.yaml", 4), ("rules.yaml", 5)]
-    assert "a migrated kind already crosses instances; its rewrite must be null" in error.value.problems[0].message
-    assert "give a rewrite and what it becomes, or manual" in error.value.problems[1].message
+    problems = rule_file_problems(tmp_path, "version: 1\nkinds:\n  http_sensor:\n    rewrite: classes\n  trigger:\n    becomes: null\n    manual: null\n")
+    assert [(p.path, p.line) for p in problems] == [("rules.yaml", 4), ("rules.yaml", 5)]
+    assert "a migrated kind already crosses instances; its rewrite must be null" in problems[0].message
+    assert "give a rewrite and what it becomes, or manual" in problems[1].message

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..analysis import Analysis
-from ..runtime import Reconciliation, RuntimeFacts
-from ..runtime.reconcile import FLAGS
+from ..runtime import Reconciliation, RuntimeEdge, RuntimeFacts
+from ..runtime.reconcile import FLAGS, Resolution
 from .sizing import sizing_document, sizing_lines
 
 FLAG_TEXT = {
@@ -104,13 +104,7 @@ def summary_runtime_markdown(analysis: Analysis) -> list[str]:
     if not_seen:
         out += ["", "Static dependencies the database has no edge for:", ""]
         out += [f"- {d.kind} `{d.source}` -> `{d.target}` at {d.span}" for d in not_seen]
-    if rec.runtime_only:
-        out += ["", "Recorded by Airflow, found by no static dependency (origin: runtime):", ""]
-        out += [f"- {e.kind} `{e.source}` -> `{e.target}` in DAG `{e.dag}`" + (f" (task `{e.task_id}`)" if e.task_id else "") for e in rec.runtime_only]
-    if rec.resolved:
-        out += ["", "Targets the code leaves open, as the database records them:", ""]
-        out += [f"- `{r.item.expression}` at {r.item.span}: `{r.other_dag}`" for r in rec.resolved]
-    return out + [""]
+    return out + _runtime_only_lines(rec.runtime_only, with_dag=True) + _resolved_lines(rec.resolved) + [""]
 
 
 def _dag(rt: RuntimeFacts, dag_id: str, flags: tuple[str, ...]) -> dict[str, Any]:
@@ -182,12 +176,24 @@ def plan_runtime_markdown(analysis: Analysis, team: str) -> list[str]:
     if rows:
         out += ["", "Cross-team dependencies: " + ", ".join(
             f"`{d.source}` -> `{d.target}` {analysis.status_of(d) or 'not recorded by Airflow'}" for d, _ in rows) + "."]
-    only = [e for e in rec.runtime_only if e.source in ours or e.target in ours]
-    if only:
-        out += ["", "Recorded by Airflow, found by no static dependency (origin: runtime):", ""]
-        out += [f"- {e.kind} `{e.source}` -> `{e.target}`" + (f" (task `{e.task_id}`)" if e.task_id else "") for e in only]
-    resolved = [r for r in rec.resolved if r.dag in ours]
-    if resolved:
-        out += ["", "Targets the code leaves open, as the database records them:", ""]
-        out += [f"- `{r.item.expression}` at {r.item.span}: `{r.other_dag}`" for r in resolved]
-    return out + [""]
+    out += _runtime_only_lines([e for e in rec.runtime_only if e.source in ours or e.target in ours], with_dag=False)
+    return out + _resolved_lines([r for r in rec.resolved if r.dag in ours]) + [""]
+
+
+def _runtime_only_lines(edges: Sequence[RuntimeEdge], *, with_dag: bool) -> list[str]:
+    """The Markdown list of runtime-only edges, empty when there are none."""
+    if not edges:
+        return []
+    return ["", "Recorded by Airflow, found by no static dependency (origin: runtime):", ""] + [
+        f"- {e.kind} `{e.source}` -> `{e.target}`" + (f" in DAG `{e.dag}`" if with_dag else "") + (f" (task `{e.task_id}`)" if e.task_id else "")
+        for e in edges
+    ]
+
+
+def _resolved_lines(resolved: Sequence[Resolution]) -> list[str]:
+    """The Markdown list of open targets the database resolved, empty when there are none."""
+    if not resolved:
+        return []
+    return ["", "Targets the code leaves open, as the database records them:", ""] + [
+        f"- `{r.item.expression}` at {r.item.span}: `{r.other_dag}`" for r in resolved
+    ]

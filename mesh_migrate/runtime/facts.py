@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -60,4 +61,12 @@ class RuntimeFacts:
     pools: tuple[tuple[str, int], ...] = ()  # slot_pool: (pool, slots)
 
     def dag(self, dag_id: str) -> RuntimeDag | None:
-        return next((d for d in self.dags if d.dag_id == dag_id), None)
+        return self._dags_by_id.get(dag_id)
+
+    @cached_property
+    def _dags_by_id(self) -> dict[str, RuntimeDag]:
+        """Built once: the renderers look up every flagged DAG, and a monolith has thousands."""
+        by_id: dict[str, RuntimeDag] = {}
+        for dag in self.dags:
+            by_id.setdefault(dag.dag_id, dag)  # the first, as a scan would find
+        return by_id

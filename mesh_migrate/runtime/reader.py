@@ -36,6 +36,7 @@ def read_runtime(url: str, since: timedelta, *, now: datetime | None = None) -> 
             raise RuntimeDbError(f"{shown}: unknown Airflow schema version {revision} (alembic_version); understood: {known()}")
         runs = _runs(tables, start)
         edges = tuple(_edges(tables, major(release)))
+        tasks = tuple(_task_spans(tables, start, until))
         return RuntimeFacts(
             url=shown,
             schema_revision=revision,
@@ -45,8 +46,8 @@ def read_runtime(url: str, since: timedelta, *, now: datetime | None = None) -> 
             dags=tuple(_dags(tables, major(release), runs)),
             edges=edges,
             dag_runs=sum(count for count, _ in runs.values()),
-            task_runs=_task_runs(tables, start),
-            tasks=tuple(_task_spans(tables, start, until)),
+            task_runs=len(tasks),  # one span per task instance started in the window
+            tasks=tasks,
             pools=tuple(_pools(tables)),
         )
 
@@ -84,11 +85,6 @@ def _runs(tables: _Tables, start: datetime) -> dict[str, tuple[int, datetime | N
     run = tables["dag_run"]
     query = select(run.c.dag_id, func.count(), func.max(run.c.start_date)).where(run.c.start_date >= start).group_by(run.c.dag_id)
     return {dag_id: (count, _as_utc(last)) for dag_id, count, last in tables.rows(query)}
-
-
-def _task_runs(tables: _Tables, start: datetime) -> int:
-    ti = tables["task_instance"]
-    return int(tables.connection.execute(select(func.count()).select_from(ti).where(ti.c.start_date >= start)).scalar() or 0)
 
 
 def _task_spans(tables: _Tables, start: datetime, until: datetime) -> Iterable[TaskSpan]:
