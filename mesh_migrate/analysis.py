@@ -44,12 +44,17 @@ class Analysis:
 
     def status_of(self, dependency) -> str | None:
         """'seen' / 'not_seen' by the metadata database, None without one or for a kind Airflow never records."""
+        return self._runtime_statuses.get(id(dependency))
+
+    @cached_property
+    def _runtime_statuses(self) -> dict[int, str | None]:
+        """Each dependency fact's status by identity, so documents look each one up once, not by a scan."""
         if self.runtime is None:
-            return None
+            return {}
+        statuses: dict[int, str | None] = {}
         for fact, status in zip(self.facts.dependencies, self.runtime.statuses):
-            if fact is dependency:
-                return status
-        return None
+            statuses.setdefault(id(fact), status)
+        return statuses
 
 
 def load_settings(root: Path) -> tuple[MeshConfig, RulePack]:
@@ -129,7 +134,6 @@ class AnalysisRun:
             if warning:
                 self._written.append(warning)
         return text
-
 
     def _render(self, render: Callable[[Analysis], str]) -> str:
         analysis = self.analysis

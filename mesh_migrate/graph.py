@@ -90,7 +90,8 @@ def other_end(dep: DependencyFact) -> str:
 
 
 def build_graph(facts: RepoFacts, ownership: OwnershipResult) -> MeshGraph:
-    links = tuple(TeamLink(dep, ownership.team_of_id(dep.dag), ownership.team_of_id(other_end(dep)), other_end(dep)) for dep in facts.dependencies)
+    team_of = ownership.teams_by_id().get
+    links = tuple(TeamLink(dep, team_of(dep.dag), team_of(other), other) for dep in facts.dependencies for other in (other_end(dep),))
     edges = team_edges(facts.dependencies, ownership)
     successors: dict[str, list[str]] = defaultdict(list)
     for source, target, _ in edges:
@@ -161,8 +162,9 @@ def dag_graph(facts: RepoFacts, ownership: OwnershipResult, links: tuple[TeamLin
 def team_edges(dependencies: tuple[DependencyFact, ...], ownership: OwnershipResult) -> tuple[TeamEdge, ...]:
     """One edge per pair of teams whose DAGs depend on each other, with how many of each kind."""
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    team_of = ownership.teams_by_id().get
     for dep in dependencies:
-        source, target = ownership.team_of_id(dep.source), ownership.team_of_id(dep.target)
+        source, target = team_of(dep.source), team_of(dep.target)
         if source and target and source != target:
             counts[(source, target)][dep.kind] += 1
     return tuple((source, target, {"weight": sum(kinds.values()), "kinds": dict(sorted(kinds.items()))}) for (source, target), kinds in sorted(counts.items()))

@@ -103,11 +103,27 @@ def _compose_in_c(text: str) -> yaml.Node | None:
     if loader is None:
         return None
     try:
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=loader)):
-            return None
-        return yaml.compose(text, Loader=loader)
+        node = yaml.compose(text, Loader=loader)
     except (yaml.YAMLError, RecursionError):
         return None
+    return None if node is not None and _has_alias(node) else node
+
+
+def _has_alias(root: yaml.Node) -> bool:
+    """Whether a node is reached twice: libyaml's composer makes an alias its anchor's node."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+    return False
 
 
 class _Alias(yaml.ScalarNode):

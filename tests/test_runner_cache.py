@@ -23,7 +23,7 @@ from mesh_migrate.cli import main
 from mesh_migrate.discover import ALWAYS_SKIPPED_DIRS, discover
 from mesh_migrate.extract import extractor, runner
 from mesh_migrate.extract.extractor import Workspace
-from mesh_migrate.extract.runner import MIN_FILES_FOR_POOL, ExtractOptions, extract, inert
+from mesh_migrate.extract.runner import MIN_FILES_FOR_POOL, ExtractOptions, extract_lazily, inert
 from mesh_migrate.facts import (
     DagFact,
     DatasetUse,
@@ -48,6 +48,10 @@ def skyflow_copy(tmp_path: Path) -> Path:
     root = tmp_path / "skyflow"
     shutil.copytree(SKYFLOW, root, ignore=shutil.ignore_patterns(cache.CACHE_DIR_NAME))
     return root
+
+
+def extract(*args) -> runner.Extraction:
+    return extract_lazily(*args).decoded()
 
 
 def run(root: Path, options: ExtractOptions = ExtractOptions(jobs=1), rules=None):

@@ -107,12 +107,13 @@ def _qualified(kind: str, name: str, project: str | None) -> str:
 
 def _uris(rules: RulePack, value: Any, key: str, gaps: list[CloudGap]) -> list[tuple[str, str]]:
     """(kind, bucket) of every URI with a scheme the rules name, in a string or list of strings."""
-    schemes = dict(rules.cloud_uri_schemes)
     texts = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+    texts = [text for text in texts if "://" in text]
+    if not texts:  # nearly every keyword of every call: no mapping of the schemes built for it
+        return []
+    schemes = dict(rules.cloud_uri_schemes)
     found: list[tuple[str, str]] = []
     for text in texts:
-        if "://" not in text:
-            continue
         for scheme, bucket in _URI.findall(text):
             kind = schemes.get(scheme)
             if kind is None:

@@ -416,20 +416,23 @@ class Recorder:
         named_dags = [d for d in self.dags if isinstance(d.dag_id, str)]
         out: dict[tuple, ResourceUse] = {}
         for kind, name, dag, span in self.resource_uses:
-            holders: Sequence[DagObj | None] = [dag] if dag is not None else _enclosing(named_dags, span.line)
-            for holder in holders or [None]:
-                dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
+            for dag_id in _holder_ids(dag, span, named_dags):
                 use = ResourceUse(kind, name, dag_id, span)
                 out.setdefault((kind, name, dag_id), use)  # once per (DAG, resource), at its first use
         for cloud, dag, span in self.cloud_uses:
-            holders = [dag] if dag is not None else _enclosing(named_dags, span.line)
-            for holder in holders or [None]:
-                dag_id = holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None
+            for dag_id in _holder_ids(dag, span, named_dags):
                 use = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
                 out.setdefault((cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity), use)
         # A URI seen as text, and again as an argument that says read or write: the latter.
         stated = {(u.kind, u.name, u.dag, u.identity) for u in out.values() if u.access is not None}
         return [u for key, u in out.items() if not (len(key) == 5 and u.access is None and (u.kind, u.name, u.dag, u.identity) in stated)]
+
+
+def _holder_ids(dag: DagObj | None, span: SourceSpan, named_dags: list[DagObj]) -> list[str | None]:
+    """The ids of the DAGs a use belongs to: its own DAG, else those enclosing its line
+    (None: no DAG, or one whose id is not known)."""
+    holders: Sequence[DagObj | None] = [dag] if dag is not None else _enclosing(named_dags, span.line)
+    return [holder.dag_id if holder is not None and isinstance(holder.dag_id, str) else None for holder in holders or [None]]
 
 
 def _enclosing(dags: list[DagObj], line: int) -> list[DagObj]:

@@ -55,18 +55,6 @@ class ExtractStats:
     processes: int = 1  # 1: in this process
 
 
-def extract(
-    root: Path,
-    rules: RulePack,
-    python_paths: Sequence[str],
-    files: Sequence[str],
-    options: ExtractOptions = ExtractOptions(),
-    progress: Progress | None = None,
-) -> Extraction:
-    """The facts of `files` (posix paths relative to root), in the same order."""
-    return extract_lazily(root, rules, python_paths, files, options, progress).decoded()
-
-
 def extract_lazily(
     root: Path,
     rules: RulePack,
@@ -75,9 +63,9 @@ def extract_lazily(
     options: ExtractOptions = ExtractOptions(),
     progress: Progress | None = None,
 ) -> LazyExtraction:
-    """`extract` up to the point where every file's facts are known but those taken from
-    the cache are not decoded yet: a caller that needs only their digests (to look up a
-    result computed from the same facts) never pays for decoding them."""
+    """The facts of `files` (posix paths relative to root), in the same order; those taken
+    from the cache are decoded only on `decoded()`, so a caller that needs only their
+    digests (to look up a result computed from the same facts) never pays for decoding them."""
     sources = [_read(root / path) for path in files]
     found: list[FileFacts | None] = [None] * len(files)
     inert_count = 0
