@@ -289,7 +289,8 @@ def _support_files(analysis: Analysis, templates: Templates, teams: tuple[str, .
     place = placement(analysis.layout)
     module_file = helper_path(analysis.layout, templates.helper_module)
     helped = any(analysis.rules.kind(r.kind).rewrite in HELPED_REWRITES for change in changes for r in change.rewrites)
-    everywhere = importers(root, analysis.facts.files, templates.helper_module)
+    # Every file of the repository is read only when no rewrite of this run needs the module.
+    everywhere = () if helped else importers(root, analysis.facts.files, templates.helper_module)
     if not (helped or everywhere):
         return []
     out: list[FileChange] = []
