@@ -229,7 +229,6 @@ def _call_rewrites(outcome: Outcome | None) -> tuple[Rewrite, ...]:
     return tuple(
         Rewrite(s.team, s.span, s.first.kind, tuple(d.task_id or "" for d in s.dependencies), ", ".join(s.other_teams), description)
         for s, description in outcome.applied
-        if not description.startswith("already ")
     )
 
 

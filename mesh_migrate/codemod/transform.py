@@ -110,7 +110,8 @@ class CallRewriter(cst.CSTTransformer):
             self.outcome.refused.append((site, str(reason)))
             return updated
         self.matched.add(id(site))
-        self.outcome.applied.append((site, description))
+        if description is not None:
+            self.outcome.applied.append((site, description))
         return new
 
     def marker(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
@@ -134,7 +135,8 @@ class CallRewriter(cst.CSTTransformer):
         self.imports.append((module, name))
         return _rebuild(call, name, MARKER_ONLY), f"replaced ExternalTaskMarker on {site.first.target} by {name} (clearing cannot cross instances)"
 
-    def dataset(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
+    def dataset(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str | None]:
+        """The call with the hook, and what was done (None: it has the hook already)."""
         rules = self.templates.rules
         keyword, hook = rules.hook_keyword, rules.hook_function
         target = _partial_of(call) or call
@@ -143,7 +145,7 @@ class CallRewriter(cst.CSTTransformer):
         teams = ", ".join(site.other_teams)
         if given is not None:
             if _is_hook_call(given.value, hook):
-                return call, f"already posts {uris} to {teams}"
+                return call, None
             raise Refused(f"the task already has {keyword}={code(given.value)}: call {rules.helper_module}.{hook}() from it by hand")
         if any(a.star == "**" for a in target.args):
             raise Refused(f"** arguments may hold {keyword}: add {keyword}={hook}() by hand")
