@@ -306,11 +306,12 @@ def rewrite_source(
     bom = BOM if source.startswith(BOM) else ""
     body = source[len(bom):]
     module = cst.parse_module(body)
-    if not body.startswith(module.code):
+    kept = module.code  # generated anew on each access
+    if not body.startswith(kept):
         raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
-    lost = body[len(module.code):]
+    lost = body[len(kept):]
     rewriter = CallRewriter(body, sites, templates, remove_markers)
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the tree was just parsed: nothing else holds it
     rewriter.place_unended(wrapper.resolve(PositionProvider))
     new = wrapper.visit(rewriter)
     if rewriter.decorators:
