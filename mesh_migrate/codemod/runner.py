@@ -109,9 +109,9 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
     root = _repository(analysis)
     templates = load_templates(analysis.rules, root)
     python_paths = analysis.layout.python_paths if analysis.layout is not None else tuple(analysis.config.python_paths or ())
-    reach = Reach(root, python_paths)
-    first_party = _first_party(reach.finder, templates.helper_module)
     read = _reader(root)
+    reach = Reach(root, python_paths, read)
+    first_party = _first_party(reach.finder, templates.helper_module)
     calls: dict[str, list[CallSite]] = defaultdict(list)
     needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
@@ -160,7 +160,7 @@ def _first_party(finder: ModuleFinder, helper: str) -> Callable[[str], bool]:
 
 
 def _reader(root: Path) -> Callable[[str], bytes | OSError]:
-    """Each file's bytes, read once per run: the look for a class name and the rewrite both need them."""
+    """Each file's bytes, read once per run: the reach, the look for a class name and the rewrite all need them."""
 
     @lru_cache(maxsize=None)
     def read(path: str) -> bytes | OSError:
