@@ -238,20 +238,7 @@ SHARED_HELPER = src('''
             kwargs.setdefault("timeout", 8 * 60 * 60)
             super().__init__(**kwargs)
 ''')
-SHARED_HELPER_AFTER = src('''
-    """Sensors every team uses."""
-    from mesh_http import ExternalTaskSensor
-
-
-    def wait_for(dag_id, **kwargs):
-        return ExternalTaskSensor(task_id=f"wait_for_{dag_id}", external_dag_id=dag_id, mode="reschedule", **kwargs)
-
-
-    class LateSensor(ExternalTaskSensor):
-        def __init__(self, **kwargs):
-            kwargs.setdefault("timeout", 8 * 60 * 60)
-            super().__init__(**kwargs)
-''')
+SHARED_HELPER_AFTER = SHARED_HELPER.replace("from airflow.sensors.external_task import", "from mesh_http import")
 
 
 @pytest.mark.parametrize("call", ['wait_for("b_up")', 'LateSensor(task_id="late", external_dag_id="b_up")'])

@@ -13,7 +13,7 @@ from mesh_migrate.codemod.registry import build_registry
 from mesh_migrate.codemod.runner import REWRITTEN, apply_changes, run_codemod
 
 from .conftest import write_repo
-from .test_codemod_cases import MESH, OPTIONS, UPSTREAMS, src
+from .test_codemod_cases import MESH, OPTIONS, UPSTREAMS, run, src
 
 
 def test_a_file_in_python_312_syntax_is_rewritten_though_this_python_is_older(tmp_path):
@@ -29,8 +29,7 @@ def test_a_file_in_python_312_syntax_is_rewritten_though_this_python_is_older(tm
             for name, upstream in STREAMS.items():
                 ExternalTaskSensor(task_id=f"wait_{name}_{"x" if name else "y"}", external_dag_id=upstream)
         ''')
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before})
-    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    result = run(tmp_path, before)
     assert result.errors == () and result.manual == ()
     [change] = [c for c in result.changes if c.path == "dags/a/down.py"]
     assert change.after == before.replace(
@@ -68,8 +67,7 @@ def test_a_root_the_dag_files_add_to_sys_path_themselves_is_not_where_the_module
     # the file runs before that line, so the module goes into the DAGs folder, ignored.
     edit = "import os\nimport sys\n\nsys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))))\n\n"
     before = SENSOR.replace("from airflow import DAG\n", edit + "from airflow import DAG\n")
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before, "tools/report.py": "X = 1\n"})
-    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    result = run(tmp_path, before, extra={"tools/report.py": "X = 1\n"})
     assert [c.path for c in result.changes] == ["dags/mesh_http.py", "dags/mesh_registry.json", "dags/.airflowignore", "dags/a/down.py"]
 
 
@@ -143,8 +141,7 @@ def test_a_sensor_on_a_dag_of_no_team_reaches_it_on_the_monolith(tmp_path):
 
 
 def test_a_sensor_on_a_dag_of_no_team_without_a_monolith_is_manual_work_naming_the_fix(tmp_path):
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, **NO_TEAM_FILES, "dags/a/down.py": ON_UNOWNED})
-    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    result = run(tmp_path, ON_UNOWNED, extra=NO_TEAM_FILES)
     assert [c.path for c in result.changes] == []
     [manual] = result.manual
     assert manual.what == "sensor w on x_up (no team)"
@@ -188,8 +185,7 @@ def test_a_subclass_imported_by_a_file_in_python_312_syntax_is_rewritten_where_i
         class WaitSensor(ExternalTaskSensor):
             """Waits with the team's defaults."""
         ''')
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": down, "dags/common/ops.py": ops})
-    result = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
+    result = run(tmp_path, down, extra={"dags/common/ops.py": ops})
     assert result.manual == ()
     [change] = [c for c in result.changes if c.path == "dags/common/ops.py"]
     assert change.after == ops.replace("from airflow.sensors.external_task import ExternalTaskSensor\n", "from mesh_http import ExternalTaskSensor\n")
@@ -206,8 +202,7 @@ def test_a_missing_helper_module_is_written_again_for_a_file_in_python_312_synta
             for name in ["c_up"]:
                 ExternalTaskSensor(task_id=f"w_{"x" if name else "y"}", external_dag_id=name)
         ''')
-    write_repo(tmp_path, {"mesh.yaml": MESH, **UPSTREAMS, "dags/a/down.py": before})
-    apply_changes(tmp_path, run_codemod(analyze(tmp_path, options=OPTIONS), "a").changes)
+    apply_changes(tmp_path, run(tmp_path, before).changes)
     (tmp_path / "dags/mesh_http.py").unlink()
     again = run_codemod(analyze(tmp_path, options=OPTIONS), "a")
     assert [c.path for c in again.changes] == ["dags/mesh_http.py"]

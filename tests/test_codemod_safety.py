@@ -57,10 +57,10 @@ MORE = {  # arguments the drop-in class takes as Airflow's does
 def sensor_sources(draw):
     callee = draw(st.sampled_from(sorted(IMPORTS)))
     kept = draw(st.dictionaries(st.sampled_from(sorted(KEPT)), st.none(), max_size=len(KEPT)))
-    translated = draw(st.dictionaries(st.sampled_from(sorted(MORE)), st.none(), max_size=3))
+    more = draw(st.dictionaries(st.sampled_from(sorted(MORE)), st.none(), max_size=3))
     arguments = [("task_id", '"wait_c"'), ("external_dag_id", '"c_up"')]
     arguments += [(k, draw(st.sampled_from(KEPT[k]))) for k in kept]
-    arguments += [(k, draw(st.sampled_from(MORE[k]))) for k in translated]
+    arguments += [(k, draw(st.sampled_from(MORE[k]))) for k in more]
     arguments = draw(st.permutations(arguments))
     multiline = draw(st.booleans())
     trailing = draw(st.booleans())
@@ -79,13 +79,13 @@ def sensor_sources(draw):
         + "\n\nSTART = 1  # before the DAG\n\nwith DAG(\"a_down\") as dag:\n"
     )
     tail = "    after = START  # stays\n# the end\n"
-    return head, call, tail, dict(arguments)
+    return head, call, tail
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(parts=sensor_sources())
 def test_rewrites_parse_are_idempotent_keep_arguments_and_touch_nothing_else(tmp_path_factory, parts):
-    head, call, tail, arguments = parts
+    head, call, tail = parts
     root = tmp_path_factory.mktemp("prop")
     source = head + call + tail
     write_repo(root, {"mesh.yaml": MESH, **UPSTREAM})

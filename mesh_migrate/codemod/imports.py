@@ -99,22 +99,31 @@ def _sort_key(statement: cst.CSTNode) -> tuple[int, str]:
     return (1, ("." * len(first.relative) + dotted(first.module)).lower())
 
 
-def _aliases(members: Sequence[Member]) -> list[cst.ImportAlias]:
-    ordered = sorted(members, key=lambda m: _member_key(m[0]))
+def alias_nodes(members: Sequence[Member]) -> list[cst.ImportAlias]:
+    """The names of an import line, in the order given."""
     return [
         cst.ImportAlias(
             name=cst.Name(name),
             asname=cst.AsName(name=cst.Name(alias)) if alias and alias != name else None,
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if index < len(ordered) - 1 else cst.MaybeSentinel.DEFAULT,
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if index < len(members) - 1 else cst.MaybeSentinel.DEFAULT,
         )
-        for index, (name, alias) in enumerate(ordered)
+        for index, (name, alias) in enumerate(members)
     ]
+
+
+def _aliases(members: Sequence[Member]) -> list[cst.ImportAlias]:
+    return alias_nodes(sorted(members, key=lambda m: _member_key(m[0])))
+
+
+def as_name(alias: cst.ImportAlias) -> str | None:
+    """The name after `as`, if any."""
+    return alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else None
 
 
 def _existing_members(node: cst.ImportFrom) -> list[Member] | None:
     if isinstance(node.names, cst.ImportStar):
         return None
-    return [(dotted(a.name), a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None) for a in node.names]
+    return [(dotted(a.name), as_name(a)) for a in node.names]
 
 
 Leading = Sequence[cst.EmptyLine] | None

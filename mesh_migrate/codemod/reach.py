@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from ..extract.modules import ModuleFinder, parse_source
 
@@ -17,8 +18,8 @@ MAX_FILES = 500  # a closure larger than this is cut: the nearest files come fir
 
 
 class Reach:
-    def __init__(self, root: Path, python_paths: tuple[str, ...]):
-        self.root = root
+    def __init__(self, root: Path, python_paths: tuple[str, ...], read: Callable[[str], bytes | OSError]):
+        self.read = read  # a file's bytes (or why not), shared with the rest of the run
         self.finder = ModuleFinder(root, list(python_paths))
         self.imports = lru_cache(maxsize=None)(self._imports)
         self.closure = lru_cache(maxsize=None)(self._closure)
@@ -35,9 +36,8 @@ class Reach:
         return tuple(seen)
 
     def _imports(self, path: str) -> tuple[str, ...]:
-        try:
-            data = (self.root / path).read_bytes()
-        except OSError:
+        data = self.read(path)
+        if isinstance(data, OSError):
             return ()  # the analysis reported it already
         tree = parse_source(data, path).tree  # as the analysis reads it: 3.12 f-strings too
         if tree is None:

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import libcst as cst
 
 from ..rewrite_rules import ReplacedClass
-from .imports import Member, StatementRemover, add_from_import, add_import, dotted, drop_removed, import_region, name_node, region_leading
+from .imports import Member, StatementRemover, add_from_import, add_import, alias_nodes, as_name, dotted, drop_removed, import_region, name_node, region_leading
 
 
 class Unreachable(Exception):
@@ -34,16 +34,16 @@ def _bindings(module: cst.Module) -> dict[str, str]:
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = dotted(alias.name)
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    found[alias.asname.name.value] = full
+                bound = as_name(alias)
+                if bound is not None:
+                    found[bound] = full
                 else:
                     top = full.partition(".")[0]
                     found.setdefault(top, top)
         elif isinstance(node, cst.ImportFrom) and not node.relative and not isinstance(node.names, cst.ImportStar):
             base = dotted(node.module)
             for alias in node.names:
-                bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else dotted(alias.name)
-                found[bound] = f"{base}.{dotted(alias.name)}"
+                found[_bound(alias, plain=False)] = f"{base}.{dotted(alias.name)}"
     return found
 
 
@@ -115,7 +115,7 @@ class _Rewriter(StatementRemover):
             if replaced is None:
                 kept.append(alias)
                 continue
-            bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else dotted(alias.name)
+            bound = _bound(alias, plain=False)
             moved.append((replaced.name, bound if bound != replaced.name else None))
             self.outcome.rewritten.add(replaced.name)
         if not moved:
@@ -123,7 +123,7 @@ class _Rewriter(StatementRemover):
         late = self.block_depth == 0 and self.line is not None and id(self.line) not in self.head
         if self.depth or late:  # a local or late import (after code): the new one takes its place, or follows it
             if not kept:
-                return updated.with_changes(module=name_node(self.helper), names=_aliases(moved), lpar=None, rpar=None)
+                return updated.with_changes(module=name_node(self.helper), names=alias_nodes(moved), lpar=None, rpar=None)
             self.pending_local = moved
         else:
             self.top_members += moved
@@ -159,19 +159,8 @@ class _Rewriter(StatementRemover):
         if not pending:
             return super().leave_SimpleStatementLine(original, updated)
         self.pending_local = []
-        extra = cst.SimpleStatementLine(body=[cst.ImportFrom(module=name_node(self.helper), names=_aliases(pending))])
+        extra = cst.SimpleStatementLine(body=[cst.ImportFrom(module=name_node(self.helper), names=alias_nodes(pending))])
         return cst.FlattenSentinel([updated, extra])
-
-
-def _aliases(members: Sequence[Member]) -> list[cst.ImportAlias]:
-    return [
-        cst.ImportAlias(
-            name=cst.Name(name),
-            asname=cst.AsName(name=cst.Name(alias)) if alias else None,
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if index < len(members) - 1 else cst.MaybeSentinel.DEFAULT,
-        )
-        for index, (name, alias) in enumerate(members)
-    ]
 
 
 def rewrite_references(module: cst.Module, helper: str, classes: Sequence[ReplacedClass], first_party: Callable[[str], bool]) -> tuple[cst.Module, ReferenceOutcome]:
@@ -216,8 +205,9 @@ def drop_unused_module_imports(module: cst.Module, names: set[str]) -> cst.Modul
 
 
 def _bound(alias: cst.ImportAlias, plain: bool) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
+    bound = as_name(alias)
+    if bound is not None:
+        return bound
     name = dotted(alias.name)
     return name.partition(".")[0] if plain else name
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -108,8 +109,9 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
     root = _repository(analysis)
     templates = load_templates(analysis.rules, root)
     python_paths = analysis.layout.python_paths if analysis.layout is not None else tuple(analysis.config.python_paths or ())
-    reach = Reach(root, python_paths)
-    first_party = _first_party(root, python_paths, templates.helper_module)
+    read = _reader(root)
+    reach = Reach(root, python_paths, read)
+    first_party = _first_party(reach.finder, templates.helper_module)
     calls: dict[str, list[CallSite]] = defaultdict(list)
     needs: list[ReferenceNeed] = []
     manual: list[Manual] = []
@@ -119,14 +121,14 @@ def run_codemod(analysis: Analysis, *teams: str, remove_markers: bool = False) -
         needs += chosen.needs
         for site in chosen.calls:
             calls[site.path].append(site)
-    classes_of = _classes_by_file(root, needs)
+    classes_of = _classes_by_file(read, needs)
     outcomes: dict[str, Outcome] = {}
     changes: list[FileChange] = []
     errors: list[FileError] = []
     files: list[FileResult] = []
     for path in sorted(set(calls) | set(classes_of)):
         classes = list(classes_of.get(path, {}).values())
-        result, outcome, after, before = _rewrite_file(root, path, calls.get(path, []), classes, templates, remove_markers, first_party)
+        result, outcome, after, before = _rewrite_file(read, path, calls.get(path, []), classes, templates, remove_markers, first_party)
         files.append(result)
         if result.status == FAILED:
             errors.append(FileError(SourceSpan(path, 0), result.message))
@@ -151,24 +153,34 @@ def _repository(analysis: Analysis) -> Path:
     return analysis.root
 
 
-def _first_party(root: Path, python_paths: tuple[str, ...], helper: str) -> Callable[[str], bool]:
+def _first_party(finder: ModuleFinder, helper: str) -> Callable[[str], bool]:
     """Whether a top-level module name is the repository's own (isort's first party)."""
-    finder = ModuleFinder(root, list(python_paths))
     helper_top = helper.partition(".")[0]
     return lambda top: top == helper_top or finder.find(top) is not None
 
 
-def _classes_by_file(root: Path, needs: list[ReferenceNeed]) -> dict[str, dict[str, ReplacedClass]]:
+def _reader(root: Path) -> Callable[[str], bytes | OSError]:
+    """Each file's bytes, read once per run: the reach, the look for a class name and the rewrite all need them."""
+
+    @lru_cache(maxsize=None)
+    def read(path: str) -> bytes | OSError:
+        try:
+            return (root / path).read_bytes()
+        except OSError as exc:
+            return exc
+
+    return read
+
+
+def _classes_by_file(read: Callable[[str], bytes | OSError], needs: list[ReferenceNeed]) -> dict[str, dict[str, ReplacedClass]]:
     """The files to point at the drop-in classes: those of each need's reach that name the
     class (a cheap look at the text: the others are not parsed), else its fallback's."""
     texts: dict[str, str] = {}
 
     def names(path: str, replaced: ReplacedClass) -> bool:
         if path not in texts:
-            try:
-                texts[path] = (root / path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                texts[path] = ""
+            data = read(path)
+            texts[path] = "" if isinstance(data, OSError) else data.decode("utf-8", errors="replace")
         return replaced.name in texts[path] or any(q.rpartition(".")[2] in texts[path] for q in replaced.replaces)
 
     found: dict[str, dict[str, ReplacedClass]] = defaultdict(dict)
@@ -180,11 +192,20 @@ def _classes_by_file(root: Path, needs: list[ReferenceNeed]) -> dict[str, dict[s
 
 
 def _rewrite_file(
-    root: Path, path: str, sites: list[CallSite], classes: list[ReplacedClass], templates: Templates, remove_markers: bool, first_party: Callable[[str], bool]
+    read: Callable[[str], bytes | OSError],
+    path: str,
+    sites: list[CallSite],
+    classes: list[ReplacedClass],
+    templates: Templates,
+    remove_markers: bool,
+    first_party: Callable[[str], bool],
 ) -> tuple[FileResult, Outcome | None, str | None, str | None]:
+    data = read(path)
+    if isinstance(data, OSError):
+        return FileResult(path, FAILED, f"cannot read: {data}"), None, None, None
     try:
-        before = (root / path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        before = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         return FileResult(path, FAILED, f"cannot read: {exc}"), None, None, None
     try:
         after, outcome = rewrite_source(before, sites, classes, templates, remove_markers, first_party)
@@ -208,7 +229,6 @@ def _call_rewrites(outcome: Outcome | None) -> tuple[Rewrite, ...]:
     return tuple(
         Rewrite(s.team, s.span, s.first.kind, tuple(d.task_id or "" for d in s.dependencies), ", ".join(s.other_teams), description)
         for s, description in outcome.applied
-        if not description.startswith("already ")
     )
 
 
@@ -268,7 +288,8 @@ def _support_files(analysis: Analysis, templates: Templates, teams: tuple[str, .
     place = placement(analysis.layout)
     module_file = helper_path(analysis.layout, templates.helper_module)
     helped = any(analysis.rules.kind(r.kind).rewrite in HELPED_REWRITES for change in changes for r in change.rewrites)
-    everywhere = importers(root, analysis.facts.files, templates.helper_module)
+    # Every file of the repository is read only when no rewrite of this run needs the module.
+    everywhere = () if helped else importers(root, analysis.facts.files, templates.helper_module)
     if not (helped or everywhere):
         return []
     out: list[FileChange] = []

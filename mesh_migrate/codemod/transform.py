@@ -110,7 +110,8 @@ class CallRewriter(cst.CSTTransformer):
             self.outcome.refused.append((site, str(reason)))
             return updated
         self.matched.add(id(site))
-        self.outcome.applied.append((site, description))
+        if description is not None:
+            self.outcome.applied.append((site, description))
         return new
 
     def marker(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
@@ -134,7 +135,8 @@ class CallRewriter(cst.CSTTransformer):
         self.imports.append((module, name))
         return _rebuild(call, name, MARKER_ONLY), f"replaced ExternalTaskMarker on {site.first.target} by {name} (clearing cannot cross instances)"
 
-    def dataset(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str]:
+    def dataset(self, site: CallSite, call: cst.Call) -> tuple[cst.Call, str | None]:
+        """The call with the hook, and what was done (None: it has the hook already)."""
         rules = self.templates.rules
         keyword, hook = rules.hook_keyword, rules.hook_function
         target = _partial_of(call) or call
@@ -143,7 +145,7 @@ class CallRewriter(cst.CSTTransformer):
         teams = ", ".join(site.other_teams)
         if given is not None:
             if _is_hook_call(given.value, hook):
-                return call, f"already posts {uris} to {teams}"
+                return call, None
             raise Refused(f"the task already has {keyword}={code(given.value)}: call {rules.helper_module}.{hook}() from it by hand")
         if any(a.star == "**" for a in target.args):
             raise Refused(f"** arguments may hold {keyword}: add {keyword}={hook}() by hand")
@@ -304,11 +306,12 @@ def rewrite_source(
     bom = BOM if source.startswith(BOM) else ""
     body = source[len(bom):]
     module = cst.parse_module(body)
-    if not body.startswith(module.code):
+    kept = module.code  # generated anew on each access
+    if not body.startswith(kept):
         raise Unfaithful("libcst would not keep this file byte for byte; rewrite it by hand")
-    lost = body[len(module.code):]
+    lost = body[len(kept):]
     rewriter = CallRewriter(body, sites, templates, remove_markers)
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # the tree was just parsed: nothing else holds it
     rewriter.place_unended(wrapper.resolve(PositionProvider))
     new = wrapper.visit(rewriter)
     if rewriter.decorators:
