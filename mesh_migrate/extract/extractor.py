@@ -112,8 +112,10 @@ class Workspace:
             keyword = "break" if isinstance(state.outside_loop, ast.Break) else "continue"
             return _failed(path, state.outside_loop.lineno, "parse-error", f"cannot parse: syntax error: '{keyword}' outside loop")
         self.callables.scan(parsed.tree, parsed.lines, state.scope, recorder)
-        # Scopes and functions refer to each other; clearing frees the tree without the GC.
+        # Scopes, functions and the module refer to each other; breaking those cycles frees
+        # the tree without the garbage collector.
         state.scope.vars.clear()
+        state.scope.module = None
         dags = recorder.dag_facts()
         resources = recorder.resource_facts()
         resources += _module_uses(recorder, dags)

@@ -204,8 +204,10 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
     if not work:
         return {}
     workspace, finder = _workspace(root, rules, python_paths)
-    for index, path, data in work:
-        collect(index, workspace.extract(path, data))
+    with paused_garbage_collection():
+        for start in range(0, len(work), COLLECT_EVERY):
+            for index, facts in _extract_files(workspace, work[start : start + COLLECT_EVERY]):
+                collect(index, facts)
     return finder.drain()
 
 
@@ -316,7 +318,7 @@ _worker: tuple[Workspace, _RecordingFinder] | None = None
 def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
     global _worker
     die_with_parent(parent)
-    gc.enable()  # extraction makes cycles; a forked worker starts with collection paused
+    gc.disable()  # see _extract_files; a forked worker starts so, a spawned one does not
     _worker = _workspace(root, rules, python_paths)
 
 
@@ -357,8 +359,24 @@ def _watch_parent(parent: int) -> None:
 def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
     assert _worker is not None, "worker not started"
     workspace, finder = _worker
-    results = [(index, workspace.extract(path, data)) for index, path, data in chunk]
-    return results, finder.drain()
+    return _extract_files(workspace, chunk), finder.drain()
+
+
+# Files extracted between two collections of the garbage they leave in cycles.
+COLLECT_EVERY = 128
+
+
+def _extract_files(workspace: Workspace, work: list[Work]) -> list[tuple[int, FileFacts]]:
+    """The facts of WORK, extracted with automatic garbage collection paused (the caller's
+    part), and one collection of the youngest generation after them.
+
+    A file's syntax tree is freed by reference counting once its facts are made (the
+    extractor breaks the interpreter's cycles), so automatic collections would find next
+    to nothing, while scanning each live tree again and again: 15% of extraction. The
+    collection after every chunk frees what cycles a file still leaves."""
+    results = [(index, workspace.extract(path, data)) for index, path, data in work]
+    gc.collect(0)
+    return results
 
 
 def _workspace(root: Path, rules: RulePack, python_paths: Sequence[str]) -> tuple[Workspace, _RecordingFinder]:
@@ -402,8 +420,6 @@ def paused_garbage_collection():
     Collecting while such work runs scans the new objects over and over; collecting
     after it scans them all at once (0.2 s for 5,000 files' facts) and finds nothing.
     Freezing then unfreezing moves them to the oldest generation without a scan.
-    (Extraction runs with the default thresholds: raising them measured about 10%
-    slower, as each collection of a larger young generation scans more live trees.)
     """
     enabled = gc.isenabled()
     gc.disable()
