@@ -3,9 +3,13 @@
 One document per analyzed repository, ``ROOT/.mesh-migrate-cache/facts.json``: a line
 ``mesh-migrate-facts hmac-sha256 <hex digest>``, then JSON:
 
-    {"header": {format, tool, code, rules, python_paths},
-     "modules": {dotted name: how it resolved},
-     "files": {path: [content hash, {dependency path: content hash}, facts as a row, facts digest]}}
+    {"header": {format, tool, code, rules, python_paths},"modules": {dotted name: how it resolved},"files":{
+    path: [content hash, {dependency path: content hash}, facts as a row, facts digest],
+    ...
+    }}
+
+one entry a line, so a run that extracted a few files writes every other entry back as
+the text it read, without encoding it again.
 
 The facts digest (see `facts_digest`) names a file's facts without decoding them: the
 assembled analysis is cached under a key made of these digests (see `assembled.py`).
@@ -54,7 +58,7 @@ from .fsutil import read_regular_file
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
-FORMAT = 3
+FORMAT = 4
 MAX_DOCUMENT_BYTES = 1 << 30
 _SIGNATURE = b"mesh-migrate-facts hmac-sha256 "
 _KEY_BYTES = 32
@@ -103,6 +107,7 @@ class Snapshot:
 
     modules: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, Any] = field(default_factory=dict)
+    texts: Mapping[str, bytes] = field(default_factory=dict)  # path -> its entry as read, when laid out as `save` writes it
 
 
 def key_path() -> Path:
@@ -195,7 +200,23 @@ def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
         return Snapshot()
     if not all(isinstance(v, str) for v in modules.values()):
         return Snapshot()
-    return Snapshot(modules, files)
+    return Snapshot(modules, files, _entry_texts(body, files))
+
+
+def _entry_texts(body: bytes, files: Mapping[str, Any]) -> dict[str, bytes]:
+    """Each entry's text in a body laid out as `save` writes it, by path; empty for any
+    other layout (the entries are then encoded again when written)."""
+    lines = body.split(b"\n")
+    if len(lines) != len(files) + 2:
+        return {}
+    texts: dict[str, bytes] = {}
+    last = len(lines) - 2
+    for number, (path, line) in enumerate(zip(files, lines[1:-1]), 1):
+        name = json.dumps(path).encode() + b":"
+        if not line.startswith(name):
+            return {}
+        texts[path] = line[len(name) : None if number == last else -1]  # without the comma between entries
+    return texts
 
 
 def stale_modules(snapshot: Snapshot, resolve: Callable[[str], str]) -> bool:
@@ -223,24 +244,43 @@ def decode_entry(path: str, entry: list[Any]) -> FileFacts | None:
         return None
 
 
+@dataclass(frozen=True)
+class EncodedFacts:
+    """A file's facts as its cache entry holds them: the JSON text of their row, and their digest."""
+
+    row: str
+    digest: str
+
+
+def encode_facts(facts: FileFacts) -> EncodedFacts:
+    row = json.dumps(to_row(facts, facts.path), separators=(",", ":"))
+    # The digest of `[path, row]` in compact JSON: everything the facts say, path included.
+    return EncodedFacts(row, content_hash(f"[{json.dumps(facts.path)},{row}]".encode()))
+
+
 def facts_digest(facts: FileFacts) -> str:
     """A digest of everything a file's facts say, path included."""
-    return _row_digest(facts.path, to_row(facts, facts.path))
+    return encode_facts(facts).digest
 
 
-def _row_digest(path: str, row: Any) -> str:
-    return content_hash(json.dumps([path, row], separators=(",", ":")).encode())
+def entry_text(encoded: EncodedFacts, content: str, dependencies: Mapping[str, str | None]) -> bytes:
+    """The text of a new entry, as `save` writes it."""
+    return f'["{content}",{json.dumps(dependencies, separators=(",", ":"))},{encoded.row},"{encoded.digest}"]'.encode()
 
 
-def new_entry(facts: FileFacts, content: str, dependency_hash: DependencyHash) -> list[Any]:
-    row = to_row(facts, facts.path)
-    return [content, {path: dependency_hash(path) for path in facts.depends_on}, row, _row_digest(facts.path, row)]
+def entry_of(path: str, snapshot: Snapshot) -> bytes:
+    """The text of an entry read from SNAPSHOT: as read, or encoded again when the
+    document was laid out otherwise."""
+    text = snapshot.texts.get(path)
+    return text if text is not None else json.dumps(snapshot.files[path], separators=(",", ":")).encode()
 
 
-def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], files: Mapping[str, Any], key: bytes) -> str | None:
-    """Write the document atomically; a warning instead of an exception when that fails."""
-    document = {"header": dict(header), "modules": dict(modules), "files": dict(files)}
-    body = json.dumps(document, separators=(",", ":")).encode()
+def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], entries: Mapping[str, bytes], key: bytes) -> str | None:
+    """Write the document, ENTRIES being each path's entry text, atomically; a warning
+    instead of an exception when that fails."""
+    head = json.dumps({"header": dict(header), "modules": dict(modules)}, separators=(",", ":"))
+    lines = [f'{head[:-1]},"files":{{'.encode(), b",\n".join(json.dumps(path).encode() + b":" + text for path, text in entries.items()), b"}}"]
+    body = b"\n".join(lines)
     try:
         save_signed(directory, FACTS_FILE, body, key)
     except OSError as exc:

@@ -272,6 +272,39 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(skyflow_copy: Path, damage) ->
     assert run(skyflow_copy).stats.extracted == 0
 
 
+def _entry_lines(root: Path) -> dict[bytes, bytes]:
+    """The stored entries' lines by the path that starts them."""
+    body = cache.document_body((root / cache.CACHE_DIR_NAME / cache.FACTS_FILE).read_bytes())
+    return {line.partition(b":")[0]: line for line in body.split(b"\n")[1:-1]}
+
+
+def test_entries_of_unchanged_files_are_written_back_as_read(skyflow_copy: Path) -> None:
+    cold = run(skyflow_copy)
+    before = _entry_lines(skyflow_copy)
+    append_comment(skyflow_copy / "dags/hotels/hotels_availability.py")
+    assert run(skyflow_copy).stats.extracted == 1
+    after = _entry_lines(skyflow_copy)
+    touched = json.dumps("dags/hotels/hotels_availability.py").encode()
+    assert after.keys() == before.keys()
+    assert {name for name in before if before[name] != after[name]} == {touched}
+    assert run(skyflow_copy).facts == cold.facts
+
+
+def test_a_document_laid_out_otherwise_is_still_read_and_written_back_whole(skyflow_copy: Path) -> None:
+    """Entries written back are encoded again when their lines cannot be told apart."""
+    cold = run(skyflow_copy)
+    document_path = skyflow_copy / cache.CACHE_DIR_NAME / cache.FACTS_FILE
+    document = json.loads(cache.document_body(document_path.read_bytes()))
+    document_path.write_bytes(cache.signed(json.dumps(document, indent=1).encode(), cache.machine_key()))
+    append_comment(skyflow_copy / "dags/hotels/hotels_availability.py")
+    assert run(skyflow_copy).stats.extracted == 1
+    rewritten = json.loads(cache.document_body(document_path.read_bytes()))
+    assert rewritten["files"].keys() == document["files"].keys()
+    again = run(skyflow_copy)
+    assert again.stats.extracted == 0
+    assert again.facts == cold.facts
+
+
 @pytest.mark.parametrize("key", [None, b"k" * 32], ids=["edited", "signed-elsewhere"])
 def test_a_document_this_user_did_not_sign_is_not_trusted_at_all(skyflow_copy: Path, key: bytes | None) -> None:
     """Edited by hand or by another tool, or made on another machine (a CI cache restored,

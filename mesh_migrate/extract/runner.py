@@ -92,10 +92,14 @@ def extract_lazily(
 
     processes = _processes(options.jobs, len(work))
     done = known
+    encoded: dict[int, cache.EncodedFacts] = {}  # the entries to store, made while the workers still run
 
     def collect(index: int, facts: FileFacts) -> None:
         nonlocal done
         found[index] = facts
+        # A crash may not happen again (memory is freed): never remember one.
+        if store is not None and not any(d.code == CRASHED for d in facts.diagnostics):
+            encoded[index] = cache.encode_facts(facts)
         done += 1
         if progress is not None:
             progress(done, len(files))
@@ -104,10 +108,7 @@ def extract_lazily(
     modules = run(root, rules, python_paths, work, processes, collect)
 
     if store is not None:
-        with paused_garbage_collection():
-            # A crash may not happen again (memory is freed): never remember one.
-            extracted = {i for i, _, _ in work if not any(d.code == CRASHED for d in found[i].diagnostics)}  # type: ignore[union-attr]
-            warning = store.save(files, found, hits, extracted, modules)
+        warning = store.save(files, found, hits, encoded, modules)
         warnings += (warning,) if warning else ()
     stats = ExtractStats(len(files), inert_count, len(hits), len(work), processes)
     return LazyExtraction(root, rules, list(python_paths), list(files), found, hits, stats, warnings, store)
@@ -156,7 +157,8 @@ class LazyExtraction:
             for index in bad:
                 del self._hits[index]
             if self.store is not None:
-                warning = self.store.save(self.files, found, self._hits, set(bad), modules)
+                encoded = {index: cache.encode_facts(found[index]) for index in bad}  # type: ignore[arg-type]
+                warning = self.store.save(self.files, found, self._hits, encoded, modules)
                 warnings += (warning,) if warning else ()
             stats = replace(stats, cached=stats.cached - len(bad), extracted=stats.extracted + len(bad))
         self._decoded = Extraction(tuple(found), stats, warnings)  # type: ignore[arg-type]
@@ -460,6 +462,8 @@ class _Store:
         self.root = root
         self.python_paths = python_paths
         self.written: dict[str, str] = {}  # path -> facts digest of the entries written
+        self._texts: dict[str, bytes] = {}  # path -> text of the entries written
+        self._modules: dict[str, str] = {}  # how module names resolved, as written
 
     def load(self) -> None:
         snapshot = cache.load(self.directory, self.header, self.key)
@@ -485,23 +489,25 @@ class _Store:
             return None
         return entry if cache.entry_is_current(entry, content, self.dependency_hash) else None
 
-    def save(self, files: Sequence[str], results: list[FileFacts | None], hits: dict[int, list], extracted: set[int], modules: dict[str, str]) -> str | None:
-        """Store hits as they were and extracted files anew (inert ones need no entry);
-        written only when that differs from what was loaded."""
-        entries: dict[str, object] = {}
+    def save(self, files: Sequence[str], results: list[FileFacts | None], hits: dict[int, list], encoded: dict[int, cache.EncodedFacts], modules: dict[str, str]) -> str | None:
+        """Store the ENCODED facts of extracted files anew, and every other entry as it was
+        read or last written (inert files need none); written only when that differs from
+        what was loaded."""
+        entries: dict[str, bytes] = {}
         for index, path in enumerate(files):
             content = self.hashes.get(path)
-            if index in hits:
-                entries[path] = hits[index]
-            elif index in extracted and content is not None:
-                entry = cache.new_entry(results[index], content, self.dependency_hash)  # type: ignore[arg-type]
-                entries[path] = entry
-                self.written[path] = cache.entry_digest(entry)
-        if not extracted and entries.keys() == self.snapshot.files.keys():
+            if index in encoded and content is not None:
+                dependencies = {name: self.dependency_hash(name) for name in results[index].depends_on}  # type: ignore[union-attr]
+                self._texts[path] = cache.entry_text(encoded[index], content, dependencies)
+                self.written[path] = encoded[index].digest
+            if path in self._texts:
+                entries[path] = self._texts[path]
+            elif index in hits:
+                entries[path] = cache.entry_of(path, self.snapshot)
+        if not encoded and entries.keys() == self.snapshot.files.keys():
             return None
-        merged = {**self.snapshot.modules, **modules}
-        self.snapshot = cache.Snapshot(merged, entries)
-        return cache.save(self.directory, self.header, merged, entries, self.key)
+        self._modules = {**self.snapshot.modules, **self._modules, **modules}
+        return cache.save(self.directory, self.header, self._modules, entries, self.key)
 
 
 def _read_inside(root: Path, path: str) -> bytes | None:
