@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import gc
 import json
@@ -154,6 +155,26 @@ def test_garbage_collection_is_left_as_it_was(skyflow_copy: Path, enabled: bool)
         assert gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+def test_each_file_s_syntax_tree_is_freed_before_the_next_file_is_parsed(skyflow_copy: Path, monkeypatch) -> None:
+    """Extraction runs with automatic collection paused: a tree the interpreter's values
+    left in a cycle must still be freed before the next file, or memory would grow."""
+    original = extractor.parse_source
+    parsed: list[str] = []
+    alive: list[int] = []
+
+    def counting(data: bytes, path: str):
+        alive.append(sum(1 for item in gc.get_objects() if type(item) is ast.Module))
+        parsed.append(path)
+        return original(data, path)
+
+    monkeypatch.setattr(extractor, "parse_source", counting)
+    result = run(skyflow_copy, ExtractOptions(jobs=1, use_cache=False))
+    assert len(parsed) > 100
+    # The modules the files import stay parsed for the next files; no other tree stays.
+    imported = {path for facts in result.facts for path in facts.depends_on if path != facts.path}
+    assert 0 < max(alive) <= len(imported)
 
 
 def test_small_repositories_run_in_process(tmp_path: Path) -> None:

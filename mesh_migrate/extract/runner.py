@@ -207,9 +207,8 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
         return {}
     workspace, finder = _workspace(root, rules, python_paths)
     with paused_garbage_collection():
-        for start in range(0, len(work), COLLECT_EVERY):
-            for index, facts in _extract_files(workspace, work[start : start + COLLECT_EVERY]):
-                collect(index, facts)
+        for index, path, data in work:
+            collect(index, _extract_one(workspace, path, data))
     return finder.drain()
 
 
@@ -320,7 +319,7 @@ _worker: tuple[Workspace, _RecordingFinder] | None = None
 def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
     global _worker
     die_with_parent(parent)
-    gc.disable()  # see _extract_files; a forked worker starts so, a spawned one does not
+    gc.disable()  # see _extract_one; a forked worker starts so, a spawned one does not
     _worker = _workspace(root, rules, python_paths)
 
 
@@ -361,24 +360,22 @@ def _watch_parent(parent: int) -> None:
 def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
     assert _worker is not None, "worker not started"
     workspace, finder = _worker
-    return _extract_files(workspace, chunk), finder.drain()
+    return [(index, _extract_one(workspace, path, data)) for index, path, data in chunk], finder.drain()
 
 
-# Files extracted between two collections of the garbage they leave in cycles.
-COLLECT_EVERY = 128
+def _extract_one(workspace: Workspace, path: str, data: bytes | None) -> FileFacts:
+    """The facts of one file, extracted with automatic garbage collection paused (the
+    caller's part), then one collection of the youngest generation.
 
-
-def _extract_files(workspace: Workspace, work: list[Work]) -> list[tuple[int, FileFacts]]:
-    """The facts of WORK, extracted with automatic garbage collection paused (the caller's
-    part), and one collection of the youngest generation after them.
-
-    A file's syntax tree is freed by reference counting once its facts are made (the
-    extractor breaks the interpreter's cycles), so automatic collections would find next
-    to nothing, while scanning each live tree again and again: 15% of extraction. The
-    collection after every chunk frees what cycles a file still leaves."""
-    results = [(index, workspace.extract(path, data)) for index, path, data in work]
+    Automatic collections run every few hundred new objects: while a file is extracted
+    they scan its live syntax tree again and again, and each full collection scans every
+    object kept, 15% of extraction in all. Once its facts are made, a file's tree is
+    freed by reference counting unless the interpreter's values left it in a cycle; the
+    one collection after the file scans what the file left once, and frees such cycles
+    before the next file, so memory stays that of one file."""
+    facts = workspace.extract(path, data)
     gc.collect(0)
-    return results
+    return facts
 
 
 def _workspace(root: Path, rules: RulePack, python_paths: Sequence[str]) -> tuple[Workspace, _RecordingFinder]:
