@@ -91,10 +91,14 @@ class Evaluator(InterpreterBase):
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
-        handler = getattr(self, f"_eval_{type(node).__name__}", None)
+        kind = type(node)
+        try:
+            handler = self._eval_handlers[kind]
+        except KeyError:
+            handler = self._find_handler(self._eval_handlers, "_eval_", kind)
         if handler is None:
-            return unknown_value(node, f"{type(node).__name__} expressions are not evaluated statically")
-        return handler(node, scope)
+            return unknown_value(node, f"{kind.__name__} expressions are not evaluated statically")
+        return handler(self, node, scope)
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
         if isinstance(node.value, str) and "{{" in node.value and self.in_top_module():
