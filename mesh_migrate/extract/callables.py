@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from ..facts import Diagnostic, SourceSpan
 from ..rulepack import RulePack
 from .cloud import SERVICE_ACCOUNT, cloud_uses, qualname_of, text_uses
+from .patterns import CHILD_FIELDS, child_fields
 from .recorder import Recorder, jinja_uses
 from .values import Unknown, is_static
 
@@ -212,38 +213,29 @@ def _statements(function: FunctionNode) -> Iterator[ast.AST]:
                 stack.extend(block)
 
 
-# Per node class, the fields that may hold nodes (an expression context never names anything).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_PASSED_OVER = frozenset({ast.Name, ast.Load, ast.Store, ast.Del})
-
-
 def _readable_nodes(root: ast.AST) -> Iterator[Any]:
     """The calls, string constants and f-strings below ROOT, depth first (the last child
-    first), without a generator per node; names, other constants and contexts are passed over."""
+    first), without a generator per node; names, other constants and contexts yield nothing."""
     stack: list[Any] = [root]
-    fields_of = _CHILD_FIELDS
+    fields_of = CHILD_FIELDS
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is ast.Call or kind is ast.JoinedStr or kind is ast.Constant:
+        if kind is ast.Constant:
+            if type(node.value) is str:
+                yield node
+            continue
+        if kind is ast.Call or kind is ast.JoinedStr:
             yield node
-            if kind is ast.Constant:
-                continue
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = tuple(name for name in kind._fields if name != "ctx")
+            fields = child_fields(kind)
         for name in fields:
-            value: Any = getattr(node, name, None)
-            item: Any
-            for item in value if type(value) is list else (value,):
-                child = type(item)
-                if child in _PASSED_OVER:
-                    continue
-                if child is ast.Constant:
-                    if type(item.value) is str:
-                        stack.append(item)
-                elif isinstance(item, ast.AST):
-                    stack.append(item)
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif value is not None:
+                stack.append(value)
 
 
 def _record_plain(recorder: Recorder, kind: str, value: Any, span: SourceSpan) -> None:
