@@ -103,6 +103,8 @@ class RulePack:
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
+    _resource_kinds: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _cloud_candidates: dict[str, tuple[CloudKeywordRule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
@@ -132,11 +134,26 @@ class RulePack:
     def is_connection_keyword(self, keyword: str) -> bool:
         return _matches_any(self.connection_keywords, keyword)
 
+    def resource_keyword_kind(self, keyword: str) -> str | None:
+        """"connection" or "pool" for a keyword naming one, else None (worked out once per keyword)."""
+        try:
+            return self._resource_kinds[keyword]
+        except KeyError:
+            pass
+        kind = "connection" if self.is_connection_keyword(keyword) else "pool" if keyword in self.pool_keywords else None
+        self._resource_kinds[keyword] = kind
+        return kind
+
     def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
         """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
+        candidates = self._cloud_candidates.get(keyword)
+        if candidates is None:
+            candidates = self._cloud_candidates[keyword] = tuple(r for r in self.cloud_keywords if _matches_any(r.keywords, keyword))
+        if not candidates:
+            return None  # nearly every keyword: no rule names it, whatever the call
         key = ("rule", keyword, qualname)
         if key not in self._cloud_cache:
-            self._cloud_cache[key] = next((r for r in self.cloud_keywords if r.applies(keyword, qualname)), None)
+            self._cloud_cache[key] = next((r for r in candidates if r.applies(keyword, qualname)), None)
         return self._cloud_cache[key]
 
     def cloud_access_of(self, keyword: str, qualname: str | None) -> str | None:

@@ -141,15 +141,9 @@ class CallableScanner:
             account = None
         recorder.cloud(*cloud_uses(rules, qualname, kwargs, account), None, span)
         for keyword in node.keywords:
-            if keyword.arg is None:
-                continue
-            if rules.is_connection_keyword(keyword.arg):
-                kind = "connection"
-            elif keyword.arg in rules.pool_keywords:
-                kind = "pool"
-            else:
-                continue
-            _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
+            kind = rules.resource_keyword_kind(keyword.arg) if keyword.arg is not None else None
+            if kind is not None:
+                _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
         qualname = qualname_of(node.func, scope)
         if qualname in rules.connection_getters or qualname in rules.variable_getters:
             kind = "connection" if qualname in rules.connection_getters else "variable"

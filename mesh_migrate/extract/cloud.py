@@ -48,7 +48,8 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
             continue
         rule = rules.cloud_keyword_rule(key, qualname)
         if rule is None:
-            found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
+            if not (isinstance(value, str) and "://" not in value):  # nearly every keyword: plain text
+                found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
             continue
         names = _strings(value)
         if names is None:
@@ -65,6 +66,8 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
         access = _access(rules, key, qualname)
         for name in names:
             found.append((rule.kind, _qualified(rule.kind, name, project), access))
+    if not found:
+        return [], gaps
     uses = [CloudUse(kind, name, access, None if kind == SERVICE_ACCOUNT else identity) for kind, name, access in found]
     return list(dict.fromkeys(uses)), gaps
 

@@ -201,15 +201,17 @@ class Recorder:
             return
         if dag is None and ctx.dag_stack:
             dag = ctx.dag_stack[-1]
-        span, _ = self.place(ctx, node)
-        for key, value in kwargs.items():
-            if self.rules.is_connection_keyword(key):
-                self._resource("connection", value, dag, span)
-            elif key in self.rules.pool_keywords:
-                self._resource("pool", value, dag, span)
+        resource_kind = self.rules.resource_keyword_kind
+        named = [(kind, value) for key, value in kwargs.items() if (kind := resource_kind(key)) is not None]
         if operator is None and isinstance(node, ast.Call) and ctx.module is not None:
             operator = qualname_of(node.func, ctx.module.scope)
-        self.cloud(*cloud_uses(self.rules, operator, kwargs), dag, span)
+        uses, gaps = cloud_uses(self.rules, operator, kwargs)
+        if not (named or uses or gaps):
+            return  # most calls name no resource: no place to work out
+        span, _ = self.place(ctx, node)
+        for kind, value in named:
+            self._resource(kind, value, dag, span)
+        self.cloud(uses, gaps, dag, span)
 
     def cloud(self, uses: list[CloudUse], gaps: list[CloudGap], dag: DagObj | None, span: SourceSpan) -> None:
         """Cloud resources a call names (see extract/cloud.py), and the values not known statically."""
