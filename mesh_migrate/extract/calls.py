@@ -57,7 +57,8 @@ class CallsMixin(InterpreterBase):
 
     # ---- calls ---------------------------------------------------------------------
     def _eval_Call(self, node: ast.Call, scope: Scope) -> Any:
-        if self.in_top_module():
+        in_top_module = self.in_top_module()  # the same after the arguments and the call
+        if in_top_module:
             self.top_line, self.top_col = node.lineno, node.col_offset
             self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
         if isinstance(node.func, ast.Name) and node.func.id == "super":
@@ -86,11 +87,11 @@ class CallsMixin(InterpreterBase):
                 kwargs[keyword.arg] = value
                 arg_nodes[keyword.arg] = keyword.value
         self.rec.call_seen(node)
-        if self.in_top_module():  # the arguments' own calls moved it: facts point at this call
+        if in_top_module:  # the arguments' own calls moved it: facts point at this call
             self.top_line, self.top_col = node.lineno, node.col_offset
             self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
         result = self.call(func, args, kwargs, node, arg_nodes)
-        if isinstance(result, Unknown) and self.in_top_module() and _looks_like_a_dag(node):
+        if isinstance(result, Unknown) and in_top_module and _looks_like_a_dag(node):
             self.rec.dag_call_unknown(node, result)
         return result
 
@@ -189,7 +190,7 @@ class CallsMixin(InterpreterBase):
             return self.rec.task(self, qualname, kwargs.get("task_id"), kwargs, node, arg_nodes, args=args, rule=rule, direct=direct)
         self.rec.keywords(self, kwargs, node)
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
-            return Opaque(unparse(node))
+            return Opaque(node)
         return unknown_value(node, f"calls {qualname}(), which is not static")
 
     def expand(self, mapped: MappedPartial, how: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:

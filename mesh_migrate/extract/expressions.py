@@ -289,7 +289,7 @@ class Evaluator(InterpreterBase):
 
                 # environment_variable() uses the node only to place what it cannot know.
                 return environment_variable(Call(self, "os.environ", [key], {}, node), key)  # type: ignore[arg-type]
-            return Opaque(unparse(node))
+            return Opaque(node)
         try:
             if isinstance(node.slice, ast.Slice) and isinstance(owner, (list, tuple, str)):
                 return owner[key]

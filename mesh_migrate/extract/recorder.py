@@ -54,6 +54,15 @@ def jinja_uses(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def source_text(node: ast.AST) -> str:
+    """A node's code, written once per node: a helper's arguments are written again at every
+    call of the helper, from the same nodes."""
+    text: str | None = getattr(node, "_source_text", None)
+    if text is None:
+        text = node._source_text = ast.unparse(node)  # type: ignore[attr-defined]
+    return text
+
+
 def render_value(value: Any) -> str:
     if isinstance(value, Unknown):
         return value.expression
@@ -331,7 +340,7 @@ class Recorder:
         holder = task.dag.dag_id
         source, target = (named, holder) if rule.direction == "upstream" else (holder, named)
         arguments = tuple(
-            (key, ast.unparse(arg_nodes[key]) if key in arg_nodes else render_value(value))
+            (key, source_text(arg_nodes[key]) if key in arg_nodes else render_value(value))
             for key, value in kwargs.items()
             if key not in ("dag", "**")
         )

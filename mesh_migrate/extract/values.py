@@ -268,11 +268,29 @@ class Timedelta:
     seconds: float
 
 
-@dataclass(frozen=True)
 class Opaque:
-    """A real object that exists at parse time but whose value does not matter here."""
+    """A real object that exists at parse time but whose value does not matter here
+    (`datetime(2024, 1, 1)`). Like Unknown's, its text is written only when a report shows it."""
 
-    description: str
+    __slots__ = ("_source",)
+
+    def __init__(self, description: str | ast.AST):
+        self._source = description
+
+    @property
+    def description(self) -> str:
+        if not isinstance(self._source, str):
+            self._source = unparse(self._source)
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and self.description == other.description
+
+    def __hash__(self) -> int:
+        return hash((self.description,))
+
+    def __repr__(self) -> str:
+        return f"Opaque(description={self.description!r})"
 
 
 @dataclass(eq=False)
