@@ -54,13 +54,17 @@ def jinja_uses(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_PLAIN_LITERALS = frozenset({str, int, bool, type(None)})
+
+
 def source_text(node: ast.AST) -> str:
-    """A node's code, written once per node: a helper's arguments are written again at every
-    call of the helper, from the same nodes."""
-    text: str | None = getattr(node, "_source_text", None)
-    if text is None:
-        text = node._source_text = ast.unparse(node)  # type: ignore[attr-defined]
-    return text
+    """A node's code, as ast.unparse writes it. Most arguments are plain literals and names,
+    whose code is their repr or their name: the unparser's machinery is for the rest."""
+    if isinstance(node, ast.Constant) and type(node.value) in _PLAIN_LITERALS and node.kind is None:
+        return repr(node.value)
+    if isinstance(node, ast.Name):
+        return node.id
+    return ast.unparse(node)
 
 
 def render_value(value: Any) -> str:
