@@ -106,9 +106,6 @@ class Evaluator(InterpreterBase):
         return node.value
 
     def _eval_Name(self, node: ast.Name, scope: Scope) -> Any:
-        return self._lookup(node, scope)
-
-    def _lookup(self, node: ast.Name, scope: Scope) -> Any:
         try:
             return scope.lookup(node.id)
         except KeyError:
@@ -116,6 +113,8 @@ class Evaluator(InterpreterBase):
         if node.id in _PURE_BUILTINS or node.id in _OTHER_BUILTINS:
             return ExternalRef(f"builtins.{node.id}")
         return unknown_value(node, f"name {node.id!r} is not defined statically")
+
+    _lookup = _eval_Name  # the commonest expression: evaluated without a call more
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, scope: Scope) -> Any:
         parts: list[str] = []

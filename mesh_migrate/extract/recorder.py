@@ -48,6 +48,8 @@ _JINJA_USES = (
 def jinja_uses(text: str) -> list[tuple[str, str]]:
     """(kind, name) of every connection and variable a Jinja template reads."""
     found: list[tuple[str, str]] = []
+    if "conn." not in text and "var." not in text:
+        return found  # what every pattern needs: most templates read only macros like {{ ds }}
     for block in _JINJA_BLOCK.findall(text):
         for kind, pattern in _JINJA_USES:
             found.extend((kind, name) for name in pattern.findall(block))
@@ -150,9 +152,12 @@ class Recorder:
 
     def template(self, ctx: Context, text: str, node: ast.expr) -> None:
         """Connections and variables a Jinja template reads, in code that runs at parse time."""
+        uses = jinja_uses(text)
+        if not uses:
+            return
         dag = ctx.dag_stack[-1] if ctx.dag_stack else None
         span = SourceSpan(self.path, node.lineno, node.col_offset)
-        for kind, name in jinja_uses(text):
+        for kind, name in uses:
             self.resource_uses.append((kind, name, dag, span))
 
     def module_import(self, module: str, stmt: ast.stmt) -> None:
