@@ -12,10 +12,10 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .kinds import DependencyKind, merge_kinds, read_kinds, undeclared
 from .rewrite_rules import REWRITES, RewriteRules, check_class_kinds, check_section, merge_sections
@@ -103,16 +103,18 @@ class RulePack:
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
     _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
-    _resource_kinds: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
-    _cloud_candidates: dict[str, tuple[CloudKeywordRule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
 
     def is_dataset_hook(self, qualname: str) -> bool:
         """The helper module's hook that posts a task's dataset events to other instances."""
+        return qualname == self._dataset_hook
+
+    @cached_property
+    def _dataset_hook(self) -> str | None:
         found = self.rewrites
-        return found is not None and qualname == f"{found.helper_module}.{found.hook_function}"
+        return f"{found.helper_module}.{found.hook_function}" if found is not None else None
 
     def kind(self, name: str) -> DependencyKind:
         """What a dependency kind means; loading refuses a rule whose kind no file declares."""
@@ -134,23 +136,23 @@ class RulePack:
     def is_connection_keyword(self, keyword: str) -> bool:
         return _matches_any(self.connection_keywords, keyword)
 
-    def resource_keyword_kind(self, keyword: str) -> str | None:
-        """"connection" or "pool" for a keyword naming one, else None (worked out once per keyword)."""
-        try:
-            return self._resource_kinds[keyword]
-        except KeyError:
-            pass
-        kind = "connection" if self.is_connection_keyword(keyword) else "pool" if keyword in self.pool_keywords else None
-        self._resource_kinds[keyword] = kind
-        return kind
+    @cached_property
+    def resource_keyword_kinds(self) -> dict[str, str | None]:
+        """Per keyword, "connection" or "pool" when it names one, else None: read for every
+        keyword of every call, so a plain lookup once a keyword was seen."""
+        return PerKey(_resource_kind, self.connection_keywords, self.pool_keywords)
+
+    @cached_property
+    def cloud_rules_naming(self) -> dict[str, tuple[CloudKeywordRule, ...]]:
+        """Per keyword, the cloud keyword rules whose keywords it matches, on whatever call:
+        none for nearly every keyword, so the rules need not be asked about the call."""
+        return PerKey(_cloud_rules_naming, self.cloud_keywords)
 
     def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
         """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
-        candidates = self._cloud_candidates.get(keyword)
-        if candidates is None:
-            candidates = self._cloud_candidates[keyword] = tuple(r for r in self.cloud_keywords if _matches_any(r.keywords, keyword))
+        candidates = self.cloud_rules_naming[keyword]
         if not candidates:
-            return None  # nearly every keyword: no rule names it, whatever the call
+            return None
         key = ("rule", keyword, qualname)
         if key not in self._cloud_cache:
             self._cloud_cache[key] = next((r for r in candidates if r.applies(keyword, qualname)), None)
@@ -171,6 +173,28 @@ class RulePack:
             known = any(".".join(parts[:end]) in self.task_decorators for end in range(len(parts), 0, -1))
             self._task_decorator_cache[qualname] = known
         return known
+
+
+class PerKey(dict):
+    """A dict that works out a missing key's value on first use: COMPUTE(key, *CONTEXT).
+    A module function and plain data, so a rule pack in use still pickles (spawned workers)."""
+
+    def __init__(self, compute: Callable[..., Any], *context: Any):
+        super().__init__()
+        self._compute = compute
+        self._context = context
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self._compute(key, *self._context)
+        return value
+
+
+def _resource_kind(keyword: str, connection_keywords: tuple[str, ...], pool_keywords: tuple[str, ...]) -> str | None:
+    return "connection" if _matches_any(connection_keywords, keyword) else "pool" if keyword in pool_keywords else None
+
+
+def _cloud_rules_naming(keyword: str, rules: tuple[CloudKeywordRule, ...]) -> tuple[CloudKeywordRule, ...]:
+    return tuple(rule for rule in rules if _matches_any(rule.keywords, keyword))
 
 
 @lru_cache(maxsize=4096)

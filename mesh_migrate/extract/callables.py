@@ -110,10 +110,14 @@ class CallableScanner:
         """False for a call no rule reads: without keywords, the rules read only the getters."""
         if any(keyword.arg is not None for keyword in node.keywords):
             return True
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr in self._getter_attrs and qualname_of(func, scope) in self.getters
-        return qualname_of(func, scope) in self.getters
+        return self._getter(node.func, scope) is not None
+
+    def _getter(self, func: ast.expr, scope: Any) -> str | None:
+        """The connection or variable getter a call's function is (`Variable.get`), or None."""
+        if isinstance(func, ast.Attribute) and func.attr not in self._getter_attrs:
+            return None  # the cheap test first: nearly every method called is no getter
+        qualname = qualname_of(func, scope)
+        return qualname if qualname in self.getters else None
 
     def _account(self, call: ast.Call, scope: Any, qualname: str | None) -> str | None:
         """The account a call impersonates: the last of its impersonation chain."""
@@ -140,13 +144,14 @@ class CallableScanner:
         else:
             account = None
         recorder.cloud(*cloud_uses(rules, qualname, kwargs, account), None, span)
+        kinds = rules.resource_keyword_kinds
         for keyword in node.keywords:
-            kind = rules.resource_keyword_kind(keyword.arg) if keyword.arg is not None else None
+            kind = kinds[keyword.arg] if keyword.arg is not None else None
             if kind is not None:
                 _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
-        qualname = qualname_of(node.func, scope)
-        if qualname in rules.connection_getters or qualname in rules.variable_getters:
-            kind = "connection" if qualname in rules.connection_getters else "variable"
+        getter = self._getter(node.func, scope)
+        if getter is not None:
+            kind = "connection" if getter in rules.connection_getters else "variable"
             argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
             if argument is not None:
                 _record_plain(recorder, kind, _plain_value(argument, scope), span)

@@ -43,10 +43,11 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
     the account the object called was made with (`bq = BigQueryHook(impersonation_chain=...)`)."""
     found: list[tuple[str, str, str | None]] = []
     gaps: list[CloudGap] = []
+    naming = rules.cloud_rules_naming
     for key, value in kwargs.items():
         if key == "**":
             continue
-        rule = rules.cloud_keyword_rule(key, qualname)
+        rule = rules.cloud_keyword_rule(key, qualname) if naming[key] else None
         if rule is None:
             if not (isinstance(value, str) and "://" not in value):  # nearly every keyword: plain text
                 found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]

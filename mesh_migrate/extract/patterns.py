@@ -52,13 +52,15 @@ _LEAF_FIELDS = frozenset({
     "ctx", "op", "ops", "id", "name", "names", "asname", "attr", "arg", "module", "level",
     "type_comment", "kind", "simple", "is_async", "conversion", "rest", "kwd_attrs", "tag",
 })
+_CONSTANT_VALUES = frozenset({ast.Constant, ast.MatchSingleton})  # their `value` is no node
 CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # see child_fields
 
 
 def child_fields(kind: type) -> tuple[str, ...]:
     """The fields of a node class that may hold nodes with something inside, remembered in
     CHILD_FIELDS (walkers read that first: a call per node costs more than the lookup)."""
-    fields = CHILD_FIELDS[kind] = tuple(name for name in getattr(kind, "_fields", ()) if name not in _LEAF_FIELDS)
+    leaves = _LEAF_FIELDS | {"value"} if kind in _CONSTANT_VALUES else _LEAF_FIELDS
+    fields = CHILD_FIELDS[kind] = tuple(name for name in getattr(kind, "_fields", ()) if name not in leaves)
     return fields
 
 

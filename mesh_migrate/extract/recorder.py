@@ -219,8 +219,8 @@ class Recorder:
             return
         if dag is None and ctx.dag_stack:
             dag = ctx.dag_stack[-1]
-        resource_kind = self.rules.resource_keyword_kind
-        named = [(kind, value) for key, value in kwargs.items() if (kind := resource_kind(key)) is not None]
+        kinds = self.rules.resource_keyword_kinds
+        named = [(kind, value) for key, value in kwargs.items() if (kind := kinds[key]) is not None]
         if operator is None and isinstance(node, ast.Call) and ctx.module is not None:
             operator = qualname_of(node.func, ctx.module.scope)
         uses, gaps = cloud_uses(self.rules, operator, kwargs)
