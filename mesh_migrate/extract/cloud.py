@@ -49,7 +49,7 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
             continue
         rule = rules.cloud_keyword_rule(key, qualname) if naming[key] else None
         if rule is None:
-            if not (isinstance(value, str) and "://" not in value):  # nearly every keyword: plain text
+            if isinstance(value, (list, tuple)) or (isinstance(value, str) and "://" in value):  # what can hold a URI
                 found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
             continue
         names = _strings(value)
