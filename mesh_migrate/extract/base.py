@@ -30,9 +30,9 @@ class InterpreterBase:
     steps: int  # work done by the current module-level statement (see MAX_STEPS)
     dag_stack: list[DagObj]
     group_stack: list[tuple[str, bool]]  # (group id, prefix_group_id), outermost first
-    top_line: int  # where the top module's current statement or call is
-    top_col: int
-    top_end: tuple[int, int]  # where that statement or call ends
+    # The top module's current statement or call, where facts found in helpers are placed.
+    # Kept as the node, its place read only when a fact needs it: it moves at every statement.
+    top_node: ast.stmt | ast.expr | None
     functions: list[Function]  # the repository functions running, innermost last
     yields: list[list[Any]]  # one list per generator running
     tainted: dict[int, tuple[Any, Unknown]]  # see Evaluator.taint
@@ -50,6 +50,20 @@ class InterpreterBase:
         super().__init_subclass__(**kwargs)
         cls._eval_handlers = {}
         cls._exec_handlers = {}
+
+    @property
+    def top_line(self) -> int:
+        return self.top_node.lineno if self.top_node is not None else 0
+
+    @property
+    def top_col(self) -> int:
+        return self.top_node.col_offset if self.top_node is not None else 0
+
+    @property
+    def top_end(self) -> tuple[int, int]:
+        """Where the top module's current statement or call ends."""
+        node = self.top_node
+        return (node.end_lineno or 0, node.end_col_offset or 0) if node is not None else (0, 0)
 
     @classmethod
     def _find_handler(cls, handlers: dict[type, Callable[..., Any] | None], prefix: str, kind: type) -> Callable[..., Any] | None:

@@ -59,8 +59,7 @@ class CallsMixin(InterpreterBase):
     def _eval_Call(self, node: ast.Call, scope: Scope) -> Any:
         in_top_module = self.in_top_module()  # the same after the arguments and the call
         if in_top_module:
-            self.top_line, self.top_col = node.lineno, node.col_offset
-            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
+            self.top_node = node
         if isinstance(node.func, ast.Name) and node.func.id == "super":
             return self._super(node, scope)
         func = self.eval(node.func, scope)
@@ -88,8 +87,7 @@ class CallsMixin(InterpreterBase):
                 arg_nodes[keyword.arg] = keyword.value
         self.rec.call_seen(node)
         if in_top_module:  # the arguments' own calls moved it: facts point at this call
-            self.top_line, self.top_col = node.lineno, node.col_offset
-            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
+            self.top_node = node
         result = self.call(func, args, kwargs, node, arg_nodes)
         if isinstance(result, Unknown) and in_top_module and _looks_like_a_dag(node):
             self.rec.dag_call_unknown(node, result)

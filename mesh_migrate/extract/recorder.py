@@ -92,9 +92,14 @@ class Context(Protocol):
 
     dag_stack: list[DagObj]
     group_stack: list[tuple[str, bool]]
-    top_line: int
-    top_col: int
-    top_end: tuple[int, int]
+    @property
+    def top_line(self) -> int: ...
+
+    @property
+    def top_col(self) -> int: ...
+
+    @property
+    def top_end(self) -> tuple[int, int]: ...
     branches: list[tuple[int, int, Any]]
 
     @property
@@ -217,7 +222,8 @@ class Recorder:
         span, _ = self.place(ctx, node)
         self._resource(kind, value, ctx.dag_stack[-1] if ctx.dag_stack else None, span)
 
-    def keywords(self, ctx: Context, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None) -> None:
+    def keywords(self, ctx: Context, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None, span: SourceSpan | None = None) -> None:
+        """The resources a call's keywords name; SPAN: the call's place, when known already."""
         if not ctx.recording:
             return
         if dag is None and ctx.dag_stack:
@@ -229,7 +235,8 @@ class Recorder:
         uses, gaps = cloud_uses(self.rules, operator, kwargs)
         if not (named or uses or gaps):
             return  # most calls name no resource: no place to work out
-        span, _ = self.place(ctx, node)
+        if span is None:
+            span, _ = self.place(ctx, node)
         for kind, value in named:
             self._resource(kind, value, dag, span)
         self.cloud(uses, gaps, dag, span)
@@ -270,8 +277,8 @@ class Recorder:
                 dag.groups.setdefault(group, []).append(task_id)
         if not ctx.recording:
             return task
-        self.keywords(ctx, kwargs, node, dag, operator)
         span, via = self.place(ctx, node)
+        self.keywords(ctx, kwargs, node, dag, operator, span)
 
         def attached() -> None:
             self._attached(task, kwargs, args, arg_nodes, rule, span, via, direct)

@@ -55,8 +55,7 @@ class StatementsMixin(InterpreterBase):
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
         if self.in_top_module():
-            self.top_line, self.top_col = stmt.lineno, stmt.col_offset
-            self.top_end = (stmt.end_lineno or 0, stmt.end_col_offset or 0)
+            self.top_node = stmt
         kind = type(stmt)
         try:
             handler = self._exec_handlers[kind]
