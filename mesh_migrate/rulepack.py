@@ -148,6 +148,12 @@ class RulePack:
         none for nearly every keyword, so the rules need not be asked about the call."""
         return PerKey(_cloud_rules_naming, self.cloud_keywords)
 
+    @cached_property
+    def call_roles(self) -> dict[str, str | None]:
+        """Per qualified name, what a call of it makes by these rules ("dag", "task group",
+        "dataset", ...; see _call_role), or None: asked of every library call."""
+        return PerKey(_call_role, self)
+
     def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
         """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
         candidates = self.cloud_rules_naming[keyword]
@@ -187,6 +193,27 @@ class PerKey(dict):
     def __missing__(self, key: Any) -> Any:
         value = self[key] = self._compute(key, *self._context)
         return value
+
+
+def _call_role(qualname: str, rules: RulePack) -> str | None:
+    """The first role the rules give QUALNAME, in the order the interpreter asks them."""
+    if qualname in rules.task_group_decorators:
+        return "task group decorator"
+    if qualname in rules.dag_constructors:
+        return "dag"
+    if qualname in rules.dag_decorators:
+        return "dag decorator"
+    if rules.is_task_decorator(qualname):
+        return "task decorator"
+    if qualname in rules.task_groups:
+        return "task group"
+    if qualname in rules.dataset_callables:
+        return "dataset"
+    if qualname in rules.dataset_conditions:
+        return "dataset condition"
+    if rules.is_dataset_hook(qualname):
+        return "dataset hook"
+    return None
 
 
 def _resource_kind(keyword: str, connection_keywords: tuple[str, ...], pool_keywords: tuple[str, ...]) -> str | None:

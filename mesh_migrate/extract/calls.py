@@ -150,23 +150,9 @@ class CallsMixin(InterpreterBase):
             return Partial(args[0], args[1:], kwargs)
         if qualname.endswith(".partial") and not args:
             return MappedPartial(qualname[: -len(".partial")], kwargs, dict(arg_nodes))
-        if qualname in rules.task_group_decorators:
-            return TaskGroupDecorator(kwargs)
-        if qualname in rules.dag_constructors:
-            return self.rec.dag(self, args, kwargs, node, "assignment")
-        if qualname in rules.dag_decorators:
-            return DagDecorator(args, kwargs)
-        if self._is_task_decorator(qualname):
-            return TaskDecorator(kwargs)
-        if qualname in rules.task_groups:
-            group_id = args[0] if args else kwargs.get("group_id")
-            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
-        if qualname in rules.dataset_callables:
-            return self.rec.dataset(args, kwargs, node)
-        if qualname in rules.dataset_conditions:
-            return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
-        if rules.is_dataset_hook(qualname):
-            return DatasetEventHook()
+        role = rules.call_roles[qualname]
+        if role is not None:
+            return self.call_with_role(role, args, kwargs, node)
         if qualname in ("datetime.timedelta", "pendulum.duration"):
             return timedelta_value(args, kwargs, node)
         if qualname == "enum.auto":
@@ -190,6 +176,26 @@ class CallsMixin(InterpreterBase):
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
             return Opaque(node)
         return unknown_value(node, f"calls {qualname}(), which is not static")
+
+    def call_with_role(self, role: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> Any:
+        """A call of what the rule pack gives a role (see RulePack.call_roles)."""
+        if role == "task group decorator":
+            return TaskGroupDecorator(kwargs)
+        if role == "dag":
+            return self.rec.dag(self, args, kwargs, node, "assignment")
+        if role == "dag decorator":
+            return DagDecorator(args, kwargs)
+        if role == "task decorator":
+            return TaskDecorator(kwargs)
+        if role == "task group":
+            group_id = args[0] if args else kwargs.get("group_id")
+            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
+        if role == "dataset":
+            return self.rec.dataset(args, kwargs, node)
+        if role == "dataset condition":
+            return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
+        assert role == "dataset hook", role
+        return DatasetEventHook()
 
     def expand(self, mapped: MappedPartial, how: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
         """Dynamic task mapping: one task whose expanded arguments are lists. A DAG named
