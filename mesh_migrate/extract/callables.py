@@ -108,8 +108,9 @@ class CallableScanner:
 
     def _may_name_resources(self, node: ast.Call, scope: Any) -> bool:
         """False for a call no rule reads: without keywords, the rules read only the getters."""
-        if any(keyword.arg is not None for keyword in node.keywords):
-            return True
+        for keyword in node.keywords:  # a loop, not any(): asked of nearly every call scanned
+            if keyword.arg is not None:
+                return True
         return self._getter(node.func, scope) is not None
 
     def _getter(self, func: ast.expr, scope: Any) -> str | None:
@@ -122,14 +123,19 @@ class CallableScanner:
     def _account(self, call: ast.Call, scope: Any, qualname: str | None) -> str | None:
         """The account a call impersonates: the last of its impersonation chain."""
         rules = self.rules
-        if self._accounts_by_keyword_only and not any(
-            keyword.arg is not None and _is_account_rule(rules.cloud_keyword_rule(keyword.arg, qualname)) for keyword in call.keywords
-        ):
+        if self._accounts_by_keyword_only and not self._names_an_account(call, qualname):
             return None  # no keyword names an account: the values need not be read
         kwargs = {k.arg: _keyword_value(k.value, scope) for k in call.keywords if k.arg is not None}
         uses, _ = cloud_uses(rules, qualname, kwargs)
         chain = [u.name for u in uses if u.kind == SERVICE_ACCOUNT]
         return chain[-1] if chain else None
+
+    def _names_an_account(self, call: ast.Call, qualname: str | None) -> bool:
+        """Whether a keyword rule reads an account from one of the call's keywords."""
+        for keyword in call.keywords:  # a loop, not any(): asked of every object a callable makes
+            if keyword.arg is not None and _is_account_rule(self.rules.cloud_keyword_rule(keyword.arg, qualname)):
+                return True
+        return False
 
     def _scan_call(self, node: ast.Call, scope: Any, recorder: Recorder, made: dict[str, str], accounts: dict[str, str]) -> None:
         rules = self.rules
@@ -257,6 +263,15 @@ def _keyword_value(node: ast.expr, scope: Any) -> Any:
     return _plain_value(node, scope) if isinstance(node, _CHEAP) else Unknown(node, "known only at run time")
 
 
+def _all_of_type(items: list[Any], types: type | tuple[type, ...]) -> bool:
+    """Whether every item is an instance of TYPES (all() without a generator: asked of
+    every f-string and list a callable passes)."""
+    for item in items:
+        if not isinstance(item, types):
+            return False
+    return True
+
+
 def _plain_value(node: ast.expr, scope: Any) -> Any:
     """A value known without running anything: a literal or a static module constant."""
     if isinstance(node, ast.Constant):
@@ -268,11 +283,11 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         return Unknown(node.id, read or f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
         parts = [_plain_value(v.value if isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1 else v, scope) for v in node.values]
-        if all(isinstance(p, (str, int)) for p in parts):
-            return "".join(str(p) for p in parts)
+        if _all_of_type(parts, (str, int)):
+            return "".join(map(str, parts))
     if isinstance(node, (ast.List, ast.Tuple)):
         items = [_plain_value(item, scope) for item in node.elts]
-        if all(isinstance(item, str) for item in items):
+        if _all_of_type(items, str):
             return items
     if isinstance(node, ast.JoinedStr):  # the common case: its text is written only if reported
         return Unknown(node, "known only at run time")

@@ -240,7 +240,7 @@ class CallsMixin(InterpreterBase):
                 return self.eval(func.node.body, scope)
             finally:
                 self.call_depth -= 1
-        if any(f.node is func.node for f in self.functions) and any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
+        if self._running(func) and any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
             return unknown_value(node, f"recursion in {func.name}() on values that are not static")
         generator = is_generator(func.node)
         previous_module = self.module
@@ -262,6 +262,13 @@ class CallsMixin(InterpreterBase):
             self.module = previous_module
             produced = self.yields.pop() if generator else None
         return produced  # a generator runs eagerly: the list of what it yields
+
+    def _running(self, func: Function) -> bool:
+        """Whether FUNC's code runs already (a recursion): a loop, not any(), for every call."""
+        for running in self.functions:
+            if running.node is func.node:
+                return True
+        return False
 
     def _eval_Yield(self, node: ast.Yield, scope: Scope) -> Any:
         if not self.yields:

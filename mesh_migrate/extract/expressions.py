@@ -580,11 +580,18 @@ def tasks_in(value: Any) -> list[TaskObj]:
 def attach_together(values: list[Any]) -> None:
     """Tasks linked with each other share a DAG: those without one get the first found."""
     tasks = tasks_in(values)
-    dag = next((t.dag for t in tasks if t.dag is not None), None)
+    dag = _first_dag(tasks)
     if dag is not None:
         for task in tasks:
             if task.dag is None:
                 task.dag = dag
+
+
+def _first_dag(tasks: list[TaskObj]) -> DagObj | None:
+    for task in tasks:  # a loop, not next(): tasks are linked (`a >> b`) all over a DAG file
+        if task.dag is not None:
+            return task.dag
+    return None
 
 
 def _is_dataset_like(value: Any) -> bool:

@@ -307,10 +307,17 @@ def is_static(value: Any) -> bool:
         return True
     if getattr(value, "static", False):  # a path: plain data too
         return True
+    # Loops, not all(): asked of nearly every value, a generator each time cost more than the test.
     if isinstance(value, (list, tuple, set, frozenset)):
-        return all(is_static(v) for v in value)
+        for item in value:
+            if not is_static(item):
+                return False
+        return True
     if isinstance(value, dict):
-        return all(is_static(k) and is_static(v) for k, v in value.items())
+        for key, item in value.items():
+            if not (is_static(key) and is_static(item)):
+                return False
+        return True
     return False
 
 
