@@ -65,6 +65,7 @@ def child_fields(kind: type) -> tuple[str, ...]:
 
 
 _NESTED_SCOPES = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef})
+_LEAVES = frozenset({ast.Name, ast.Constant})  # a third of a function's nodes, and nothing inside
 
 
 def _yields(function: ast.AST) -> bool:
@@ -84,7 +85,7 @@ def _yields(function: ast.AST) -> bool:
             value = getattr(node, name, None)
             if type(value) is list:
                 todo.extend(value)
-            elif value is not None:
+            elif value is not None and type(value) not in _LEAVES:
                 todo.append(value)
     return False
 

@@ -445,14 +445,17 @@ class Recorder:
     def resource_facts(self) -> list[ResourceUse]:
         named_dags = [d for d in self.dags if isinstance(d.dag_id, str)]
         out: dict[tuple, ResourceUse] = {}
+        # Once per (DAG, resource), at its first use: a use seen before makes no fact.
         for kind, name, dag, span in self.resource_uses:
             for dag_id in _holder_ids(dag, span, named_dags):
-                use = ResourceUse(kind, name, dag_id, span)
-                out.setdefault((kind, name, dag_id), use)  # once per (DAG, resource), at its first use
+                key: tuple = (kind, name, dag_id)
+                if key not in out:
+                    out[key] = ResourceUse(kind, name, dag_id, span)
         for cloud, dag, span in self.cloud_uses:
             for dag_id in _holder_ids(dag, span, named_dags):
-                use = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
-                out.setdefault((cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity), use)
+                key = (cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity)
+                if key not in out:
+                    out[key] = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
         # A URI seen as text, and again as an argument that says read or write: the latter.
         stated = {(u.kind, u.name, u.dag, u.identity) for u in out.values() if u.access is not None}
         return [u for key, u in out.items() if not (len(key) == 5 and u.access is None and (u.kind, u.name, u.dag, u.identity) in stated)]
