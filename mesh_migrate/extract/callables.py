@@ -239,7 +239,7 @@ def _readable_nodes(root: ast.AST) -> Iterator[Any]:
             value = getattr(node, name, None)
             if type(value) is list:
                 stack.extend(value)
-            elif value is not None:
+            elif value is not None and type(value) is not ast.Name:  # names: nothing inside
                 stack.append(value)
 
 
