@@ -12,10 +12,10 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .kinds import DependencyKind, merge_kinds, read_kinds, undeclared
 from .rewrite_rules import REWRITES, RewriteRules, check_class_kinds, check_section, merge_sections
@@ -109,8 +109,12 @@ class RulePack:
 
     def is_dataset_hook(self, qualname: str) -> bool:
         """The helper module's hook that posts a task's dataset events to other instances."""
+        return qualname == self._dataset_hook
+
+    @cached_property
+    def _dataset_hook(self) -> str | None:
         found = self.rewrites
-        return found is not None and qualname == f"{found.helper_module}.{found.hook_function}"
+        return f"{found.helper_module}.{found.hook_function}" if found is not None else None
 
     def kind(self, name: str) -> DependencyKind:
         """What a dependency kind means; loading refuses a rule whose kind no file declares."""
@@ -132,11 +136,32 @@ class RulePack:
     def is_connection_keyword(self, keyword: str) -> bool:
         return _matches_any(self.connection_keywords, keyword)
 
+    @cached_property
+    def resource_keyword_kinds(self) -> dict[str, str | None]:
+        """Per keyword, "connection" or "pool" when it names one, else None: read for every
+        keyword of every call, so a plain lookup once a keyword was seen."""
+        return PerKey(_resource_kind, self.connection_keywords, self.pool_keywords)
+
+    @cached_property
+    def cloud_rules_naming(self) -> dict[str, tuple[CloudKeywordRule, ...]]:
+        """Per keyword, the cloud keyword rules whose keywords it matches, on whatever call:
+        none for nearly every keyword, so the rules need not be asked about the call."""
+        return PerKey(_cloud_rules_naming, self.cloud_keywords)
+
+    @cached_property
+    def call_roles(self) -> dict[str, str | None]:
+        """Per qualified name, what a call of it makes by these rules ("dag", "task group",
+        "dataset", ...; see _call_role), or None: asked of every library call."""
+        return PerKey(_call_role, self)
+
     def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
         """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
+        candidates = self.cloud_rules_naming[keyword]
+        if not candidates:
+            return None
         key = ("rule", keyword, qualname)
         if key not in self._cloud_cache:
-            self._cloud_cache[key] = next((r for r in self.cloud_keywords if r.applies(keyword, qualname)), None)
+            self._cloud_cache[key] = next((r for r in candidates if r.applies(keyword, qualname)), None)
         return self._cloud_cache[key]
 
     def cloud_access_of(self, keyword: str, qualname: str | None) -> str | None:
@@ -154,6 +179,49 @@ class RulePack:
             known = any(".".join(parts[:end]) in self.task_decorators for end in range(len(parts), 0, -1))
             self._task_decorator_cache[qualname] = known
         return known
+
+
+class PerKey(dict):
+    """A dict that works out a missing key's value on first use: COMPUTE(key, *CONTEXT).
+    A module function and plain data, so a rule pack in use still pickles (spawned workers)."""
+
+    def __init__(self, compute: Callable[..., Any], *context: Any):
+        super().__init__()
+        self._compute = compute
+        self._context = context
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self._compute(key, *self._context)
+        return value
+
+
+def _call_role(qualname: str, rules: RulePack) -> str | None:
+    """The first role the rules give QUALNAME, in the order the interpreter asks them."""
+    if qualname in rules.task_group_decorators:
+        return "task group decorator"
+    if qualname in rules.dag_constructors:
+        return "dag"
+    if qualname in rules.dag_decorators:
+        return "dag decorator"
+    if rules.is_task_decorator(qualname):
+        return "task decorator"
+    if qualname in rules.task_groups:
+        return "task group"
+    if qualname in rules.dataset_callables:
+        return "dataset"
+    if qualname in rules.dataset_conditions:
+        return "dataset condition"
+    if rules.is_dataset_hook(qualname):
+        return "dataset hook"
+    return None
+
+
+def _resource_kind(keyword: str, connection_keywords: tuple[str, ...], pool_keywords: tuple[str, ...]) -> str | None:
+    return "connection" if _matches_any(connection_keywords, keyword) else "pool" if keyword in pool_keywords else None
+
+
+def _cloud_rules_naming(keyword: str, rules: tuple[CloudKeywordRule, ...]) -> tuple[CloudKeywordRule, ...]:
+    return tuple(rule for rule in rules if _matches_any(rule.keywords, keyword))
 
 
 @lru_cache(maxsize=4096)

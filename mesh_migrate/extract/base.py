@@ -9,7 +9,7 @@ methods are implemented by the part named beside them, and exist here for type c
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 if TYPE_CHECKING:
     from ..rulepack import RulePack
@@ -30,15 +30,46 @@ class InterpreterBase:
     steps: int  # work done by the current module-level statement (see MAX_STEPS)
     dag_stack: list[DagObj]
     group_stack: list[tuple[str, bool]]  # (group id, prefix_group_id), outermost first
-    top_line: int  # where the top module's current statement or call is
-    top_col: int
-    top_end: tuple[int, int]  # where that statement or call ends
+    # The top module's current statement or call, where facts found in helpers are placed.
+    # Kept as the node, its place read only when a fact needs it: it moves at every statement.
+    top_node: ast.stmt | ast.expr | None
     functions: list[Function]  # the repository functions running, innermost last
     yields: list[list[Any]]  # one list per generator running
     tainted: dict[int, tuple[Any, Unknown]]  # see Evaluator.taint
     uncertain: int  # > 0 while running a branch that may not run
     branches: list[tuple[int, int, Any]]  # (branch point, branch taken, why unsure)
     branch_points: int
+
+    # The method for each node class (`_eval_Call`, `_exec_If`; None: not handled), per
+    # interpreter class and found on first use: looking it up by name for every node cost
+    # a tenth of the interpretation.
+    _eval_handlers: ClassVar[dict[type, Callable[..., Any] | None]] = {}
+    _exec_handlers: ClassVar[dict[type, Callable[..., Any] | None]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._eval_handlers = {}
+        cls._exec_handlers = {}
+
+    @property
+    def top_line(self) -> int:
+        return self.top_node.lineno if self.top_node is not None else 0
+
+    @property
+    def top_col(self) -> int:
+        return self.top_node.col_offset if self.top_node is not None else 0
+
+    @property
+    def top_end(self) -> tuple[int, int]:
+        """Where the top module's current statement or call ends."""
+        node = self.top_node
+        return (node.end_lineno or 0, node.end_col_offset or 0) if node is not None else (0, 0)
+
+    @classmethod
+    def _find_handler(cls, handlers: dict[type, Callable[..., Any] | None], prefix: str, kind: type) -> Callable[..., Any] | None:
+        """The method named PREFIX + the node class's name, remembered in HANDLERS."""
+        handler = handlers[kind] = getattr(cls, f"{prefix}{kind.__name__}", None)
+        return handler
 
     if TYPE_CHECKING:
         # interpreter.py

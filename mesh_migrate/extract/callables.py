@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from ..facts import Diagnostic, SourceSpan
 from ..rulepack import RulePack
 from .cloud import SERVICE_ACCOUNT, cloud_uses, qualname_of, text_uses
+from .patterns import CHILD_FIELDS, child_fields
 from .recorder import Recorder, jinja_uses
 from .values import Unknown, is_static
 
@@ -107,24 +108,34 @@ class CallableScanner:
 
     def _may_name_resources(self, node: ast.Call, scope: Any) -> bool:
         """False for a call no rule reads: without keywords, the rules read only the getters."""
-        if any(keyword.arg is not None for keyword in node.keywords):
-            return True
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            return func.attr in self._getter_attrs and qualname_of(func, scope) in self.getters
-        return qualname_of(func, scope) in self.getters
+        for keyword in node.keywords:  # a loop, not any(): asked of nearly every call scanned
+            if keyword.arg is not None:
+                return True
+        return self._getter(node.func, scope) is not None
+
+    def _getter(self, func: ast.expr, scope: Any) -> str | None:
+        """The connection or variable getter a call's function is (`Variable.get`), or None."""
+        if isinstance(func, ast.Attribute) and func.attr not in self._getter_attrs:
+            return None  # the cheap test first: nearly every method called is no getter
+        qualname = qualname_of(func, scope)
+        return qualname if qualname in self.getters else None
 
     def _account(self, call: ast.Call, scope: Any, qualname: str | None) -> str | None:
         """The account a call impersonates: the last of its impersonation chain."""
         rules = self.rules
-        if self._accounts_by_keyword_only and not any(
-            keyword.arg is not None and _is_account_rule(rules.cloud_keyword_rule(keyword.arg, qualname)) for keyword in call.keywords
-        ):
+        if self._accounts_by_keyword_only and not self._names_an_account(call, qualname):
             return None  # no keyword names an account: the values need not be read
         kwargs = {k.arg: _keyword_value(k.value, scope) for k in call.keywords if k.arg is not None}
         uses, _ = cloud_uses(rules, qualname, kwargs)
         chain = [u.name for u in uses if u.kind == SERVICE_ACCOUNT]
         return chain[-1] if chain else None
+
+    def _names_an_account(self, call: ast.Call, qualname: str | None) -> bool:
+        """Whether a keyword rule reads an account from one of the call's keywords."""
+        for keyword in call.keywords:  # a loop, not any(): asked of every object a callable makes
+            if keyword.arg is not None and _is_account_rule(self.rules.cloud_keyword_rule(keyword.arg, qualname)):
+                return True
+        return False
 
     def _scan_call(self, node: ast.Call, scope: Any, recorder: Recorder, made: dict[str, str], accounts: dict[str, str]) -> None:
         rules = self.rules
@@ -139,19 +150,14 @@ class CallableScanner:
         else:
             account = None
         recorder.cloud(*cloud_uses(rules, qualname, kwargs, account), None, span)
+        kinds = rules.resource_keyword_kinds
         for keyword in node.keywords:
-            if keyword.arg is None:
-                continue
-            if rules.is_connection_keyword(keyword.arg):
-                kind = "connection"
-            elif keyword.arg in rules.pool_keywords:
-                kind = "pool"
-            else:
-                continue
-            _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
-        qualname = qualname_of(node.func, scope)
-        if qualname in rules.connection_getters or qualname in rules.variable_getters:
-            kind = "connection" if qualname in rules.connection_getters else "variable"
+            kind = kinds[keyword.arg] if keyword.arg is not None else None
+            if kind is not None:
+                _record_plain(recorder, kind, _plain_value(keyword.value, scope), span)
+        getter = self._getter(node.func, scope)
+        if getter is not None:
+            kind = "connection" if getter in rules.connection_getters else "variable"
             argument = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("conn_id", "key")), None)
             if argument is not None:
                 _record_plain(recorder, kind, _plain_value(argument, scope), span)
@@ -212,38 +218,29 @@ def _statements(function: FunctionNode) -> Iterator[ast.AST]:
                 stack.extend(block)
 
 
-# Per node class, the fields that may hold nodes (an expression context never names anything).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-_PASSED_OVER = frozenset({ast.Name, ast.Load, ast.Store, ast.Del})
-
-
 def _readable_nodes(root: ast.AST) -> Iterator[Any]:
     """The calls, string constants and f-strings below ROOT, depth first (the last child
-    first), without a generator per node; names, other constants and contexts are passed over."""
+    first), without a generator per node; names, other constants and contexts yield nothing."""
     stack: list[Any] = [root]
-    fields_of = _CHILD_FIELDS
+    fields_of = CHILD_FIELDS
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind is ast.Call or kind is ast.JoinedStr or kind is ast.Constant:
+        if kind is ast.Constant:
+            if type(node.value) is str:
+                yield node
+            continue
+        if kind is ast.Call or kind is ast.JoinedStr:
             yield node
-            if kind is ast.Constant:
-                continue
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = tuple(name for name in kind._fields if name != "ctx")
+            fields = child_fields(kind)
         for name in fields:
-            value: Any = getattr(node, name, None)
-            item: Any
-            for item in value if type(value) is list else (value,):
-                child = type(item)
-                if child in _PASSED_OVER:
-                    continue
-                if child is ast.Constant:
-                    if type(item.value) is str:
-                        stack.append(item)
-                elif isinstance(item, ast.AST):
-                    stack.append(item)
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(value)
+            elif value is not None and type(value) is not ast.Name:  # names: nothing inside
+                stack.append(value)
 
 
 def _record_plain(recorder: Recorder, kind: str, value: Any, span: SourceSpan) -> None:
@@ -266,6 +263,15 @@ def _keyword_value(node: ast.expr, scope: Any) -> Any:
     return _plain_value(node, scope) if isinstance(node, _CHEAP) else Unknown(node, "known only at run time")
 
 
+def _all_of_type(items: list[Any], types: type | tuple[type, ...]) -> bool:
+    """Whether every item is an instance of TYPES (all() without a generator: asked of
+    every f-string and list a callable passes)."""
+    for item in items:
+        if not isinstance(item, types):
+            return False
+    return True
+
+
 def _plain_value(node: ast.expr, scope: Any) -> Any:
     """A value known without running anything: a literal or a static module constant."""
     if isinstance(node, ast.Constant):
@@ -277,11 +283,11 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         return Unknown(node.id, read or f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
         parts = [_plain_value(v.value if isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1 else v, scope) for v in node.values]
-        if all(isinstance(p, (str, int)) for p in parts):
-            return "".join(str(p) for p in parts)
+        if _all_of_type(parts, (str, int)):
+            return "".join(map(str, parts))
     if isinstance(node, (ast.List, ast.Tuple)):
         items = [_plain_value(item, scope) for item in node.elts]
-        if all(isinstance(item, str) for item in items):
+        if _all_of_type(items, str):
             return items
     if isinstance(node, ast.JoinedStr):  # the common case: its text is written only if reported
         return Unknown(node, "known only at run time")

@@ -57,9 +57,9 @@ class CallsMixin(InterpreterBase):
 
     # ---- calls ---------------------------------------------------------------------
     def _eval_Call(self, node: ast.Call, scope: Scope) -> Any:
-        if self.in_top_module():
-            self.top_line, self.top_col = node.lineno, node.col_offset
-            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
+        in_top_module = self.in_top_module()  # the same after the arguments and the call
+        if in_top_module:
+            self.top_node = node
         if isinstance(node.func, ast.Name) and node.func.id == "super":
             return self._super(node, scope)
         func = self.eval(node.func, scope)
@@ -86,11 +86,10 @@ class CallsMixin(InterpreterBase):
                 kwargs[keyword.arg] = value
                 arg_nodes[keyword.arg] = keyword.value
         self.rec.call_seen(node)
-        if self.in_top_module():  # the arguments' own calls moved it: facts point at this call
-            self.top_line, self.top_col = node.lineno, node.col_offset
-            self.top_end = (node.end_lineno or 0, node.end_col_offset or 0)
+        if in_top_module:  # the arguments' own calls moved it: facts point at this call
+            self.top_node = node
         result = self.call(func, args, kwargs, node, arg_nodes)
-        if isinstance(result, Unknown) and self.in_top_module() and _looks_like_a_dag(node):
+        if isinstance(result, Unknown) and in_top_module and _looks_like_a_dag(node):
             self.rec.dag_call_unknown(node, result)
         return result
 
@@ -151,23 +150,9 @@ class CallsMixin(InterpreterBase):
             return Partial(args[0], args[1:], kwargs)
         if qualname.endswith(".partial") and not args:
             return MappedPartial(qualname[: -len(".partial")], kwargs, dict(arg_nodes))
-        if qualname in rules.task_group_decorators:
-            return TaskGroupDecorator(kwargs)
-        if qualname in rules.dag_constructors:
-            return self.rec.dag(self, args, kwargs, node, "assignment")
-        if qualname in rules.dag_decorators:
-            return DagDecorator(args, kwargs)
-        if self._is_task_decorator(qualname):
-            return TaskDecorator(kwargs)
-        if qualname in rules.task_groups:
-            group_id = args[0] if args else kwargs.get("group_id")
-            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
-        if qualname in rules.dataset_callables:
-            return self.rec.dataset(args, kwargs, node)
-        if qualname in rules.dataset_conditions:
-            return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
-        if rules.is_dataset_hook(qualname):
-            return DatasetEventHook()
+        role = rules.call_roles[qualname]
+        if role is not None:
+            return self.call_with_role(role, args, kwargs, node)
         if qualname in ("datetime.timedelta", "pendulum.duration"):
             return timedelta_value(args, kwargs, node)
         if qualname == "enum.auto":
@@ -189,8 +174,28 @@ class CallsMixin(InterpreterBase):
             return self.rec.task(self, qualname, kwargs.get("task_id"), kwargs, node, arg_nodes, args=args, rule=rule, direct=direct)
         self.rec.keywords(self, kwargs, node)
         if qualname.startswith(("datetime.", "pendulum.", "airflow.utils.dates.")):
-            return Opaque(unparse(node))
+            return Opaque(node)
         return unknown_value(node, f"calls {qualname}(), which is not static")
+
+    def call_with_role(self, role: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call) -> Any:
+        """A call of what the rule pack gives a role (see RulePack.call_roles)."""
+        if role == "task group decorator":
+            return TaskGroupDecorator(kwargs)
+        if role == "dag":
+            return self.rec.dag(self, args, kwargs, node, "assignment")
+        if role == "dag decorator":
+            return DagDecorator(args, kwargs)
+        if role == "task decorator":
+            return TaskDecorator(kwargs)
+        if role == "task group":
+            group_id = args[0] if args else kwargs.get("group_id")
+            return TaskGroupObj(group_id, kwargs.get("prefix_group_id", True) is not False)
+        if role == "dataset":
+            return self.rec.dataset(args, kwargs, node)
+        if role == "dataset condition":
+            return DatasetCondition(tuple(d for a in args for d in datasets_of(a)))
+        assert role == "dataset hook", role
+        return DatasetEventHook()
 
     def expand(self, mapped: MappedPartial, how: str, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST]) -> Any:
         """Dynamic task mapping: one task whose expanded arguments are lists. A DAG named
@@ -235,7 +240,7 @@ class CallsMixin(InterpreterBase):
                 return self.eval(func.node.body, scope)
             finally:
                 self.call_depth -= 1
-        if any(f.node is func.node for f in self.functions) and any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
+        if self._running(func) and any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]):
             return unknown_value(node, f"recursion in {func.name}() on values that are not static")
         generator = is_generator(func.node)
         previous_module = self.module
@@ -257,6 +262,13 @@ class CallsMixin(InterpreterBase):
             self.module = previous_module
             produced = self.yields.pop() if generator else None
         return produced  # a generator runs eagerly: the list of what it yields
+
+    def _running(self, func: Function) -> bool:
+        """Whether FUNC's code runs already (a recursion): a loop, not any(), for every call."""
+        for running in self.functions:
+            if running.node is func.node:
+                return True
+        return False
 
     def _eval_Yield(self, node: ast.Yield, scope: Scope) -> Any:
         if not self.yields:

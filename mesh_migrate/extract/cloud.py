@@ -43,12 +43,14 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
     the account the object called was made with (`bq = BigQueryHook(impersonation_chain=...)`)."""
     found: list[tuple[str, str, str | None]] = []
     gaps: list[CloudGap] = []
+    naming = rules.cloud_rules_naming
     for key, value in kwargs.items():
         if key == "**":
             continue
-        rule = rules.cloud_keyword_rule(key, qualname)
+        rule = rules.cloud_keyword_rule(key, qualname) if naming[key] else None
         if rule is None:
-            found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
+            if isinstance(value, (list, tuple)) or (isinstance(value, str) and "://" in value):  # what can hold a URI
+                found += [(kind, name, _access(rules, key, qualname)) for kind, name in _uris(rules, value, key, gaps)]
             continue
         names = _strings(value)
         if names is None:
@@ -65,6 +67,8 @@ def cloud_uses(rules: RulePack, qualname: str | None, kwargs: dict[str, Any], id
         access = _access(rules, key, qualname)
         for name in names:
             found.append((rule.kind, _qualified(rule.kind, name, project), access))
+    if not found:
+        return [], gaps
     uses = [CloudUse(kind, name, access, None if kind == SERVICE_ACCOUNT else identity) for kind, name, access in found]
     return list(dict.fromkeys(uses)), gaps
 

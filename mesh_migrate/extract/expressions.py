@@ -91,10 +91,14 @@ class Evaluator(InterpreterBase):
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
-        handler = getattr(self, f"_eval_{type(node).__name__}", None)
+        kind = type(node)
+        try:
+            handler = self._eval_handlers[kind]
+        except KeyError:
+            handler = self._find_handler(self._eval_handlers, "_eval_", kind)
         if handler is None:
-            return unknown_value(node, f"{type(node).__name__} expressions are not evaluated statically")
-        return handler(node, scope)
+            return unknown_value(node, f"{kind.__name__} expressions are not evaluated statically")
+        return handler(self, node, scope)
 
     def _eval_Constant(self, node: ast.Constant, scope: Scope) -> Any:
         if isinstance(node.value, str) and "{{" in node.value and self.in_top_module():
@@ -102,9 +106,6 @@ class Evaluator(InterpreterBase):
         return node.value
 
     def _eval_Name(self, node: ast.Name, scope: Scope) -> Any:
-        return self._lookup(node, scope)
-
-    def _lookup(self, node: ast.Name, scope: Scope) -> Any:
         try:
             return scope.lookup(node.id)
         except KeyError:
@@ -112,6 +113,8 @@ class Evaluator(InterpreterBase):
         if node.id in _PURE_BUILTINS or node.id in _OTHER_BUILTINS:
             return ExternalRef(f"builtins.{node.id}")
         return unknown_value(node, f"name {node.id!r} is not defined statically")
+
+    _lookup = _eval_Name  # the commonest expression: evaluated without a call more
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, scope: Scope) -> Any:
         parts: list[str] = []
@@ -285,7 +288,7 @@ class Evaluator(InterpreterBase):
 
                 # environment_variable() uses the node only to place what it cannot know.
                 return environment_variable(Call(self, "os.environ", [key], {}, node), key)  # type: ignore[arg-type]
-            return Opaque(unparse(node))
+            return Opaque(node)
         try:
             if isinstance(node.slice, ast.Slice) and isinstance(owner, (list, tuple, str)):
                 return owner[key]
@@ -577,11 +580,18 @@ def tasks_in(value: Any) -> list[TaskObj]:
 def attach_together(values: list[Any]) -> None:
     """Tasks linked with each other share a DAG: those without one get the first found."""
     tasks = tasks_in(values)
-    dag = next((t.dag for t in tasks if t.dag is not None), None)
+    dag = _first_dag(tasks)
     if dag is not None:
         for task in tasks:
             if task.dag is None:
                 task.dag = dag
+
+
+def _first_dag(tasks: list[TaskObj]) -> DagObj | None:
+    for task in tasks:  # a loop, not next(): tasks are linked (`a >> b`) all over a DAG file
+        if task.dag is not None:
+            return task.dag
+    return None
 
 
 def _is_dataset_like(value: Any) -> bool:

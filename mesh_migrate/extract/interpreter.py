@@ -70,9 +70,7 @@ class Interpreter(StatementsMixin, CallsMixin, ImportsMixin, Evaluator):
         self.steps = 0
         self.dag_stack: list[DagObj] = []
         self.group_stack: list[tuple[str, bool]] = []
-        self.top_line = 0
-        self.top_col = 0
-        self.top_end = (0, 0)
+        self.top_node: ast.stmt | ast.expr | None = None
         self.functions: list[Function] = []
         self.yields: list[list[Any]] = []  # one list per generator running
         self.tainted: dict[int, tuple[Any, Unknown]] = {}  # see Evaluator.taint

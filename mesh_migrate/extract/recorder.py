@@ -37,21 +37,39 @@ if TYPE_CHECKING:
 
 _VALID_DAG_ID = re.compile(r"^[\w.-]{1,250}$")  # Airflow's KEY_REGEX and ID length
 _JINJA_BLOCK = re.compile(r"\{\{(.*?)\}\}", re.S)
+# (kind, text the pattern cannot match without, pattern): most blocks hold neither text
+# (`{{ ds }}`), and looking for it costs far less than a search.
 _JINJA_USES = (
-    ("connection", re.compile(r"\bconn\.(?!get\b)([A-Za-z_]\w*)")),
-    ("connection", re.compile(r"\bconn\.get\(\s*['\"]([^'\"]+)['\"]")),
-    ("variable", re.compile(r"\bvar\.(?:value|json)\.(?!get\b)([A-Za-z_]\w*)")),
-    ("variable", re.compile(r"\bvar\.(?:value|json)\.get\(\s*['\"]([^'\"]+)['\"]")),
+    ("connection", "conn.", re.compile(r"\bconn\.(?!get\b)([A-Za-z_]\w*)")),
+    ("connection", "conn.", re.compile(r"\bconn\.get\(\s*['\"]([^'\"]+)['\"]")),
+    ("variable", "var.", re.compile(r"\bvar\.(?:value|json)\.(?!get\b)([A-Za-z_]\w*)")),
+    ("variable", "var.", re.compile(r"\bvar\.(?:value|json)\.get\(\s*['\"]([^'\"]+)['\"]")),
 )
 
 
 def jinja_uses(text: str) -> list[tuple[str, str]]:
     """(kind, name) of every connection and variable a Jinja template reads."""
     found: list[tuple[str, str]] = []
+    if "conn." not in text and "var." not in text:
+        return found
     for block in _JINJA_BLOCK.findall(text):
-        for kind, pattern in _JINJA_USES:
-            found.extend((kind, name) for name in pattern.findall(block))
+        for kind, needed, pattern in _JINJA_USES:
+            if needed in block:
+                found.extend((kind, name) for name in pattern.findall(block))
     return found
+
+
+_PLAIN_LITERALS = frozenset({str, int, bool, type(None)})
+
+
+def source_text(node: ast.AST) -> str:
+    """A node's code, as ast.unparse writes it. Most arguments are plain literals and names,
+    whose code is their repr or their name: the unparser's machinery is for the rest."""
+    if isinstance(node, ast.Constant) and type(node.value) in _PLAIN_LITERALS and node.kind is None:
+        return repr(node.value)
+    if isinstance(node, ast.Name):
+        return node.id
+    return ast.unparse(node)
 
 
 def render_value(value: Any) -> str:
@@ -74,9 +92,14 @@ class Context(Protocol):
 
     dag_stack: list[DagObj]
     group_stack: list[tuple[str, bool]]
-    top_line: int
-    top_col: int
-    top_end: tuple[int, int]
+    @property
+    def top_line(self) -> int: ...
+
+    @property
+    def top_col(self) -> int: ...
+
+    @property
+    def top_end(self) -> tuple[int, int]: ...
     branches: list[tuple[int, int, Any]]
 
     @property
@@ -137,9 +160,12 @@ class Recorder:
 
     def template(self, ctx: Context, text: str, node: ast.expr) -> None:
         """Connections and variables a Jinja template reads, in code that runs at parse time."""
+        uses = jinja_uses(text)
+        if not uses:
+            return
         dag = ctx.dag_stack[-1] if ctx.dag_stack else None
         span = SourceSpan(self.path, node.lineno, node.col_offset)
-        for kind, name in jinja_uses(text):
+        for kind, name in uses:
             self.resource_uses.append((kind, name, dag, span))
 
     def module_import(self, module: str, stmt: ast.stmt) -> None:
@@ -196,20 +222,24 @@ class Recorder:
         span, _ = self.place(ctx, node)
         self._resource(kind, value, ctx.dag_stack[-1] if ctx.dag_stack else None, span)
 
-    def keywords(self, ctx: Context, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None) -> None:
+    def keywords(self, ctx: Context, kwargs: dict[str, Any], node: ast.expr, dag: DagObj | None = None, operator: str | None = None, span: SourceSpan | None = None) -> None:
+        """The resources a call's keywords name; SPAN: the call's place, when known already."""
         if not ctx.recording:
             return
         if dag is None and ctx.dag_stack:
             dag = ctx.dag_stack[-1]
-        span, _ = self.place(ctx, node)
-        for key, value in kwargs.items():
-            if self.rules.is_connection_keyword(key):
-                self._resource("connection", value, dag, span)
-            elif key in self.rules.pool_keywords:
-                self._resource("pool", value, dag, span)
+        kinds = self.rules.resource_keyword_kinds
+        named = [(kind, value) for key, value in kwargs.items() if (kind := kinds[key]) is not None]
         if operator is None and isinstance(node, ast.Call) and ctx.module is not None:
             operator = qualname_of(node.func, ctx.module.scope)
-        self.cloud(*cloud_uses(self.rules, operator, kwargs), dag, span)
+        uses, gaps = cloud_uses(self.rules, operator, kwargs)
+        if not (named or uses or gaps):
+            return  # most calls name no resource: no place to work out
+        if span is None:
+            span, _ = self.place(ctx, node)
+        for kind, value in named:
+            self._resource(kind, value, dag, span)
+        self.cloud(uses, gaps, dag, span)
 
     def cloud(self, uses: list[CloudUse], gaps: list[CloudGap], dag: DagObj | None, span: SourceSpan) -> None:
         """Cloud resources a call names (see extract/cloud.py), and the values not known statically."""
@@ -247,8 +277,8 @@ class Recorder:
                 dag.groups.setdefault(group, []).append(task_id)
         if not ctx.recording:
             return task
-        self.keywords(ctx, kwargs, node, dag, operator)
         span, via = self.place(ctx, node)
+        self.keywords(ctx, kwargs, node, dag, operator, span)
 
         def attached() -> None:
             self._attached(task, kwargs, args, arg_nodes, rule, span, via, direct)
@@ -329,7 +359,7 @@ class Recorder:
         holder = task.dag.dag_id
         source, target = (named, holder) if rule.direction == "upstream" else (holder, named)
         arguments = tuple(
-            (key, ast.unparse(arg_nodes[key]) if key in arg_nodes else render_value(value))
+            (key, source_text(arg_nodes[key]) if key in arg_nodes else render_value(value))
             for key, value in kwargs.items()
             if key not in ("dag", "**")
         )
@@ -415,14 +445,17 @@ class Recorder:
     def resource_facts(self) -> list[ResourceUse]:
         named_dags = [d for d in self.dags if isinstance(d.dag_id, str)]
         out: dict[tuple, ResourceUse] = {}
+        # Once per (DAG, resource), at its first use: a use seen before makes no fact.
         for kind, name, dag, span in self.resource_uses:
             for dag_id in _holder_ids(dag, span, named_dags):
-                use = ResourceUse(kind, name, dag_id, span)
-                out.setdefault((kind, name, dag_id), use)  # once per (DAG, resource), at its first use
+                key: tuple = (kind, name, dag_id)
+                if key not in out:
+                    out[key] = ResourceUse(kind, name, dag_id, span)
         for cloud, dag, span in self.cloud_uses:
             for dag_id in _holder_ids(dag, span, named_dags):
-                use = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
-                out.setdefault((cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity), use)
+                key = (cloud.kind, cloud.name, dag_id, cloud.access, cloud.identity)
+                if key not in out:
+                    out[key] = ResourceUse(cloud.kind, cloud.name, dag_id, span, cloud.access, cloud.identity)
         # A URI seen as text, and again as an argument that says read or write: the latter.
         stated = {(u.kind, u.name, u.dag, u.identity) for u in out.values() if u.access is not None}
         return [u for key, u in out.items() if not (len(key) == 5 and u.access is None and (u.kind, u.name, u.dag, u.identity) in stated)]

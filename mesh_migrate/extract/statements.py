@@ -55,14 +55,17 @@ class StatementsMixin(InterpreterBase):
         if self.steps > MAX_STEPS:
             raise BudgetExceeded()
         if self.in_top_module():
-            self.top_line, self.top_col = stmt.lineno, stmt.col_offset
-            self.top_end = (stmt.end_lineno or 0, stmt.end_col_offset or 0)
-        handler = getattr(self, f"_exec_{type(stmt).__name__}", None)
+            self.top_node = stmt
+        kind = type(stmt)
+        try:
+            handler = self._exec_handlers[kind]
+        except KeyError:
+            handler = self._find_handler(self._exec_handlers, "_exec_", kind)
         if handler is None:
             self.not_followed(stmt)
             return
         try:
-            handler(stmt, scope)
+            handler(self, stmt, scope)
         except RecursionError:
             if not self.in_top_module():
                 raise  # in another module's code: reported where this file calls it

@@ -268,11 +268,29 @@ class Timedelta:
     seconds: float
 
 
-@dataclass(frozen=True)
 class Opaque:
-    """A real object that exists at parse time but whose value does not matter here."""
+    """A real object that exists at parse time but whose value does not matter here
+    (`datetime(2024, 1, 1)`). Like Unknown's, its text is written only when a report shows it."""
 
-    description: str
+    __slots__ = ("_source",)
+
+    def __init__(self, description: str | ast.AST):
+        self._source = description
+
+    @property
+    def description(self) -> str:
+        if not isinstance(self._source, str):
+            self._source = unparse(self._source)
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and self.description == other.description
+
+    def __hash__(self) -> int:
+        return hash((self.description,))
+
+    def __repr__(self) -> str:
+        return f"Opaque(description={self.description!r})"
 
 
 @dataclass(eq=False)
@@ -289,10 +307,17 @@ def is_static(value: Any) -> bool:
         return True
     if getattr(value, "static", False):  # a path: plain data too
         return True
+    # Loops, not all(): asked of nearly every value, a generator each time cost more than the test.
     if isinstance(value, (list, tuple, set, frozenset)):
-        return all(is_static(v) for v in value)
+        for item in value:
+            if not is_static(item):
+                return False
+        return True
     if isinstance(value, dict):
-        return all(is_static(k) and is_static(v) for k, v in value.items())
+        for key, item in value.items():
+            if not (is_static(key) and is_static(item)):
+                return False
+        return True
     return False
 
 

@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..values import Unknown, unknown_value
+from ..values import ExternalRef, Unknown, unknown_value
 
 if TYPE_CHECKING:
     from ..base import InterpreterBase
@@ -79,8 +79,6 @@ CONSTANTS: dict[str, Any] = {
 def external(qualname: str) -> Any:
     """What a name from outside the repository stands for: a known constant's value, or
     the qualified name itself."""
-    from ..values import ExternalRef
-
     return CONSTANTS[qualname] if qualname in CONSTANTS else ExternalRef(qualname)
 
 
