@@ -6,6 +6,7 @@ temporary file beside it), so that one handler can report it in one line.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import signal
@@ -58,7 +59,8 @@ def _is_special(path: Path) -> bool:
 
 def _replace(path: Path, payload: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -72,6 +74,29 @@ def _replace(path: Path, payload: bytes, mode: int) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporary files that writes of PATH by processes no longer running left
+    (`.NAME.PID.XXXXXXXX.tmp`): a process killed outright (SIGKILL, the OOM killer) while
+    writing cannot remove its own, and it would stay in the user's folder."""
+    for temporary in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        owner = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
+        if owner.isdigit() and not _running(int(owner)):
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 _KINDS = ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))

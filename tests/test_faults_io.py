@@ -26,7 +26,7 @@ import yaml
 
 from mesh_migrate.cache import CACHE_DIR_NAME, FACTS_FILE
 from mesh_migrate.facts import FileFacts
-from mesh_migrate.fsutil import read_regular_file
+from mesh_migrate.fsutil import read_regular_file, write_atomic
 from mesh_migrate.names import branch_name, file_name
 
 from .conftest import SKYFLOW
@@ -118,6 +118,21 @@ def test_out_on_a_full_disk_keeps_nothing_half_written(tmp_path):
     with full_disk(tmp_path / "disk") as disk:
         one_line_error(run("analyze", root, "--no-cache", "--out", disk / "report"), str(disk / "report"))
         assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+
+
+def test_a_temporary_file_left_by_a_killed_write_is_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "plan.md"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f".plan.md.{dead.pid}.k3x9q2ab.tmp"
+    left.write_text("half")
+    writing = tmp_path / f".plan.md.{os.getpid()}.a8f0c1de.tmp"  # a write still running: kept
+    writing.write_text("half")
+    other = tmp_path / f".other.md.{dead.pid}.k3x9q2ab.tmp"  # another file's: left to its next write
+    other.write_text("half")
+    write_atomic(target, "whole\n")
+    assert target.read_text() == "whole\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([other.name, "plan.md", writing.name])
 
 
 def test_a_dot_that_cannot_be_run_is_a_hint(tmp_path):
