@@ -402,3 +402,24 @@ def test_paths_built_with_os_constants(tmp_path):
         "conf/readme.txt": "",
     })
     assert ids(facts) == ["stream_alpha", "stream_beta"]
+
+
+def test_a_dict_filtered_by_a_run_time_condition_is_unknown_not_an_error(tmp_path):
+    """A config merged from a file read at run time, keeping only the keys a dataclass
+    knows: which keys stay is known only then."""
+    facts = run(tmp_path, {"dags/a.py": """
+        import dataclasses
+        @dataclass
+        class Job:
+            machine: str = "small"
+            zone: str = "us"
+        def build(**overrides):
+            known = {f.name for f in dataclasses.fields(Job)}
+            return Job(**{k: v for k, v in overrides.items() if k in known})
+        job = build(zone="eu", extra=1)
+        with DAG(f"job_{job.zone}"):
+            EmptyOperator(task_id="run")
+    """})
+    assert [d.code for d in facts.diagnostics if d.severity == "error"] == []
+    assert ids(facts) == []
+    assert any("which keys it holds is kept by a filter that is not static" in reason for reason in reasons(facts)), reasons(facts)

@@ -297,6 +297,8 @@ class CallsMixin(InterpreterBase):
                 scope.vars[param.arg] = args[index]
             elif param.arg in remaining:
                 scope.vars[param.arg] = remaining.pop(param.arg)
+            elif "**" in remaining:  # keyword arguments known only at run time may set it
+                scope.vars[param.arg] = remaining["**"]
             elif index >= first_default:
                 scope.vars[param.arg] = self.eval(defaults[index - first_default], func.closure)
             else:
@@ -306,6 +308,8 @@ class CallsMixin(InterpreterBase):
         for param, default in zip(spec.kwonlyargs, spec.kw_defaults):
             if param.arg in remaining:
                 scope.vars[param.arg] = remaining.pop(param.arg)
+            elif "**" in remaining:
+                scope.vars[param.arg] = remaining["**"]
             elif default is not None:
                 scope.vars[param.arg] = self.eval(default, func.closure)
             else:
@@ -336,6 +340,8 @@ class CallsMixin(InterpreterBase):
                     instance.attrs[name] = args[index]
                 elif name in kwargs:
                     instance.attrs[name] = kwargs[name]
+                elif "**" in kwargs:  # keyword arguments known only at run time may set it
+                    instance.attrs[name] = kwargs["**"]
                 elif default is not MISSING:
                     instance.attrs[name] = default
             post_init = cls.namespace.get("__post_init__") if not cls.record else None

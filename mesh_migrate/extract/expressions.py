@@ -415,6 +415,9 @@ class Evaluator(InterpreterBase):
         pairs = self._comprehension(node, scope, lambda s: (self.eval(node.key, s), self.eval(node.value, s)))
         if isinstance(pairs, Unknown):
             return pairs
+        unsure = next((pair for pair in pairs if isinstance(pair, Maybe)), None)
+        if unsure is not None:  # a key present or not, as a filter decides at run time
+            return unknown_value(node, f"which keys it holds is {unsure.reason}")
         if not all(is_static(k) for k, _ in pairs):
             return unknown_value(node, "dict keys are not static")
         return dict(pairs)
