@@ -171,7 +171,9 @@ _BLANK_LINES = rb"(?:[ \t]*(?:\#[^\r\n]*)?\r?\n)*"
 _LAST_LINE = rb"[ \t]*(?:\#[^\r\n]*)?"
 # A docstring at column 0 without backslashes (escapes can be syntax errors), "{{" (a
 # Jinja template in a module-level string is a fact) or two of its quotes in a row inside.
-_DOCSTRING = rb"(?:\"\"\"(?:[^\"\\{]|\{(?!\{)|\"(?!\"))*\"\"\"|'''(?:[^'\\{]|\{(?!\{)|'(?!'))*''')"
+# A run of plain characters is taken whole and never given back (each character can match
+# one way only), so a long docstring costs a step per run, not per character.
+_DOCSTRING = rb"(?:\"\"\"(?:[^\"\\{]++|\{(?!\{)|\"(?!\"))*+\"\"\"|'''(?:[^'\\{]++|\{(?!\{)|'(?!'))*+''')"
 _INERT = re.compile(
     rb"(?:\xef\xbb\xbf)?" + _BLANK_LINES + rb"(?:" + _DOCSTRING + _LAST_LINE + rb"(?:\r?\n" + _BLANK_LINES + _LAST_LINE + rb")?|" + _LAST_LINE + rb")\Z"
 )
