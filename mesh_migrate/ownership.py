@@ -101,7 +101,7 @@ class _Resolver:
                 except ValueError:
                     pass  # reported by config validation
         # Asked once per DAG: patterns compiled once, and the teams an owner or tag names.
-        self.dag_id_specs = [(team, pattern, re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
+        self.dag_id_specs = [(team, pattern, _literal_prefix(pattern), re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
         self.by_owner: dict[str, set[int]] = defaultdict(set)
         self.by_tag: dict[str, set[int]] = defaultdict(set)
         for number, team in enumerate(config.teams):
@@ -118,8 +118,8 @@ class _Resolver:
         """Every source's verdict, strongest first."""
         out: list[Claim] = []
         where = self.config.path or "mesh.yaml"
-        for team, pattern, match_id in self.dag_id_specs:
-            if match_id(dag.dag_id):
+        for team, pattern, prefix, match_id in self.dag_id_specs:
+            if dag.dag_id.startswith(prefix) and match_id(dag.dag_id):
                 out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({where}:{team.line})"))
         for name, pattern, matches in self.path_specs:
             if matches(dag.span.path):
@@ -169,6 +169,12 @@ class _Resolver:
         if len(parts) > len(base) + 1 and parts[: len(base)] == base:
             return parts[len(base)]
         return None
+
+
+def _literal_prefix(pattern: str) -> str:
+    """What every id a glob matches starts with: the text before its first wildcard. A
+    test of it skips the regex for the other teams' ids (every DAG is asked of every team)."""
+    return re.split(r"[*?\[]", pattern, maxsplit=1)[0]
 
 
 def assign_teams(facts: RepoFacts, config: MeshConfig, codeowners: CodeOwners | None) -> OwnershipResult:
