@@ -261,7 +261,7 @@ class Evaluator(InterpreterBase):
         return None
 
     def _super_attribute(self, proxy: SuperProxy, name: str, node: ast.AST) -> Any:
-        mro = proxy.instance.cls.mro() if proxy.instance.cls else []
+        mro = proxy.instance.cls.mro() if proxy.instance.cls else ()
         after = mro[mro.index(proxy.after) + 1 :] if proxy.after in mro else mro[1:]
         for cls in after:
             if isinstance(cls, ClassValue) and name == "__init__" and self.rules.dependency_rule(cls.qualname):

@@ -117,16 +117,23 @@ class ClassValue:
     qualname: str = ""
     record: bool = False  # a namedtuple: instances also iterate and index by position
     enum_members: dict[str, Any] | None = None  # an Enum: member name -> EnumMember
+    # Computed once: a class's bases are fixed when it is made, and so are theirs.
+    _mro: tuple[Any, ...] | None = field(default=None, init=False, repr=False)
 
-    def mro(self) -> list[Any]:
+    def mro(self) -> tuple[Any, ...]:
         """In-repo classes depth first, then the first external base (enough for operators)."""
+        if self._mro is None:
+            self._mro = self._linearize()
+        return self._mro
+
+    def _linearize(self) -> tuple[Any, ...]:
         order: list[Any] = [self]
         for base in self.bases:
             if isinstance(base, ClassValue):
                 order.extend(c for c in base.mro() if c not in order)
             elif base not in order:
                 order.append(base)
-        return order
+        return tuple(order)
 
     def lookup(self, name: str) -> Any:
         for cls in self.mro():
