@@ -68,6 +68,8 @@ _STR_METHODS = {
 _DICT_METHODS = {"get", "items", "keys", "values", "copy", "pop"}
 _LIST_METHODS = {"index", "count", "copy"}
 _MUTATING = {"append", "extend", "update", "insert", "setdefault"}
+_DICT_ATTRIBUTES = _DICT_METHODS | _MUTATING
+_LIST_ATTRIBUTES = _LIST_METHODS | _MUTATING
 _TIMEDELTA_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "milliseconds": 0.001}
 _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
     "str": str, "int": int, "float": float, "bool": bool, "len": len, "list": list, "tuple": tuple,
@@ -192,6 +194,13 @@ class Evaluator(InterpreterBase):
         return self.attribute(owner, node.attr, node)
 
     def attribute(self, owner: Any, name: str, node: ast.AST) -> Any:
+        # The commonest owners are tested first: no value is an instance of two of these classes.
+        if isinstance(owner, Instance):
+            return self._instance_attribute(owner, name, node)
+        if isinstance(owner, Unknown):
+            if owner.container is not None and name in _MUTATING:
+                self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
+            return owner
         if isinstance(owner, ExternalRef):
             return external(f"{owner.qualname}.{name}")
         if isinstance(owner, ModelValue):
@@ -199,29 +208,13 @@ class Evaluator(InterpreterBase):
             return value if value is not MISSING else unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not modelled")
         if isinstance(owner, ModuleRef):
             return self.module_attribute(owner, name, node)
-        if isinstance(owner, Instance):
-            if name in owner.attrs:
-                return owner.attrs[name]
-            if owner.task is not None and name == "task_id":
-                return owner.task.task_id
-            if owner.cls is not None:
-                try:
-                    member = owner.cls.lookup(name)
-                except KeyError:
-                    pass
-                else:
-                    if isinstance(member, Property):
-                        # A repository function: call() reads a Call node only for library callables.
-                        return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")  # type: ignore[arg-type]
-                    return bind_member(member, owner, owner.cls)
-            return unknown_value(node, f"attribute {name!r} is not set statically")
         if isinstance(owner, ClassValue):
-            try:
-                return bind_member(owner.lookup(name), None, owner)
-            except KeyError:
-                if name == "partial" and any(isinstance(c, ExternalRef) for c in owner.mro()):
-                    return BoundBuiltin(owner, name)  # an operator subclass, mapped
-                return unknown_value(node, f"{owner.name}.{name} is not defined statically")
+            member = owner.member(name)
+            if member is not MISSING:
+                return bind_member(member, None, owner)
+            if name == "partial" and any(isinstance(c, ExternalRef) for c in owner.mro()):
+                return BoundBuiltin(owner, name)  # an operator subclass, mapped
+            return unknown_value(node, f"{owner.name}.{name} is not defined statically")
         if isinstance(owner, EnumMember) and name in ("name", "value"):
             return getattr(owner, name)
         if isinstance(owner, Property) and name == "setter":
@@ -238,17 +231,26 @@ class Evaluator(InterpreterBase):
             return BoundBuiltin(owner, name)
         if isinstance(owner, str) and name in _STR_METHODS:
             return BoundBuiltin(owner, name)
-        if isinstance(owner, dict) and name in _DICT_METHODS | _MUTATING:
+        if isinstance(owner, dict) and name in _DICT_ATTRIBUTES:
             return BoundBuiltin(owner, name)
-        if isinstance(owner, list) and name in _LIST_METHODS | _MUTATING:
+        if isinstance(owner, list) and name in _LIST_ATTRIBUTES:
             return BoundBuiltin(owner, name)
         if isinstance(owner, MappedPartial) and name in ("expand", "expand_kwargs"):
             return BoundBuiltin(owner, name)
-        if isinstance(owner, Unknown):
-            if owner.container is not None and name in _MUTATING:
-                self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
-            return owner
         return unknown_value(node, lambda: f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
+
+    def _instance_attribute(self, owner: Instance, name: str, node: ast.AST) -> Any:
+        if name in owner.attrs:
+            return owner.attrs[name]
+        if owner.task is not None and name == "task_id":
+            return owner.task.task_id
+        member = owner.cls.member(name) if owner.cls is not None else MISSING
+        if member is MISSING:
+            return unknown_value(node, f"attribute {name!r} is not set statically")
+        if isinstance(member, Property):
+            # A repository function: call() reads a Call node only for library callables.
+            return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")  # type: ignore[arg-type]
+        return bind_member(member, owner, owner.cls)
 
     def _operator_method(self, value: Any, name: str) -> Any:
         """A repository class's own `__rshift__` and the like, bound to the instance."""

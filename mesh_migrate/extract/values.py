@@ -135,11 +135,19 @@ class ClassValue:
                 order.append(base)
         return tuple(order)
 
-    def lookup(self, name: str) -> Any:
+    def member(self, name: str) -> Any:
+        """The class attribute NAME, from the first class of the MRO that has it, or MISSING
+        (no exception: most attributes read through an instance are not class attributes)."""
         for cls in self.mro():
             if isinstance(cls, ClassValue) and name in cls.namespace:
                 return cls.namespace[name]
-        raise KeyError(name)
+        return MISSING
+
+    def lookup(self, name: str) -> Any:
+        found = self.member(name)
+        if found is MISSING:
+            raise KeyError(name)
+        return found
 
 
 MISSING = object()
