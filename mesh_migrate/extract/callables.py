@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..facts import Diagnostic, SourceSpan
 from ..rulepack import RulePack
@@ -263,7 +263,7 @@ def _keyword_value(node: ast.expr, scope: Any) -> Any:
     return _plain_value(node, scope) if isinstance(node, _CHEAP) else Unknown(node, "known only at run time")
 
 
-def _plain_items(nodes: list[ast.expr], scope: Any, types: type | tuple[type, ...]) -> list[Any] | None:
+def _plain_items(nodes: Iterable[ast.expr], scope: Any, types: type | tuple[type, ...]) -> list[Any] | None:
     """The plain values of NODES when each is an instance of TYPES, else None. The first
     that is not ends the reading: the value is then unknown whatever the rest are, and an
     expression read to no purpose would have its text written (an unparse)."""
@@ -293,7 +293,7 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         read = getattr(scope, "reads", {}).get(node.id)
         return Unknown(node.id, read or f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
-        parts = _plain_items([_formatted(part) for part in node.values], scope, (str, int))
+        parts = _plain_items(map(_formatted, node.values), scope, (str, int))
         if parts is not None:
             return "".join(map(str, parts))
     if isinstance(node, (ast.List, ast.Tuple)):

@@ -293,8 +293,9 @@ class CallsMixin(InterpreterBase):
         defaults = spec.defaults
         first_default = len(positional) - len(defaults)
         remaining = dict(kwargs)
+        given = len(args)
         for index, param in enumerate(positional):
-            if index < len(args):
+            if index < given:
                 scope.vars[param.arg] = args[index]
             elif param.arg in remaining:
                 scope.vars[param.arg] = remaining.pop(param.arg)

@@ -80,6 +80,8 @@ _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
 }
 
 
+_REPR, _STR, _ASCII = ord("r"), ord("s"), ord("a")  # an f-string field's conversion (!r, !s, !a)
+
 _OTHER_BUILTINS = {"open", "print", "isinstance", "getattr", "globals", "locals", "map", "filter", "property", "classmethod", "staticmethod", "hasattr"}
 
 
@@ -130,13 +132,15 @@ class Evaluator(InterpreterBase):
                 return inner
             if not is_static(inner):
                 return unknown_value(value.value, f"{unparse(value.value)} is not a static value")
-            if value.conversion == ord("r"):
+            if value.conversion == _REPR:
                 inner = repr(inner)
-            elif value.conversion in (ord("s"), ord("a")):
+            elif value.conversion == _STR or value.conversion == _ASCII:
                 inner = str(inner)
-            spec = self.eval(value.format_spec, scope) if value.format_spec is not None else ""
-            if isinstance(spec, str) and WIDE_FIELD.search(spec):
-                return unknown_value(node, "value too large to compute statically")
+            spec = ""
+            if value.format_spec is not None:  # most fields have none: nothing to compute or check
+                spec = self.eval(value.format_spec, scope)
+                if isinstance(spec, str) and WIDE_FIELD.search(spec):
+                    return unknown_value(node, "value too large to compute statically")
             try:
                 parts.append(format(inner, spec if isinstance(spec, str) else ""))
             except (TypeError, ValueError):
