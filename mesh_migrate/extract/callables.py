@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..facts import Diagnostic, SourceSpan
 from ..rulepack import RulePack
@@ -263,13 +263,24 @@ def _keyword_value(node: ast.expr, scope: Any) -> Any:
     return _plain_value(node, scope) if isinstance(node, _CHEAP) else Unknown(node, "known only at run time")
 
 
-def _all_of_type(items: list[Any], types: type | tuple[type, ...]) -> bool:
-    """Whether every item is an instance of TYPES (all() without a generator: asked of
-    every f-string and list a callable passes)."""
-    for item in items:
-        if not isinstance(item, types):
-            return False
-    return True
+def _plain_items(nodes: Iterable[ast.expr], scope: Any, types: type | tuple[type, ...]) -> list[Any] | None:
+    """The plain values of NODES when each is an instance of TYPES, else None. The first
+    that is not ends the reading: the value is then unknown whatever the rest are, and an
+    expression read to no purpose would have its text written (an unparse)."""
+    items: list[Any] = []
+    for node in nodes:
+        value = _plain_value(node, scope)
+        if not isinstance(value, types):
+            return None
+        items.append(value)
+    return items
+
+
+def _formatted(part: ast.expr) -> ast.expr:
+    """What an f-string part shows: the expression of a plain `{name}`, else the part."""
+    if isinstance(part, ast.FormattedValue) and part.format_spec is None and part.conversion == -1:
+        return part.value
+    return part
 
 
 def _plain_value(node: ast.expr, scope: Any) -> Any:
@@ -282,12 +293,12 @@ def _plain_value(node: ast.expr, scope: Any) -> Any:
         read = getattr(scope, "reads", {}).get(node.id)
         return Unknown(node.id, read or f"{node.id} is known only at run time")
     if isinstance(node, ast.JoinedStr):
-        parts = [_plain_value(v.value if isinstance(v, ast.FormattedValue) and v.format_spec is None and v.conversion == -1 else v, scope) for v in node.values]
-        if _all_of_type(parts, (str, int)):
+        parts = _plain_items(map(_formatted, node.values), scope, (str, int))
+        if parts is not None:
             return "".join(map(str, parts))
     if isinstance(node, (ast.List, ast.Tuple)):
-        items = [_plain_value(item, scope) for item in node.elts]
-        if _all_of_type(items, str):
+        items = _plain_items(node.elts, scope, str)
+        if items is not None:
             return items
     if isinstance(node, ast.JoinedStr):  # the common case: its text is written only if reported
         return Unknown(node, "known only at run time")

@@ -107,13 +107,16 @@ class CallsMixin(InterpreterBase):
 
     def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: ast.Call, arg_nodes: dict[str, ast.AST] | None = None) -> Any:
         arg_nodes = arg_nodes or {}
+        # The commonest callees are tested first: no value is an instance of two of these classes.
+        if isinstance(func, ExternalRef):
+            return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
+        if isinstance(func, Unknown):
+            return func
         if isinstance(func, Partial):
             merged = {**func.kwargs, **kwargs}
             if isinstance(func.func, ExternalRef):
                 return self.call_external(func.func.qualname, func.args + args, merged, node, arg_nodes, direct=False)
             return self.call(func.func, func.args + args, merged, node, arg_nodes)
-        if isinstance(func, ExternalRef):
-            return self.call_external(func.qualname, args, kwargs, node, arg_nodes)
         if isinstance(func, DagFunction):
             return self.call_dag_function(func, args, kwargs, node)
         if isinstance(func, TaskGroupFunction):
@@ -139,8 +142,6 @@ class CallsMixin(InterpreterBase):
         if isinstance(func, BoundBuiltin):
             return self.call_builtin_method(func, args, kwargs, node, arg_nodes)
         if isinstance(func, DagDecorator):  # @dag(...)(fn) written as a call
-            return func
-        if isinstance(func, Unknown):
             return func
         return unknown_value(node, f"calls {unparse(node.func)}, which is not static")
 
@@ -292,8 +293,9 @@ class CallsMixin(InterpreterBase):
         defaults = spec.defaults
         first_default = len(positional) - len(defaults)
         remaining = dict(kwargs)
+        given = len(args)
         for index, param in enumerate(positional):
-            if index < len(args):
+            if index < given:
                 scope.vars[param.arg] = args[index]
             elif param.arg in remaining:
                 scope.vars[param.arg] = remaining.pop(param.arg)

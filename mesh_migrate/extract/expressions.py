@@ -68,6 +68,8 @@ _STR_METHODS = {
 _DICT_METHODS = {"get", "items", "keys", "values", "copy", "pop"}
 _LIST_METHODS = {"index", "count", "copy"}
 _MUTATING = {"append", "extend", "update", "insert", "setdefault"}
+_DICT_ATTRIBUTES = _DICT_METHODS | _MUTATING
+_LIST_ATTRIBUTES = _LIST_METHODS | _MUTATING
 _TIMEDELTA_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "milliseconds": 0.001}
 _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
     "str": str, "int": int, "float": float, "bool": bool, "len": len, "list": list, "tuple": tuple,
@@ -77,6 +79,8 @@ _PURE_BUILTINS: dict[str, Callable[..., Any]] = {
     "abs": abs, "round": round, "repr": repr, "chr": chr, "ord": ord,
 }
 
+
+_REPR, _STR, _ASCII = ord("r"), ord("s"), ord("a")  # an f-string field's conversion (!r, !s, !a)
 
 _OTHER_BUILTINS = {"open", "print", "isinstance", "getattr", "globals", "locals", "map", "filter", "property", "classmethod", "staticmethod", "hasattr"}
 
@@ -128,13 +132,15 @@ class Evaluator(InterpreterBase):
                 return inner
             if not is_static(inner):
                 return unknown_value(value.value, f"{unparse(value.value)} is not a static value")
-            if value.conversion == ord("r"):
+            if value.conversion == _REPR:
                 inner = repr(inner)
-            elif value.conversion in (ord("s"), ord("a")):
+            elif value.conversion == _STR or value.conversion == _ASCII:
                 inner = str(inner)
-            spec = self.eval(value.format_spec, scope) if value.format_spec is not None else ""
-            if isinstance(spec, str) and WIDE_FIELD.search(spec):
-                return unknown_value(node, "value too large to compute statically")
+            spec = ""
+            if value.format_spec is not None:  # most fields have none: nothing to compute or check
+                spec = self.eval(value.format_spec, scope)
+                if isinstance(spec, str) and WIDE_FIELD.search(spec):
+                    return unknown_value(node, "value too large to compute statically")
             try:
                 parts.append(format(inner, spec if isinstance(spec, str) else ""))
             except (TypeError, ValueError):
@@ -192,6 +198,13 @@ class Evaluator(InterpreterBase):
         return self.attribute(owner, node.attr, node)
 
     def attribute(self, owner: Any, name: str, node: ast.AST) -> Any:
+        # The commonest owners are tested first: no value is an instance of two of these classes.
+        if isinstance(owner, Instance):
+            return self._instance_attribute(owner, name, node)
+        if isinstance(owner, Unknown):
+            if owner.container is not None and name in _MUTATING:
+                self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
+            return owner
         if isinstance(owner, ExternalRef):
             return external(f"{owner.qualname}.{name}")
         if isinstance(owner, ModelValue):
@@ -199,29 +212,13 @@ class Evaluator(InterpreterBase):
             return value if value is not MISSING else unknown_value(node, f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not modelled")
         if isinstance(owner, ModuleRef):
             return self.module_attribute(owner, name, node)
-        if isinstance(owner, Instance):
-            if name in owner.attrs:
-                return owner.attrs[name]
-            if owner.task is not None and name == "task_id":
-                return owner.task.task_id
-            if owner.cls is not None:
-                try:
-                    member = owner.cls.lookup(name)
-                except KeyError:
-                    pass
-                else:
-                    if isinstance(member, Property):
-                        # A repository function: call() reads a Call node only for library callables.
-                        return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")  # type: ignore[arg-type]
-                    return bind_member(member, owner, owner.cls)
-            return unknown_value(node, f"attribute {name!r} is not set statically")
         if isinstance(owner, ClassValue):
-            try:
-                return bind_member(owner.lookup(name), None, owner)
-            except KeyError:
-                if name == "partial" and any(isinstance(c, ExternalRef) for c in owner.mro()):
-                    return BoundBuiltin(owner, name)  # an operator subclass, mapped
-                return unknown_value(node, f"{owner.name}.{name} is not defined statically")
+            member = owner.member(name)
+            if member is not MISSING:
+                return bind_member(member, None, owner)
+            if name == "partial" and any(isinstance(c, ExternalRef) for c in owner.mro()):
+                return BoundBuiltin(owner, name)  # an operator subclass, mapped
+            return unknown_value(node, f"{owner.name}.{name} is not defined statically")
         if isinstance(owner, EnumMember) and name in ("name", "value"):
             return getattr(owner, name)
         if isinstance(owner, Property) and name == "setter":
@@ -238,17 +235,26 @@ class Evaluator(InterpreterBase):
             return BoundBuiltin(owner, name)
         if isinstance(owner, str) and name in _STR_METHODS:
             return BoundBuiltin(owner, name)
-        if isinstance(owner, dict) and name in _DICT_METHODS | _MUTATING:
+        if isinstance(owner, dict) and name in _DICT_ATTRIBUTES:
             return BoundBuiltin(owner, name)
-        if isinstance(owner, list) and name in _LIST_METHODS | _MUTATING:
+        if isinstance(owner, list) and name in _LIST_ATTRIBUTES:
             return BoundBuiltin(owner, name)
         if isinstance(owner, MappedPartial) and name in ("expand", "expand_kwargs"):
             return BoundBuiltin(owner, name)
-        if isinstance(owner, Unknown):
-            if owner.container is not None and name in _MUTATING:
-                self.taint(owner.container, node, f"changed under a key that is not static: {owner.expression}")
-            return owner
         return unknown_value(node, lambda: f"attribute {name!r} of {unparse(getattr(node, 'value', node))} is not static")
+
+    def _instance_attribute(self, owner: Instance, name: str, node: ast.AST) -> Any:
+        if name in owner.attrs:
+            return owner.attrs[name]
+        if owner.task is not None and name == "task_id":
+            return owner.task.task_id
+        member = owner.cls.member(name) if owner.cls is not None else MISSING
+        if member is MISSING:
+            return unknown_value(node, f"attribute {name!r} is not set statically")
+        if isinstance(member, Property):
+            # A repository function: call() reads a Call node only for library callables.
+            return self.call(member.fget.bind(owner), [], {}, node) if isinstance(member.fget, Function) else unknown_value(node, f"property {name!r} is not static")  # type: ignore[arg-type]
+        return bind_member(member, owner, owner.cls)
 
     def _operator_method(self, value: Any, name: str) -> Any:
         """A repository class's own `__rshift__` and the like, bound to the instance."""
@@ -261,7 +267,7 @@ class Evaluator(InterpreterBase):
         return None
 
     def _super_attribute(self, proxy: SuperProxy, name: str, node: ast.AST) -> Any:
-        mro = proxy.instance.cls.mro() if proxy.instance.cls else []
+        mro = proxy.instance.cls.mro() if proxy.instance.cls else ()
         after = mro[mro.index(proxy.after) + 1 :] if proxy.after in mro else mro[1:]
         for cls in after:
             if isinstance(cls, ClassValue) and name == "__init__" and self.rules.dependency_rule(cls.qualname):

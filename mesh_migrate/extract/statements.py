@@ -217,14 +217,7 @@ class StatementsMixin(InterpreterBase):
         finally:
             self.uncertain -= 1
         scope.vars.clear()
-        for key in set().union(*results):
-            values = [r.get(key, MISSING) for r in results]
-            first = values[0]
-            if all(v is first or (is_static(v) and is_static(first) and v == first) for v in values):
-                if first is not MISSING:
-                    scope.vars[key] = first
-            else:
-                scope.vars[key] = Unknown(key, reason)
+        scope.vars.update(_agreement(results, reason))
 
     def _exec_For(self, stmt: ast.For, scope: Scope) -> None:
         items = self.iterate(self.eval(stmt.iter, scope), stmt.iter)
@@ -367,3 +360,37 @@ class StatementsMixin(InterpreterBase):
         except KeyError:
             return None
         return member.fset if isinstance(member, Property) and isinstance(member.fset, Function) else None
+
+
+def _agreement(results: list[dict[str, Any]], reason: str | Callable[[], str]) -> dict[str, Any]:
+    """The names of the branches' scopes: a value where every branch has it, unknown where
+    they differ, absent where no branch binds it."""
+    if len(results) == 1:  # a body that may not run: it agrees with itself on everything
+        return results[0]
+    merged: dict[str, Any] = {}
+    for key in _names_of(results):
+        first = results[0].get(key, MISSING)
+        if _same_in_all(key, first, results):
+            if first is not MISSING:
+                merged[key] = first
+        else:
+            merged[key] = Unknown(key, reason)
+    return merged
+
+
+def _names_of(results: list[dict[str, Any]]) -> dict[str, None]:
+    """Every name some branch binds, the first branch's first (an ordered union)."""
+    names = dict.fromkeys(results[0])
+    for result in results[1:]:
+        names.update(dict.fromkeys(result))
+    return names
+
+
+def _same_in_all(key: str, first: Any, results: list[dict[str, Any]]) -> bool:
+    """Whether every branch has FIRST for KEY: the same object (nearly every name, untouched
+    by the branches), or equal static data. A loop, not all(): asked of every name in scope."""
+    for result in results:
+        value = result.get(key, MISSING)
+        if value is not first and not (is_static(value) and is_static(first) and value == first):
+            return False
+    return True

@@ -117,22 +117,37 @@ class ClassValue:
     qualname: str = ""
     record: bool = False  # a namedtuple: instances also iterate and index by position
     enum_members: dict[str, Any] | None = None  # an Enum: member name -> EnumMember
+    # Computed once: a class's bases are fixed when it is made, and so are theirs.
+    _mro: tuple[Any, ...] | None = field(default=None, init=False, repr=False)
 
-    def mro(self) -> list[Any]:
+    def mro(self) -> tuple[Any, ...]:
         """In-repo classes depth first, then the first external base (enough for operators)."""
+        if self._mro is None:
+            self._mro = self._linearize()
+        return self._mro
+
+    def _linearize(self) -> tuple[Any, ...]:
         order: list[Any] = [self]
         for base in self.bases:
             if isinstance(base, ClassValue):
                 order.extend(c for c in base.mro() if c not in order)
             elif base not in order:
                 order.append(base)
-        return order
+        return tuple(order)
 
-    def lookup(self, name: str) -> Any:
+    def member(self, name: str) -> Any:
+        """The class attribute NAME, from the first class of the MRO that has it, or MISSING
+        (no exception: most attributes read through an instance are not class attributes)."""
         for cls in self.mro():
             if isinstance(cls, ClassValue) and name in cls.namespace:
                 return cls.namespace[name]
-        raise KeyError(name)
+        return MISSING
+
+    def lookup(self, name: str) -> Any:
+        found = self.member(name)
+        if found is MISSING:
+            raise KeyError(name)
+        return found
 
 
 MISSING = object()
