@@ -48,13 +48,13 @@ import json
 import os
 import types
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, Union, get_args, get_origin, get_type_hints
 
 from . import __version__
 from .facts import FileFacts, SourceSpan
-from .fsutil import read_regular_file
+from .fsutil import read_regular_file, remove_stale_temporaries
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
@@ -107,7 +107,13 @@ class Snapshot:
 
     modules: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, Any] = field(default_factory=dict)
-    texts: Mapping[str, bytes] = field(default_factory=dict)  # path -> its entry as read, when laid out as `save` writes it
+    body: bytes = b""  # the document as read
+
+    @cached_property
+    def texts(self) -> dict[str, bytes]:
+        """Path -> its entry as read, when laid out as `save` writes it: worked out only
+        when a run writes the document back (a warm run never does)."""
+        return _entry_texts(self.body, self.files)
 
 
 def key_path() -> Path:
@@ -200,7 +206,7 @@ def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
         return Snapshot()
     if not all(isinstance(v, str) for v in modules.values()):
         return Snapshot()
-    return Snapshot(modules, files, _entry_texts(body, files))
+    return Snapshot(modules, files, body)
 
 
 def _entry_texts(body: bytes, files: Mapping[str, Any]) -> dict[str, bytes]:
@@ -298,6 +304,7 @@ def save_signed(directory: Path, name: str, body: bytes, key: bytes, prefix: byt
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    remove_stale_temporaries(path)
     # A name of our own, not mkstemp's: the file then gets the umask's mode, not 0600.
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:

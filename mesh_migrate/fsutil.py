@@ -59,7 +59,7 @@ def _is_special(path: Path) -> bool:
 
 def _replace(path: Path, payload: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path)
+    remove_stale_temporaries(path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -76,10 +76,11 @@ def _replace(path: Path, payload: bytes, mode: int) -> None:
         raise
 
 
-def _remove_stale_temporaries(path: Path) -> None:
+def remove_stale_temporaries(path: Path) -> None:
     """Remove the temporary files that writes of PATH by processes no longer running left
-    (`.NAME.PID.XXXXXXXX.tmp`): a process killed outright (SIGKILL, the OOM killer) while
-    writing cannot remove its own, and it would stay in the user's folder."""
+    (`.NAME.PID.XXXXXXXX.tmp`, as every atomic write of this tool names them, the caches'
+    too): a process killed outright (SIGKILL, the OOM killer) while writing cannot remove
+    its own, and it would stay in the user's folder."""
     for temporary in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         owner = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
         if owner.isdigit() and not _running(int(owner)):
