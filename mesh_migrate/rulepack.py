@@ -133,9 +133,6 @@ class RulePack:
                 return reason
         return None
 
-    def is_connection_keyword(self, keyword: str) -> bool:
-        return _matches_any(self.connection_keywords, keyword)
-
     @cached_property
     def resource_keyword_kinds(self) -> dict[str, str | None]:
         """Per keyword, "connection" or "pool" when it names one, else None: read for every
