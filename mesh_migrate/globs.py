@@ -33,6 +33,16 @@ def glob_problem(pattern: str) -> str | None:
     return None
 
 
+def literal_prefix(pattern: str) -> str:
+    """What every path PATTERN matches starts with, '' when it can match at any depth: a
+    test of it skips the regex for paths elsewhere (every DAG is asked of every team)."""
+    anchored = pattern[1:] if pattern.startswith("/") else pattern
+    if pattern.startswith("!") or "/" not in anchored.rstrip("/ "):
+        return ""  # negated, or no slash before the end: matched in any folder
+    literal = re.split(r"[*?\[\\]", anchored, maxsplit=1)[0]
+    return literal.rstrip(" ") if literal == anchored else literal  # trailing spaces are not part of a pattern
+
+
 def path_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
     """A fast test for "does a path match any of these globs": one compiled regex when no
     pattern negates (pathspec's own loop over patterns costs more than the match)."""

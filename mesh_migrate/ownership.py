@@ -17,7 +17,7 @@ from typing import Mapping, TypeGuard
 from .codeowners import CodeOwners
 from .config import MeshConfig
 from .facts import DagFact, Diagnostic, RepoFacts
-from .globs import path_matcher
+from .globs import literal_prefix, path_matcher
 
 SOURCES = ("mesh.yaml", "CODEOWNERS", "owner", "tag", "folder")
 UNOWNED = "unowned"
@@ -97,7 +97,7 @@ class _Resolver:
         for team in config.teams:
             for pattern in team.paths:
                 try:
-                    self.path_specs.append((team.name, pattern, path_matcher([pattern])))
+                    self.path_specs.append((team.name, pattern, literal_prefix(pattern), path_matcher([pattern])))
                 except ValueError:
                     pass  # reported by config validation
         # Asked once per DAG: patterns compiled once, and the teams an owner or tag names.
@@ -121,8 +121,9 @@ class _Resolver:
         for team, pattern, prefix, match_id in self.dag_id_specs:
             if dag.dag_id.startswith(prefix) and match_id(dag.dag_id):
                 out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({where}:{team.line})"))
-        for name, pattern, matches in self.path_specs:
-            if matches(dag.span.path):
+        path = dag.span.path
+        for name, pattern, prefix, matches in self.path_specs:
+            if path.startswith(prefix) and matches(path):
                 declared = self.config.team(name)
                 assert declared is not None, "path specs are made from the configured teams"
                 out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{declared.line})"))
