@@ -178,3 +178,45 @@ def test_a_teams_graph_is_the_same_text_whatever_the_hash_seed(tmp_path):
         return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
 
     assert drawn("1") == drawn("2") != ""
+
+
+def _script(*arguments: str, stdout=None, cwd: Path | None = None):
+    """The mesh-migrate script as installed: `mesh_migrate.cli:run` in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from mesh_migrate.cli import run; run()", *arguments]
+    return subprocess.run(command, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, check=False)
+
+
+def test_the_script_writes_its_whole_output_before_it_exits(tmp_path):
+    expected = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--format", "json", "--no-cache"]).output
+    with open(tmp_path / "out.json", "wb") as out:
+        done = _script("analyze", str(SKYFLOW), "--format", "json", "--no-cache", stdout=out)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.json").read_text() == expected
+
+
+def test_the_script_keeps_the_exit_status_and_message_of_a_failure(tmp_path):
+    done = _script("analyze", str(tmp_path / "missing"))
+    assert done.returncode == 2
+    assert b"missing" in done.stderr
+    assert _script("--version").stdout.decode().strip().endswith(__version__)
+
+
+def test_the_script_ends_as_click_does_when_its_reader_goes_away():
+    import subprocess
+    import sys
+
+    def closed_early(entry: str) -> tuple[int, bytes]:
+        command = [sys.executable, "-c", f"from mesh_migrate.cli import {entry}; {entry}()", "analyze", str(SKYFLOW), "--format", "json", "--no-cache"]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+            assert process.stdout is not None and process.stderr is not None
+            process.stdout.read(10)
+            process.stdout.close()  # the reader is gone, as with `| head -c 10`
+            errors = process.stderr.read()
+        return process.returncode, errors
+
+    status, errors = closed_early("run")
+    assert b"Traceback" not in errors
+    assert (status, errors) == closed_early("main")
