@@ -25,10 +25,11 @@ With --baseline DIR (another checkout of this project, e.g. a git worktree of ma
 code of DIR is measured too, in the same run on a copy of the same monolith: each repeat
 runs both, in alternating order, so a shared machine's load falls on both alike.
 
-analyze runs the real command line (mesh_migrate.cli.main, as the mesh-migrate script
-does) in a fresh subprocess, so interpreter start, imports and pool start-up count;
-the probe around it also times the extraction step and reads peak RSS of the process
-(RUSAGE_SELF) and of its largest worker (RUSAGE_CHILDREN). Not collected by pytest.
+analyze runs the real command line (mesh_migrate.cli.main, then the mesh-migrate
+script's exit) in a fresh subprocess (tests/bench_probe.py), so interpreter start,
+imports, pool start-up and the exit count; the probe around it also times the
+extraction step and reads peak RSS of the process (RUSAGE_SELF) and of its largest
+worker (RUSAGE_CHILDREN). Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -48,75 +49,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR = REPO / "fixtures" / "generate.py"
-
-
-# ---- probes: run in a fresh interpreter, report one JSON line on stdout ------------------
-
-
-def probe_floor(root: Path) -> dict:
-    import ast
-    import resource
-
-    from mesh_migrate.discover import discover
-
-    files = discover(root).files
-    start, cpu = time.perf_counter(), time.process_time()
-    for path in files:
-        ast.parse((root / path).read_bytes(), filename=path)
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "cpu": time.process_time() - cpu, "files": len(files), "rss_self": _rss(resource.RUSAGE_SELF)}
-
-
-def probe_cli(arguments: list[str], started: float) -> dict:
-    import resource
-
-    from mesh_migrate import analysis, cli
-    from mesh_migrate.extract import runner
-
-    imported = time.perf_counter()
-    timing: dict = {}
-
-    name = "extract_lazily" if hasattr(analysis, "extract_lazily") else "extract"  # older code measured too
-    extract = getattr(runner, name)
-
-    def timed_extract(*args, **kwargs):
-        begin = time.perf_counter()
-        result = extract(*args, **kwargs)
-        timing["extract"] = time.perf_counter() - begin
-        timing["stats"] = result.stats.__dict__
-        timing["warnings"] = list(result.warnings)
-        return result
-
-    setattr(analysis, name, timed_extract)
-    with open(os.devnull, "w") as quiet:
-        stdout, sys.stdout = sys.stdout, quiet
-        try:
-            cli.main(arguments, standalone_mode=False)
-        finally:
-            sys.stdout = stdout
-    done = time.perf_counter()
-    return {
-        "imports": imported - started,
-        "main": done - imported,
-        **timing,
-        "cpu": _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
-        "rss_self": _rss(resource.RUSAGE_SELF),
-        "rss_workers": _rss(resource.RUSAGE_CHILDREN),
-    }
-
-
-def _cpu(who: int) -> float:
-    """User and system seconds since the process started (of its ended workers for CHILDREN)."""
-    import resource
-
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _rss(who: int) -> float:
-    import resource
-
-    return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
+PROBE = Path(__file__).with_name("bench_probe.py")  # what runs in each measured interpreter
 
 
 def _probe(*arguments: str, code: Path | None = None) -> tuple[dict, float]:
@@ -124,7 +57,7 @@ def _probe(*arguments: str, code: Path | None = None) -> tuple[dict, float]:
     env = {**os.environ, "PYTHONPATH": str(code)} if code else None
     start = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, __file__, *arguments], cwd=REPO, env=env, capture_output=True, text=True, check=False
+        [sys.executable, str(PROBE), *arguments], cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - start
     if completed.returncode != 0:
@@ -178,11 +111,11 @@ def bench_size(workdir: Path, dags: int, jobs: list[str], repeat: int, codes: di
     runs: dict[tuple[str, str], list[dict]] = {}
 
     def analyze(label: str, run: str, *extra: str) -> None:
-        report, wall = _probe("--probe-cli", "--", "analyze", str(roots[label]), "--format", "json", *jobs, *extra, code=codes[label])
+        report, wall = _probe("cli", "analyze", str(roots[label]), "--format", "json", *jobs, *extra, code=codes[label])
         runs.setdefault((run, label), []).append({"run": run, "code": label, "wall": wall, **report})
 
     for number in range(repeat):
-        floor, _wall = _probe("--probe-floor", str(generated))
+        floor, _wall = _probe("floor", str(generated))
         runs.setdefault(("parser floor", ""), []).append({"run": "parser floor", "code": "", "wall": floor["seconds"], "cpu": floor["cpu"], "files": floor["files"], "rss_self": floor["rss_self"]})
         labels = list(codes) if number % 2 == 0 else list(reversed(codes))
         for label in labels:
@@ -249,17 +182,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, help="worker processes for analyze [default: all cores]")
     parser.add_argument("--keep", action="store_true", help="keep the generated monoliths")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="another checkout whose code is measured beside this one, in the same run")
-    parser.add_argument("--probe-floor", metavar="ROOT", help=argparse.SUPPRESS)
-    parser.add_argument("--probe-cli", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("cli_arguments", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    if args.probe_floor:
-        print(json.dumps(probe_floor(Path(args.probe_floor))))
-        return
-    if args.probe_cli:
-        print(json.dumps(probe_cli(args.cli_arguments, STARTED)))
-        return
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
@@ -295,5 +218,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    STARTED = time.perf_counter()
     main()
