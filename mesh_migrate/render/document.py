@@ -35,12 +35,12 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
                 "tags": list(d.tags),
                 "schedule": d.schedule,
                 "tasks": list(d.tasks),
-                "team": ownership.of(d).team,
-                "team_source": ownership.of(d).source,
-                "team_reason": ownership.of(d).reason,
-                "suggested_team": ownership.of(d).suggested,
+                "team": owned.team,
+                "team_source": owned.source,
+                "team_reason": owned.reason,
+                "suggested_team": owned.suggested,
             }
-            for d in facts.dags
+            for d, owned in zip(facts.dags, map(ownership.of, facts.dags))
         ],
         "dependencies": [
             {
