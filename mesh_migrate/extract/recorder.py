@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from ..facts import (
@@ -100,7 +100,7 @@ class Context(Protocol):
 
     @property
     def top_end(self) -> tuple[int, int]: ...
-    branches: list[tuple[int, int, Any]]
+    branches: list[tuple[int, int, str | Callable[[], str]]]
 
     @property
     def module(self) -> ModuleState | None: ...

@@ -179,7 +179,7 @@ class DagObj:
     groups: dict[str, list[str]] = field(default_factory=dict)  # group id -> the ids of its tasks
     extent: tuple[int, int] | None = None  # lines of a `with` block or @dag function body
     recorded: bool = False
-    branch: tuple[tuple[int, int, str], ...] = ()  # the branches that may not run it was made in
+    branch: tuple[tuple[int, int, str | Callable[[], str]], ...] = ()  # the branches that may not run it was made in (why: text, or made when reported)
 
     def exclusive_with(self, other: DagObj) -> bool:
         """Made in different branches of one condition: both never exist in one deployment."""
