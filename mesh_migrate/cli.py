@@ -123,6 +123,8 @@ def start_run(root: Path, jobs: int | None, cache_dir: str | None, no_cache: boo
     except ConfigError as error:
         config_failure(error)
         raise  # unreachable: config_failure exits
+    if _kept_until_exit is not None:
+        _kept_until_exit.append(run)
     warn(run)
     return run
 
@@ -138,6 +140,14 @@ def warn(run: AnalysisRun) -> None:
     """The warnings about the run not shown yet, on stderr."""
     for warning in run.unreported_warnings():
         make_console(stderr=True).print(f"warning: {warning}", markup=False)
+
+
+def print_document(text: str) -> None:
+    """A JSON document on standard output, as `click.echo` would print it, without
+    searching megabytes of it for terminal colour codes (escaped in JSON, never there)."""
+    sys.stdout.write(text)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def json_document(result: Analysis) -> str:
@@ -204,13 +214,13 @@ def analyze_command(
     if runtime is not None:  # reconciled with the database: never an answer cached from the facts alone
         result = with_runtime(run.analysis, runtime)
         if fmt == "json":
-            click.echo(json_document(result))
+            print_document(json_document(result))
         else:
             from .render.console import print_analysis
 
             print_analysis(make_console(), result, verbose=obj.verbose, quiet=obj.quiet)
     elif fmt == "json":
-        click.echo(run.output("json", json_document))
+        print_document(run.output("json", json_document))
     else:
         print_summary(run, obj.verbose, obj.quiet)
     warn(run)
@@ -386,8 +396,17 @@ def check_command(
     sys.exit(EXIT_OK if checked.clean else EXIT_FINDINGS)
 
 
+# The script (`run`) ends the process without freeing its objects, so the analysis of a
+# command is left to that exit: freed one object at a time when the command returns, it
+# would cost 0.02 s at 2,000 files and 0.06 s at 5,000. Only the script keeps it; a caller
+# of `main` that goes on running (the tests, another program) sees it freed as usual.
+_kept_until_exit: list[AnalysisRun] | None = None
+
+
 def run() -> NoReturn:
     """The mesh-migrate script: `main`, then `exit_now`."""
+    global _kept_until_exit
+    _kept_until_exit = []
     try:
         main()
     except SystemExit as stop:

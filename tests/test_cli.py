@@ -220,3 +220,15 @@ def test_the_script_ends_as_click_does_when_its_reader_goes_away():
     status, errors = closed_early("run")
     assert b"Traceback" not in errors
     assert (status, errors) == closed_early("main")
+
+
+def test_a_caller_of_main_that_goes_on_running_gets_the_analysis_freed():
+    """Only the script, which exits at once, leaves its analysis unfreed."""
+    import gc
+
+    from mesh_migrate.analysis import AnalysisRun
+
+    result = CliRunner().invoke(main, ["analyze", str(SKYFLOW), "--format", "json", "--no-cache"])
+    assert result.exit_code == 0
+    gc.collect()
+    assert [item for item in gc.get_objects() if isinstance(item, AnalysisRun)] == []
