@@ -92,23 +92,6 @@ def test_pool_yields_the_in_process_facts_in_input_order(skyflow_copy: Path) -> 
     assert pooled.facts == alone.facts
 
 
-def test_a_pooled_cold_run_caches_what_the_workers_read(skyflow_copy: Path, parses: list[str]) -> None:
-    """In a cold run the workers read, hash and prefilter their files: their hashes key the
-    entries, and the inert files they skipped are counted as an in-process run counts them."""
-    for number in range(3):
-        (skyflow_copy / "dags" / f"empty_{number}.py").write_text('"""Nothing here."""\n')
-    pooled = run(skyflow_copy, ExtractOptions(jobs=2))
-    alone = run(skyflow_copy, NO_CACHE)
-    assert pooled.stats.processes == 2
-    assert pooled.stats.inert == alone.stats.inert == 3
-    assert pooled.stats.extracted == alone.stats.extracted == alone.stats.files - 3
-    parses.clear()
-    warm = run(skyflow_copy)
-    assert parses == []
-    assert warm.stats.cached == warm.stats.files - warm.stats.inert
-    assert warm.facts == alone.facts
-
-
 def test_pool_and_in_process_analyses_agree(skyflow_copy: Path) -> None:
     alone = analyze(skyflow_copy, options=NO_CACHE).facts
     pooled = analyze(skyflow_copy, options=ExtractOptions(jobs=2, use_cache=False)).facts

@@ -34,7 +34,7 @@ Progress = Callable[[int, int], None]
 # Below this many files to parse, starting processes costs more than it saves.
 MIN_FILES_FOR_POOL = 64
 
-# (index in the input, path, its bytes or None: read where it is extracted)
+# (index in the input, path, bytes or None when unreadable)
 Work = tuple[int, str, "bytes | None"]
 
 
@@ -44,24 +44,6 @@ class ExtractOptions:
     cache_dir: Path | None = None  # None: ROOT/.mesh-migrate-cache
     use_cache: bool = True
     prefilter: bool = True  # False parses inert files too (to check the prefilter)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How a file not read yet is read where it is extracted (in a worker, in parallel)."""
-
-    root: Path
-    prefilter: bool  # an inert file is not parsed
-    hashes: bool  # its content hash is wanted (for the cache)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What extracting one file gives the run."""
-
-    facts: FileFacts
-    content_hash: str | None = None  # when read where extracted and hashes are wanted; None otherwise or unreadable
-    inert: bool = False  # known to have no facts from its bytes alone (see `inert`), not parsed
 
 
 @dataclass(frozen=True)
@@ -84,31 +66,26 @@ def extract_lazily(
     """The facts of `files` (posix paths relative to root), in the same order; those taken
     from the cache are decoded only on `decoded()`, so a caller that needs only their
     digests (to look up a result computed from the same facts) never pays for decoding them."""
-    store, warnings = _open_store(root, rules, python_paths, options)
+    sources = [_read(root / path) for path in files]
+    found: list[FileFacts | None] = [None] * len(files)
+    inert_count = 0
+    if options.prefilter:
+        for index, data in enumerate(sources):
+            if data is not None and inert(data):
+                found[index] = FileFacts(path=files[index])
+                inert_count += 1
+
+    store, warnings = _open_store(root, rules, python_paths, files, sources, options)
+    hits: dict[int, list] = {}  # index -> its current cache entry, not decoded yet
     if store is not None:
         with paused_garbage_collection():  # decoding builds tens of thousands of acyclic objects
             store.load()
-    found: list[FileFacts | None] = [None] * len(files)
-    hits: dict[int, list] = {}  # index -> its current cache entry, not decoded yet
-    inert_count = 0
-    if store is not None and store.snapshot.files:
-        # Entries to look up, by content hash: every file is read here, and only what
-        # misses is parsed (with the bytes read).
-        sources = [_read(root / path) for path in files]
-        store.hashes.update((path, cache.content_hash(data) if data is not None else None) for path, data in zip(files, sources))
-        work: list[Work] = []
-        for index, (path, data) in enumerate(zip(files, sources)):
-            if options.prefilter and data is not None and inert(data):
-                found[index] = FileFacts(path=path)
-                inert_count += 1
-                continue
-            entry = store.current(path)
-            if entry is not None:
-                hits[index] = entry
-            else:
-                work.append((index, path, data))
-    else:  # nothing to look up: each file is read (hashed, prefiltered) where it is extracted
-        work = [(index, path, None) for index, path in enumerate(files)]
+        for index, path in enumerate(files):
+            if found[index] is None:
+                entry = store.current(path)
+                if entry is not None:
+                    hits[index] = entry
+    work = [(i, files[i], sources[i]) for i, facts in enumerate(found) if facts is None and i not in hits]
     known = len(files) - len(work)
     if progress is not None and known:
         progress(known, len(files))
@@ -117,28 +94,23 @@ def extract_lazily(
     done = known
     encoded: dict[int, cache.EncodedFacts] = {}  # the entries to store, made while the workers still run
 
-    def collect(index: int, outcome: Outcome) -> None:
-        nonlocal done, inert_count
-        facts = found[index] = outcome.facts
-        inert_count += outcome.inert
-        if store is not None:
-            if outcome.content_hash is not None:
-                store.hashes[files[index]] = outcome.content_hash
-            # A crash may not happen again (memory is freed): never remember one. Inert files need no entry.
-            if not outcome.inert and not any(d.code == CRASHED for d in facts.diagnostics):
-                encoded[index] = cache.encode_facts(facts)
+    def collect(index: int, facts: FileFacts) -> None:
+        nonlocal done
+        found[index] = facts
+        # A crash may not happen again (memory is freed): never remember one.
+        if store is not None and not any(d.code == CRASHED for d in facts.diagnostics):
+            encoded[index] = cache.encode_facts(facts)
         done += 1
         if progress is not None:
             progress(done, len(files))
 
-    reading = Reading(root, options.prefilter, hashes=store is not None)
     run = _run_in_pool if processes > 1 else _run_here
-    modules = run(reading, rules, python_paths, work, processes, collect)
+    modules = run(root, rules, python_paths, work, processes, collect)
 
     if store is not None:
         warning = store.save(files, found, hits, encoded, modules)
         warnings += (warning,) if warning else ()
-    stats = ExtractStats(len(files), inert_count, len(hits), len(files) - inert_count - len(hits), processes)
+    stats = ExtractStats(len(files), inert_count, len(hits), len(work), processes)
     return LazyExtraction(root, rules, list(python_paths), list(files), found, hits, stats, warnings, store)
 
 
@@ -180,9 +152,8 @@ class LazyExtraction:
                 found[index] = facts
         stats, warnings = self.stats, self.warnings
         if bad:
-            work: list[Work] = [(i, self.files[i], None) for i in bad]
-            reading = Reading(self.root, prefilter=False, hashes=False)  # parsed before: not inert
-            modules = _run_here(reading, self.rules, self.python_paths, work, 1, lambda index, outcome: found.__setitem__(index, outcome.facts))
+            work = [(i, self.files[i], _read(self.root / self.files[i])) for i in bad]
+            modules = _run_here(self.root, self.rules, self.python_paths, work, 1, found.__setitem__)
             for index in bad:
                 del self._hits[index]
             if self.store is not None:
@@ -230,20 +201,20 @@ def inert(data: bytes) -> bool:
 
 # ---- running: in this process or in a pool ---------------------------------------------
 
-Collect = Callable[[int, Outcome], None]
+Collect = Callable[[int, FileFacts], None]
 
 
-def _run_here(reading: Reading, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
+def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
     if not work:
         return {}
-    workspace, finder = _workspace(reading.root, rules, python_paths)
+    workspace, finder = _workspace(root, rules, python_paths)
     with paused_garbage_collection():
         for index, path, data in work:
-            collect(index, _outcome(workspace, reading, path, data))
+            collect(index, _extract_one(workspace, path, data))
     return finder.drain()
 
 
-def _run_in_pool(reading: Reading, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
+def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
     import multiprocessing  # here, not at the top: a warm run starts no process
     from concurrent.futures.process import BrokenProcessPool
 
@@ -251,7 +222,7 @@ def _run_in_pool(reading: Reading, rules: RulePack, python_paths: Sequence[str],
 
     modules: dict[str, str] = {}
     context = multiprocessing.get_context(_start_method())
-    start = (reading, rules, list(python_paths), os.getpid())
+    start = (root, rules, list(python_paths), os.getpid())
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
         return _pool_round(context, size, start, chunks, collect, modules)
@@ -274,7 +245,7 @@ def _run_in_pool(reading: Reading, rules: RulePack, python_paths: Sequence[str],
                     # Not one file done, each suspect dying alone: the workers cannot run at all.
                     raise BrokenProcessPool("every worker died before analyzing a file; see the log above for why")
                 for item in alone:
-                    collect(item[0], Outcome(crashed(item[1])))
+                    collect(item[0], crashed(item[1]))
             todo = left
     return modules
 
@@ -302,8 +273,8 @@ def _pool_round(context, processes: int, start: tuple, chunks: list[list[Work]],
                 undone.add(id(future))
                 continue
             modules.update(resolved)
-            for index, outcome in results:
-                collect(index, outcome)
+            for index, facts in results:
+                collect(index, facts)
     finally:
         pool.shutdown(cancel_futures=True)  # after any other failure, do not finish the rest
     unqueued = [item for chunk in chunks[len(futures):] for item in chunk]
@@ -344,14 +315,14 @@ def _chunks(work: list[Work], processes: int) -> Iterator[list[Work]]:
         yield work[start : start + size]
 
 
-_worker: tuple[Workspace, _RecordingFinder, Reading] | None = None
+_worker: tuple[Workspace, _RecordingFinder] | None = None
 
 
-def _start_worker(reading: Reading, rules: RulePack, python_paths: list[str], parent: int) -> None:
+def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
     global _worker
     die_with_parent(parent)
     gc.disable()  # see _extract_one; a forked worker starts so, a spawned one does not
-    _worker = (*_workspace(reading.root, rules, python_paths), reading)
+    _worker = _workspace(root, rules, python_paths)
 
 
 # A worker blocks on its task queue, whose other end it holds too: when the run is killed
@@ -388,21 +359,10 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, Outcome]], dict[str, str]]:
+def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
     assert _worker is not None, "worker not started"
-    workspace, finder, reading = _worker
-    return [(index, _outcome(workspace, reading, path, data)) for index, path, data in chunk], finder.drain()
-
-
-def _outcome(workspace: Workspace, reading: Reading, path: str, data: bytes | None) -> Outcome:
-    """One file's facts; read first when DATA is None (then hashed and prefiltered as asked)."""
-    if data is not None:
-        return Outcome(_extract_one(workspace, path, data))
-    data = _read(reading.root / path)
-    content_hash = cache.content_hash(data) if reading.hashes and data is not None else None
-    if reading.prefilter and data is not None and inert(data):
-        return Outcome(FileFacts(path=path), content_hash, inert=True)
-    return Outcome(_extract_one(workspace, path, data), content_hash)
+    workspace, finder = _worker
+    return [(index, _extract_one(workspace, path, data)) for index, path, data in chunk], finder.drain()
 
 
 def _extract_one(workspace: Workspace, path: str, data: bytes | None) -> FileFacts:
@@ -476,7 +436,7 @@ def paused_garbage_collection():
 # ---- the cache, as this run sees it ----------------------------------------------------
 
 
-def _open_store(root: Path, rules: RulePack, python_paths: Sequence[str], options: ExtractOptions) -> tuple[_Store | None, tuple[str, ...]]:
+def _open_store(root: Path, rules: RulePack, python_paths: Sequence[str], files: Sequence[str], sources: list[bytes | None], options: ExtractOptions) -> tuple[_Store | None, tuple[str, ...]]:
     """The cache of this run, or None and why not (no key to verify it with)."""
     if not options.use_cache:
         return None, ()
@@ -485,7 +445,8 @@ def _open_store(root: Path, rules: RulePack, python_paths: Sequence[str], option
     except OSError as error:
         return None, (f"fact cache not used: no key to verify it ({error.filename}: {error.strerror or error})",)
     header = cache.cache_header(rules.fingerprint, python_paths)
-    return _Store(cache.cache_dir(root, options.cache_dir), header, key, {}, root, list(python_paths)), ()
+    hashes = {path: cache.content_hash(data) if data is not None else None for path, data in zip(files, sources)}
+    return _Store(cache.cache_dir(root, options.cache_dir), header, key, hashes, root, list(python_paths)), ()
 
 
 class _Store:
@@ -496,7 +457,7 @@ class _Store:
         self.header = header
         self.key = key
         self.snapshot = cache.Snapshot()
-        self.hashes = hashes  # path -> content hash (None: unreadable), files and dependencies, as learnt
+        self.hashes = hashes  # path -> content hash (None: unreadable), files and dependencies
         self.root = root
         self.python_paths = python_paths
         self.written: dict[str, str] = {}  # path -> facts digest of the entries written
