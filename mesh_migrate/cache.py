@@ -54,7 +54,7 @@ from typing import Any, Callable, Mapping, Sequence, Union, get_args, get_origin
 
 from . import __version__
 from .facts import FileFacts, SourceSpan
-from .fsutil import read_regular_file, remove_stale_temporaries
+from .fsutil import read_regular_file, replace_file
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
@@ -299,21 +299,8 @@ def save_signed(directory: Path, name: str, body: bytes, key: bytes, prefix: byt
     directory.mkdir(parents=True, exist_ok=True)
     if not (directory / ".gitignore").exists():
         # Everything in here, this file included: the cache is never committed.
-        _write_atomically(directory / ".gitignore", b"*\n")
-    _write_atomically(directory / name, signed(body, key, prefix))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    remove_stale_temporaries(path)
-    # A name of our own, not mkstemp's: the file then gets the umask's mode, not 0600.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        with open(temporary, "xb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        replace_file(directory / ".gitignore", b"*\n", durable=False)
+    replace_file(directory / name, signed(body, key, prefix), durable=False)  # a cache may be lost: no fsync
 
 
 # ---- facts to and from plain data ---------------------------------------------------

@@ -45,7 +45,7 @@ def write_atomic(path: Path, data: bytes | str, mode: int | None = None) -> None
             with open(path, "wb") as handle:
                 handle.write(payload)
             return
-        _replace(path, payload, _default_mode(path) if mode is None else mode)
+        replace_file(path, payload, mode)
     except OSError as error:
         raise naming(error, path) from error
 
@@ -57,15 +57,20 @@ def _is_special(path: Path) -> bool:
         return False
 
 
-def _replace(path: Path, payload: bytes, mode: int) -> None:
+def replace_file(path: Path, payload: bytes, mode: int | None = None, *, durable: bool = True) -> None:
+    """PATH replaced by a file holding PAYLOAD, whatever PATH was: written to a temporary
+    file beside it, then renamed over it. MODE: the file's (None: an existing file's, else
+    what open() would give). Not DURABLE: no fsync, for a file that may be lost (a cache)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
+    mode = _default_mode(path) if mode is None else mode
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
@@ -78,9 +83,9 @@ def _replace(path: Path, payload: bytes, mode: int) -> None:
 
 def remove_stale_temporaries(path: Path) -> None:
     """Remove the temporary files that writes of PATH by processes no longer running left
-    (`.NAME.PID.XXXXXXXX.tmp`, as every atomic write of this tool names them, the caches'
-    too): a process killed outright (SIGKILL, the OOM killer) while writing cannot remove
-    its own, and it would stay in the user's folder."""
+    (`.NAME.PID.XXXXXXXX.tmp`, as `replace_file` names them): a process killed outright
+    (SIGKILL, the OOM killer) while writing cannot remove its own, and it would stay in the
+    user's folder."""
     for temporary in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         owner = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
         if owner.isdigit() and not _running(int(owner)):
