@@ -101,8 +101,6 @@ class RulePack:
     rewrites: RewriteRules | None = field(default=None, compare=False)  # see rules/rewrites.yaml
     kinds: dict[str, DependencyKind] = field(default_factory=dict, compare=False)  # see rules/kinds.yaml
     _by_callable: dict[str, DependencyRule] = field(default_factory=dict, compare=False, repr=False)
-    _task_decorator_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
-    _cloud_cache: dict[tuple[str, str, str | None], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def dependency_rule(self, qualname: str) -> DependencyRule | None:
         return self._by_callable.get(qualname)
@@ -152,30 +150,30 @@ class RulePack:
         return PerKey(_call_role, self)
 
     def cloud_keyword_rule(self, keyword: str, qualname: str | None) -> CloudKeywordRule | None:
-        """The first keyword rule for KEYWORD on a call of QUALNAME (asked once per pair)."""
-        candidates = self.cloud_rules_naming[keyword]
-        if not candidates:
+        """The first keyword rule for KEYWORD on a call of QUALNAME (worked out once per pair)."""
+        if not self.cloud_rules_naming[keyword]:
             return None
-        key = ("rule", keyword, qualname)
-        if key not in self._cloud_cache:
-            self._cloud_cache[key] = next((r for r in candidates if r.applies(keyword, qualname)), None)
-        return self._cloud_cache[key]
+        return self._cloud_rule_of[keyword, qualname]
 
     def cloud_access_of(self, keyword: str, qualname: str | None) -> str | None:
-        """Read or write, by the first access rule that applies (asked once per pair)."""
-        key = ("access", keyword, qualname)
-        if key not in self._cloud_cache:
-            self._cloud_cache[key] = next((r.access for r in self.cloud_access if r.applies(keyword, qualname)), None)
-        return self._cloud_cache[key]
+        """Read or write, by the first access rule that applies (worked out once per pair)."""
+        return self._cloud_access_of[keyword, qualname]
 
     def is_task_decorator(self, qualname: str) -> bool:
         """`task` itself or any of its attributes (`task.virtualenv`, `task.bash`)."""
-        known = self._task_decorator_cache.get(qualname)
-        if known is None:
-            parts = qualname.split(".")
-            known = any(".".join(parts[:end]) in self.task_decorators for end in range(len(parts), 0, -1))
-            self._task_decorator_cache[qualname] = known
-        return known
+        return self._task_decorator[qualname]
+
+    @cached_property
+    def _cloud_rule_of(self) -> dict[tuple[str, str | None], CloudKeywordRule | None]:
+        return PerKey(_first_cloud_rule, self.cloud_rules_naming)
+
+    @cached_property
+    def _cloud_access_of(self) -> dict[tuple[str, str | None], str | None]:
+        return PerKey(_first_cloud_access, self.cloud_access)
+
+    @cached_property
+    def _task_decorator(self) -> dict[str, bool]:
+        return PerKey(_names_a_task_decorator, self.task_decorators)
 
 
 class PerKey(dict):
@@ -194,23 +192,32 @@ class PerKey(dict):
 
 def _call_role(qualname: str, rules: RulePack) -> str | None:
     """The first role the rules give QUALNAME, in the order the interpreter asks them."""
-    if qualname in rules.task_group_decorators:
-        return "task group decorator"
-    if qualname in rules.dag_constructors:
-        return "dag"
-    if qualname in rules.dag_decorators:
-        return "dag decorator"
-    if rules.is_task_decorator(qualname):
-        return "task decorator"
-    if qualname in rules.task_groups:
-        return "task group"
-    if qualname in rules.dataset_callables:
-        return "dataset"
-    if qualname in rules.dataset_conditions:
-        return "dataset condition"
-    if rules.is_dataset_hook(qualname):
-        return "dataset hook"
-    return None
+    roles: tuple[tuple[str, Callable[[str], bool]], ...] = (
+        ("task group decorator", rules.task_group_decorators.__contains__),
+        ("dag", rules.dag_constructors.__contains__),
+        ("dag decorator", rules.dag_decorators.__contains__),
+        ("task decorator", rules.is_task_decorator),
+        ("task group", rules.task_groups.__contains__),
+        ("dataset", rules.dataset_callables.__contains__),
+        ("dataset condition", rules.dataset_conditions.__contains__),
+        ("dataset hook", rules.is_dataset_hook),
+    )
+    return next((role for role, names in roles if names(qualname)), None)
+
+
+def _first_cloud_rule(key: tuple[str, str | None], naming: dict[str, tuple[CloudKeywordRule, ...]]) -> CloudKeywordRule | None:
+    keyword, qualname = key
+    return next((rule for rule in naming[keyword] if rule.applies(keyword, qualname)), None)
+
+
+def _first_cloud_access(key: tuple[str, str | None], rules: tuple[CloudAccessRule, ...]) -> str | None:
+    keyword, qualname = key
+    return next((rule.access for rule in rules if rule.applies(keyword, qualname)), None)
+
+
+def _names_a_task_decorator(qualname: str, decorators: frozenset[str]) -> bool:
+    parts = qualname.split(".")
+    return any(".".join(parts[:end]) in decorators for end in range(len(parts), 0, -1))
 
 
 def _resource_kind(keyword: str, connection_keywords: tuple[str, ...], pool_keywords: tuple[str, ...]) -> str | None:
