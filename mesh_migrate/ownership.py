@@ -101,7 +101,7 @@ class _Resolver:
                 except ValueError:
                     pass  # reported by config validation
         # Asked once per DAG: patterns compiled once, and the teams an owner or tag names.
-        self.dag_id_specs = [(team, pattern, _literal_prefix(pattern), re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
+        self.dag_id_specs = [(team, pattern, _id_glob_prefix(pattern), re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
         self.by_owner: dict[str, set[int]] = defaultdict(set)
         self.by_tag: dict[str, set[int]] = defaultdict(set)
         for number, team in enumerate(config.teams):
@@ -172,7 +172,7 @@ class _Resolver:
         return None
 
 
-def _literal_prefix(pattern: str) -> str:
+def _id_glob_prefix(pattern: str) -> str:
     """What every id a glob matches starts with: the text before its first wildcard. A
     test of it skips the regex for the other teams' ids (every DAG is asked of every team)."""
     return re.split(r"[*?\[]", pattern, maxsplit=1)[0]
