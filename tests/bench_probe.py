@@ -35,6 +35,7 @@ def probe_floor(root: str) -> dict:
 
 
 def probe_cli(arguments: list[str]) -> dict:
+    """The report of older code, which returns from `main`; the script's is printed as it exits."""
     import resource
 
     from mesh_migrate import analysis, cli
@@ -66,24 +67,25 @@ def probe_cli(arguments: list[str]) -> dict:
             "rss_workers": _rss(resource.RUSAGE_CHILDREN),
         }
 
-    sys.argv = ["mesh-migrate", *arguments]
     stdout = sys.stdout
     sys.stdout = open(os.devnull, "w")
-    if hasattr(cli, "run"):  # the script itself: its report is printed as it exits
-        exit_now = cli.exit_now
+    if not hasattr(cli, "run"):  # older code: main, then the usual exit
+        try:
+            cli.main(arguments, standalone_mode=False)
+        finally:
+            sys.stdout = stdout
+        return report()
 
-        def reporting_exit(code):
-            sys.stdout.flush()
-            print(json.dumps(report()), file=stdout)
-            exit_now(code)
+    # The script itself, whose exit prints the report first.
+    exit_now = cli.exit_now
 
-        cli.exit_now = reporting_exit
-        cli.run()
-    try:  # older code: main, then the usual exit
-        cli.main(arguments, standalone_mode=False)
-    finally:
-        sys.stdout = stdout
-    return report()
+    def reporting_exit(code):
+        print(json.dumps(report()), file=stdout, flush=True)
+        exit_now(code)
+
+    cli.exit_now = reporting_exit
+    sys.argv = ["mesh-migrate", *arguments]
+    cli.run()
 
 
 def _cpu(who: int) -> float:

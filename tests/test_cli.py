@@ -180,13 +180,20 @@ def test_a_teams_graph_is_the_same_text_whatever_the_hash_seed(tmp_path):
     assert drawn("1") == drawn("2") != ""
 
 
-def _script(*arguments: str, stdout=None, cwd: Path | None = None):
+def _buffered() -> dict[str, str]:
+    """The environment, with output buffered as in a user's shell: what the exit must flush."""
+    import os
+
+    return {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
+def _script(*arguments: str, stdout=None):
     """The mesh-migrate script as installed: `mesh_migrate.cli:run` in a fresh interpreter."""
     import subprocess
     import sys
 
     command = [sys.executable, "-c", "from mesh_migrate.cli import run; run()", *arguments]
-    return subprocess.run(command, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, check=False)
+    return subprocess.run(command, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE, env=_buffered(), check=False)
 
 
 def test_the_script_writes_its_whole_output_before_it_exits(tmp_path):
@@ -210,7 +217,7 @@ def test_the_script_ends_as_click_does_when_its_reader_goes_away():
 
     def closed_early(entry: str) -> tuple[int, bytes]:
         command = [sys.executable, "-c", f"from mesh_migrate.cli import {entry}; {entry}()", "analyze", str(SKYFLOW), "--format", "json", "--no-cache"]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_buffered()) as process:
             assert process.stdout is not None and process.stderr is not None
             process.stdout.read(10)
             process.stdout.close()  # the reader is gone, as with `| head -c 10`
