@@ -25,8 +25,8 @@ With --baseline DIR (another checkout of this project, e.g. a git worktree of ma
 code of DIR is measured too, in the same run on a copy of the same monolith: each repeat
 runs both, in alternating order, so a shared machine's load falls on both alike.
 
-analyze runs the real command line (mesh_migrate.cli.main, then the mesh-migrate
-script's exit) in a fresh subprocess (tests/bench_probe.py), so interpreter start,
+analyze runs the mesh-migrate script's own entry (mesh_migrate.cli.run) in a fresh
+subprocess (tests/bench_probe.py), so interpreter start,
 imports, pool start-up and the exit count; the probe around it also times the
 extraction step and reads peak RSS of the process (RUSAGE_SELF) and of its largest
 worker (RUSAGE_CHILDREN). Not collected by pytest.
