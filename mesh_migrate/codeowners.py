@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-from .globs import path_matcher
+from .globs import literal_prefix, path_matcher
+from .prefixes import PrefixIndex
 
 LOCATIONS = ("CODEOWNERS", ".github/CODEOWNERS", ".gitlab/CODEOWNERS", "docs/CODEOWNERS")
 
@@ -26,10 +28,14 @@ class CodeOwners:
 
     def owners_of(self, path: str) -> OwnerRule | None:
         """The rule that applies to a path: the last one that matches wins."""
-        for rule in reversed(self.rules):
+        for rule in self._last_first.candidates(path):
             if rule.matches(path):
                 return rule
         return None
+
+    @cached_property
+    def _last_first(self) -> PrefixIndex[OwnerRule]:
+        return PrefixIndex((literal_prefix(rule.pattern), rule) for rule in reversed(self.rules))
 
 
 def find_codeowners(root: Path) -> CodeOwners | None:

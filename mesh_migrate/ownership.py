@@ -18,6 +18,7 @@ from .codeowners import CodeOwners
 from .config import MeshConfig
 from .facts import DagFact, Diagnostic, RepoFacts
 from .globs import literal_prefix, path_matcher
+from .prefixes import PrefixIndex
 
 SOURCES = ("mesh.yaml", "CODEOWNERS", "owner", "tag", "folder")
 UNOWNED = "unowned"
@@ -88,20 +89,34 @@ def codeowner_team(handle: str, config: MeshConfig) -> str | None:
     return None
 
 
+# A claim before its reason is written: (team, source, reason template, its arguments).
+# Most DAGs are named by several sources for one team; only the winner's reason and those
+# of the sources it overrules are kept, so only those are written.
+_Pending = tuple[str, str, str, tuple]
+
+
+def _claim(pending: _Pending) -> Claim:
+    team, source, template, arguments = pending
+    return Claim(team, source, template.format(*arguments))
+
+
 class _Resolver:
     def __init__(self, config: MeshConfig, codeowners: CodeOwners | None):
         self.config = config
         self.codeowners = codeowners
         self.known = {t.name for t in config.teams}
-        self.path_specs = []
+        self.where = config.path or "mesh.yaml"
+        path_specs = []
         for team in config.teams:
             for pattern in team.paths:
                 try:
-                    self.path_specs.append((team.name, pattern, literal_prefix(pattern), path_matcher([pattern])))
+                    path_specs.append((literal_prefix(pattern), (team, pattern, path_matcher([pattern]))))
                 except ValueError:
                     pass  # reported by config validation
-        # Asked once per DAG: patterns compiled once, and the teams an owner or tag names.
-        self.dag_id_specs = [(team, pattern, _id_glob_prefix(pattern), re.compile(translate(pattern)).match) for team in config.teams for pattern in team.dag_ids]
+        # Asked once per DAG: patterns compiled once, each tried only on what starts with its
+        # literal text, and the teams an owner or tag names.
+        self.path_specs = PrefixIndex(path_specs)
+        self.dag_id_specs = PrefixIndex((_id_glob_prefix(pattern), (team, pattern, re.compile(translate(pattern)).match)) for team in config.teams for pattern in team.dag_ids)
         self.by_owner: dict[str, set[int]] = defaultdict(set)
         self.by_tag: dict[str, set[int]] = defaultdict(set)
         for number, team in enumerate(config.teams):
@@ -114,49 +129,46 @@ class _Resolver:
     def accepts(self, team: str | None) -> TypeGuard[str]:
         return bool(team) and (not self.known or team in self.known)
 
-    def claims(self, dag: DagFact) -> list[Claim]:
+    def claims(self, dag: DagFact) -> list[_Pending]:
         """Every source's verdict, strongest first."""
-        out: list[Claim] = []
-        where = self.config.path or "mesh.yaml"
-        for team, pattern, prefix, match_id in self.dag_id_specs:
-            if dag.dag_id.startswith(prefix) and match_id(dag.dag_id):
-                out.append(Claim(team.name, "mesh.yaml", f"dag_id matches {pattern!r} ({where}:{team.line})"))
+        out: list[_Pending] = []
+        where = self.where
+        for team, pattern, match_id in self.dag_id_specs.candidates(dag.dag_id):
+            if match_id(dag.dag_id):
+                out.append((team.name, "mesh.yaml", "dag_id matches {!r} ({}:{})", (pattern, where, team.line)))
         path = dag.span.path
-        for name, pattern, prefix, matches in self.path_specs:
-            if path.startswith(prefix) and matches(path):
-                declared = self.config.team(name)
-                assert declared is not None, "path specs are made from the configured teams"
-                out.append(Claim(name, "mesh.yaml", f"path matches {pattern!r} ({where}:{declared.line})"))
+        for team, pattern, matches in self.path_specs.candidates(path):
+            if matches(path):
+                out.append((team.name, "mesh.yaml", "path matches {!r} ({}:{})", (pattern, where, team.line)))
         listing = {n for owner in dag.owners for n in self.by_owner.get(owner, ())} | {n for tag in dag.tags for n in self.by_tag.get(tag, ())}
         for number in sorted(listing):  # in the order of the teams
             team = self.config.teams[number]
-            line = f"{where}:{team.line}"
             for owner in dag.owners:
                 if owner in team.owners:
-                    out.append(Claim(team.name, "mesh.yaml", f"owner {owner!r} is listed for the team ({line})"))
+                    out.append((team.name, "mesh.yaml", "owner {!r} is listed for the team ({}:{})", (owner, where, team.line)))
             for tag in dag.tags:
                 if tag in team.tags:
-                    out.append(Claim(team.name, "mesh.yaml", f"tag {tag!r} is listed for the team ({line})"))
+                    out.append((team.name, "mesh.yaml", "tag {!r} is listed for the team ({}:{})", (tag, where, team.line)))
         if self.codeowners is not None:
-            rule = self.codeowners.owners_of(dag.span.path)
+            rule = self.codeowners.owners_of(path)
             if rule is not None:
                 for handle in rule.owners:
                     named = codeowner_team(handle, self.config)
                     if self.accepts(named):
-                        out.append(Claim(named, "CODEOWNERS", f"{rule.pattern} {handle} ({self.codeowners.path}:{rule.line})"))
+                        out.append((named, "CODEOWNERS", "{} {} ({}:{})", (rule.pattern, handle, self.codeowners.path, rule.line)))
                         break
         for owner in dag.owners:
             named = self.config.people.get(owner) or (owner if owner in self.known else None)
             if self.accepts(named):
                 how = "mapped in people" if owner in self.config.people else "names the team"
-                out.append(Claim(named, "owner", f"owner {owner!r} {how}"))
+                out.append((named, "owner", "owner {!r} {}", (owner, how)))
         for tag in dag.tags:
             named = tag_team(tag) or (tag if tag in self.known else None)
             if self.accepts(named):
-                out.append(Claim(named, "tag", f"tag {tag!r}"))
-        folder = self.folder_team(dag.span.path)
+                out.append((named, "tag", "tag {!r}", (tag,)))
+        folder = self.folder_team(path)
         if self.accepts(folder):
-            out.append(Claim(folder, "folder", f"folder {self.folder_root()}/{folder}/"))
+            out.append((folder, "folder", "folder {}/{}/", (self.folder_root(), folder)))
         return out
 
     def folder_root(self) -> str:
@@ -187,8 +199,8 @@ def assign_teams(facts: RepoFacts, config: MeshConfig, codeowners: CodeOwners | 
         if not claims:
             by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, None, UNOWNED, "no source names a team")
             continue
-        winner = claims[0]
-        overruled = tuple(c for c in claims[1:] if c.team != winner.team)
+        winner = _claim(claims[0])
+        overruled = tuple(_claim(c) for c in claims[1:] if c[0] != winner.team)
         by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, winner.team, winner.source, winner.reason, overruled)
         if overruled:
             others = "; ".join(f"{c.team} by {c.source}: {c.reason}" for c in overruled)
