@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported where used: a cached result needs none of them (ne
     from .runtime.sizing import SizingPlan
     from .identity import IdentityPlan
     from .ownership import OwnershipResult
-    from .plan import SplitPlan
+    from .plan import SplitPlan, TeamOverview
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,31 @@ class Analysis:
     codeowners: CodeOwners | None
     ownership: OwnershipResult
     graph: MeshGraph
-    plans: tuple[SplitPlan, ...]
-    identities: tuple[IdentityPlan, ...] = ()  # one per team: what its instance may reach
     warnings: tuple[str, ...] = ()  # about the run itself, e.g. a cache that cannot be written
     layout: Layout | None = None  # None when built from facts alone
     runtime: Reconciliation | None = None  # with --airflow-db: the static graph against the metadata database
     sizing: SizingPlan | None = None  # with --airflow-db: each team's instance, sized from the monolith's load
+
+    # Computed when first asked for: the analysis document needs neither the plans nor the
+    # identities, only the size of each plan (a third of the assembly of a large monolith).
+    @cached_property
+    def plans(self) -> tuple[SplitPlan, ...]:
+        from .plan import build_plans
+
+        return tuple(build_plans(self.facts, self.config, self.rules, self.ownership, self.graph))
+
+    @cached_property
+    def identities(self) -> tuple[IdentityPlan, ...]:
+        """One per team: what its instance may reach."""
+        from .identity import build_identities
+
+        return tuple(build_identities(self.facts, self.config, self.ownership))
+
+    @cached_property
+    def team_overviews(self) -> tuple[TeamOverview, ...]:
+        from .plan import team_overviews
+
+        return tuple(team_overviews(self.facts, self.config, self.ownership, self.graph))
 
     def status_of(self, dependency) -> str | None:
         """'seen' / 'not_seen' by the metadata database, None without one or for a kind Airflow never records."""
@@ -142,18 +161,15 @@ class AnalysisRun:
 
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
-    """Everything after extraction, from facts alone (so it can be tested without files)."""
+    """Ownership and the graph, from facts alone (so it can be tested without files); the
+    plans and identities follow from the result when asked for."""
     from .graph import build_graph
-    from .identity import build_identities
     from .ownership import assign_teams
-    from .plan import build_plans
 
     ownership = assign_teams(facts, config, codeowners)
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)
-    plans = tuple(build_plans(facts, config, rules, ownership, graph))
-    identities = tuple(build_identities(facts, config, ownership))
-    return Analysis(root, config, rules, facts, codeowners, ownership, graph, plans, identities)
+    return Analysis(root, config, rules, facts, codeowners, ownership, graph)
 
 
 def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:

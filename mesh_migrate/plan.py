@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .access import Grant, access_grants, granted_by, granted_to
@@ -114,6 +114,19 @@ class SplitPlan:
     connections: tuple[OutboundConnection, ...] = ()  # connections we create to call other instances
 
 
+@dataclass(frozen=True)
+class TeamOverview:
+    """A team's plan by its size and place, without its contents: what the analysis
+    document lists, for a fraction of the cost of the plans."""
+
+    team: str
+    dags: int  # len(SplitPlan.dags)
+    inbound: int  # len(SplitPlan.inbound)
+    outbound: int  # len(SplitPlan.outbound)
+    wave: int | None
+    instance: Instance
+
+
 def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
     configured = config.team(team)
     if configured and configured.instance.http_conn_id:
@@ -158,21 +171,38 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
         if team:
             index.dags[team].append(dag)
             index.files[team].add(dag.span.path)
-    for link in graph.links:
-        index.holding[link.holder_team].append(link)
-        if link.cross_team and link.other_team is not None:  # a cross-team link has both teams
-            index.named[link.other_team].append(link)
+    _group_links(graph, index.holding, index.named)
     team_of = ownership.teams_by_id().get
+    uses, users, access = index.uses, index.users, index.access
     for use in facts.resources:
-        if not use.dag:
-            continue
-        team = team_of(use.dag)
+        team = team_of(use.dag) if use.dag else None
         if team:
-            index.uses[team][(use.kind, use.name)].add(use.dag)
-            index.users[(use.kind, use.name)].add(team)
+            resource = (use.kind, use.name)
+            uses[team][resource].add(use.dag)
+            users[resource].add(team)
             if is_cloud(use.kind):
-                index.access[team][(use.kind, use.name)].add(use.access or "unknown")
+                access[team][resource].add(use.access or "unknown")
     return index
+
+
+def _group_links(graph: MeshGraph, holding: dict[str | None, list[TeamLink]], named: dict[str, list[TeamLink]]) -> None:
+    """Each link under the team whose code holds it, and a cross-team one under the team it names."""
+    for link in graph.links:
+        holding[link.holder_team].append(link)
+        if link.cross_team and link.other_team is not None:  # a cross-team link has both teams
+            named[link.other_team].append(link)
+
+
+def team_overviews(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[TeamOverview]:
+    """The size of each team's plan, counted as `build_plans` selects its contents."""
+    dags = Counter(ownership.of(dag).team for dag in facts.dags)
+    holding: dict[str | None, list[TeamLink]] = defaultdict(list)
+    named: dict[str, list[TeamLink]] = defaultdict(list)
+    _group_links(graph, holding, named)
+    return [
+        TeamOverview(team, dags[team], len(named[team]), sum(1 for link in holding[team] if link.cross_team), graph.wave_of(team), instance_for(team, config)[0])
+        for team in ownership.teams
+    ]
 
 
 def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:

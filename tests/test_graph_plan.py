@@ -127,3 +127,29 @@ def test_plan_inbound_outbound_and_manual_work():
     assert "environment variable" in whys
     plan_c = next(p for p in analysis.plans if p.team == "c")
     assert plan_c.instance_is_placeholder and plan_c.instance.http_conn_id == "airflow_c"
+
+
+def _overviews_match_plans(analysis) -> None:
+    plans = {plan.team: plan for plan in analysis.plans}
+    assert [o.team for o in analysis.team_overviews] == list(plans)
+    for overview in analysis.team_overviews:
+        plan = plans[overview.team]
+        assert (overview.dags, overview.inbound, overview.outbound) == (len(plan.dags), len(plan.inbound), len(plan.outbound))
+        assert (overview.wave, overview.instance) == (plan.wave, plan.instance)
+
+
+def test_team_overviews_count_what_the_plans_hold() -> None:
+    """The analysis document lists each plan by its overview, without building the plans."""
+    analysis = build(
+        [dep("sensor", "b_1", "a_1"), dep("sensor", "a_2", "a_1"), dep("trigger", "a_1", "c_1"), dep("dataset", "d_1", "b_1", dataset="s3://x"), dep("sensor", "gone", "a_2")],
+        dags=("a_1", "a_2", "b_1", "c_1", "d_1", "a_1"),
+    )
+    assert "plans" not in analysis.__dict__ and "identities" not in analysis.__dict__
+    _overviews_match_plans(analysis)
+    # a_1 waits on b_1 and triggers c_1 (both cross-team), a_2 waits on a_1 (inside the team)
+    counts = {o.team: (o.dags, o.inbound, o.outbound) for o in analysis.team_overviews}
+    assert (counts["a"], counts["b"], counts["c"]) == ((3, 0, 2), (1, 1, 1), (1, 1, 0))
+
+
+def test_team_overviews_of_the_fixture_count_what_its_plans_hold(skyflow) -> None:
+    _overviews_match_plans(skyflow)

@@ -77,13 +77,13 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
         "teams": [
             {
                 "team": plan.team,
-                "dags": len(plan.dags),
-                "inbound": len(plan.inbound),
-                "outbound": len(plan.outbound),
+                "dags": plan.dags,
+                "inbound": plan.inbound,
+                "outbound": plan.outbound,
                 "wave": plan.wave,
                 "instance": {"url": plan.instance.url, "http_conn_id": plan.instance.http_conn_id, "api_version": plan.instance.api_version},
             }
-            for plan in analysis.plans
+            for plan in analysis.team_overviews
         ],
         "team_edges": [
             {"source": a, "target": b, "count": data["weight"], "kinds": data["kinds"]}
