@@ -11,6 +11,7 @@ DAG, a file over the size limit, deep nesting, symlink loops and an unreadable f
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import json
 import multiprocessing
@@ -287,14 +288,20 @@ def lock_unreadable(monkeypatch):
     a read that fails as it would without permission, on the same code path."""
     locked: list[Path] = []
     if os.geteuid() == 0:
-        read_bytes = Path.read_bytes
+        read_bytes, open_ = Path.read_bytes, builtins.open
 
         def refuse(self: Path) -> bytes:
             if self.name == "unreadable.py":
                 raise PermissionError(13, "Permission denied", str(self))
             return read_bytes(self)
 
+        def refuse_open(file, *args, **kwargs):
+            if isinstance(file, (str, os.PathLike)) and os.path.basename(file) == "unreadable.py":
+                raise PermissionError(13, "Permission denied", os.fspath(file))
+            return open_(file, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", refuse)
+        monkeypatch.setattr(builtins, "open", refuse_open)
 
     def lock(root: Path) -> None:
         for path in root.rglob("unreadable.py"):

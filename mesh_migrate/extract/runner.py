@@ -66,7 +66,8 @@ def extract_lazily(
     """The facts of `files` (posix paths relative to root), in the same order; those taken
     from the cache are decoded only on `decoded()`, so a caller that needs only their
     digests (to look up a result computed from the same facts) never pays for decoding them."""
-    sources = [_read(root / path) for path in files]
+    base = str(root)  # joined as text: a Path per file costs more than reading it
+    sources = [_read(os.path.join(base, path)) for path in files]
     found: list[FileFacts | None] = [None] * len(files)
     inert_count = 0
     if options.prefilter:
@@ -521,8 +522,9 @@ def _read_inside(root: Path, path: str) -> bytes | None:
         return None
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path | str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the size fstat gives, half the time of read_bytes
+            return file.read()
     except OSError:
         return None
