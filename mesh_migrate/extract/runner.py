@@ -216,17 +216,14 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
 
 
 def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
-    import multiprocessing  # here, not at the top: a warm run starts no process
-    from concurrent.futures.process import BrokenProcessPool
-
     from . import extractor  # noqa: F401  before forking: every worker has it imported
 
     modules: dict[str, str] = {}
-    context = multiprocessing.get_context(_start_method())
     start = (root, rules, list(python_paths), os.getpid())
+    pool_round = _forked_round if _start_method() == "fork" else _spawned_round
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
-        return _pool_round(context, size, start, chunks, collect, modules)
+        return pool_round(size, start, chunks, collect, modules)
 
     # This process only unpickles acyclic facts meanwhile. Forked workers share its memory
     # until they write to it, and a collection writes to every object it scans: frozen
@@ -243,6 +240,8 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
                 suspects, left = todo[: processes + 1], todo[processes + 1 :]
                 alone = [item for item in suspects if run([[item]], 1)]
                 if len(alone) == len(todo) - len(left) and len(todo) == len(work):
+                    from concurrent.futures.process import BrokenProcessPool
+
                     # Not one file done, each suspect dying alone: the workers cannot run at all.
                     raise BrokenProcessPool("every worker died before analyzing a file; see the log above for why")
                 for item in alone:
@@ -251,14 +250,30 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
     return modules
 
 
-def _pool_round(context, processes: int, start: tuple, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
-    """Run chunks in a fresh pool; what a dead worker left undone, in input order."""
+def _forked_round(processes: int, start: tuple, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
+    """Run chunks in freshly forked workers, which inherit them; what a dead worker left
+    undone, in input order."""
+    from .forked import run_forked
+
+    def answer(number: int, result: object) -> None:
+        results, resolved = result  # type: ignore[misc]
+        modules.update(resolved)
+        for index, facts in results:
+            collect(index, facts)
+
+    undone = run_forked(min(processes, len(chunks)), len(chunks), lambda: _start_worker(*start), lambda number: _extract_chunk(chunks[number]), answer)
+    return [item for number in sorted(undone) for item in chunks[number]]
+
+
+def _spawned_round(processes: int, start: tuple, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
+    """Run chunks in a fresh pool of spawned workers; what a dead worker left undone, in input order."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     # concurrent.futures, not multiprocessing.Pool: a worker that dies breaks the pool
     # (BrokenProcessPool) instead of being replaced forever.
-    pool = ProcessPoolExecutor(processes, context, initializer=_start_worker, initargs=start)
+    pool = ProcessPoolExecutor(processes, multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=start)
     try:
         futures = []
         for chunk in chunks:
@@ -301,10 +316,7 @@ def _processes(jobs: int | None, files: int) -> int:
 def _start_method() -> str:
     """fork where it is safe: workers then start in milliseconds with every module
     already imported. Forking a process that runs other threads can deadlock them."""
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+    if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
     return "spawn"
 

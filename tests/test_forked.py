@@ -1,0 +1,106 @@
+"""Chunks run by forked workers over pipes: every answer arrives once, a dead worker's chunk
+comes back undone, and nothing is left behind (processes, pipes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from mesh_migrate.extract.forked import WorkerError, run_forked
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers run on Linux only")
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def children() -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.add(int(stat.parent.name))
+    return found
+
+
+def collect(processes: int, chunks: int, run, start=lambda: None) -> tuple[dict[int, object], set[int]]:
+    answers: dict[int, object] = {}
+
+    def answer(number: int, result: object) -> None:
+        assert number not in answers
+        answers[number] = result
+
+    fds = open_fds()
+    undone = run_forked(processes, chunks, start, run, answer)
+    assert open_fds() == fds and not children()
+    return answers, undone
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_every_chunk_is_answered_once_with_its_result(processes: int) -> None:
+    answers, undone = collect(processes, 40, lambda n: (n, os.getpid(), "x" * n))
+    assert undone == set()
+    assert {n: (value, text) for n, (value, _, text) in answers.items()} == {n: (n, "x" * n) for n in range(40)}
+    assert os.getpid() not in {pid for _, pid, _ in answers.values()}
+
+
+def test_results_larger_than_a_pipe_arrive_whole() -> None:
+    answers, undone = collect(2, 6, lambda n: bytes([n]) * (3 << 20))
+    assert undone == set() and all(answers[n] == bytes([n]) * (3 << 20) for n in range(6))
+
+
+def test_no_chunks_no_work() -> None:
+    assert collect(2, 0, lambda n: n) == ({}, set())
+
+
+def test_a_worker_that_dies_leaves_its_chunk_undone_and_the_others_go_on() -> None:
+    def run(n: int) -> int:
+        if n == 3:
+            os._exit(70)  # as a crash in C code or the OOM killer would end it
+        return n
+
+    answers, undone = collect(2, 12, run)
+    assert undone == {3}
+    assert set(answers) == set(range(12)) - {3}  # the other worker took the rest
+
+
+def test_when_every_worker_dies_what_none_took_is_undone_too() -> None:
+    answers, undone = collect(2, 10, lambda n: os._exit(70) if n >= 4 else n)
+    assert set(answers) | undone == set(range(10)) and set(answers) <= {0, 1, 2, 3} and undone >= set(range(5, 10))
+
+
+def test_workers_that_cannot_start_leave_everything_undone(capfd) -> None:
+    def start() -> None:
+        raise RuntimeError("cannot start")
+
+    assert collect(2, 5, lambda n: n, start) == ({}, set(range(5)))
+    assert "RuntimeError: cannot start" in capfd.readouterr().err
+
+
+def test_a_chunk_that_raises_raises_here_with_the_worker_s_traceback() -> None:
+    def run(n: int) -> int:
+        if n == 2:
+            raise ValueError("bad chunk")
+        return n
+
+    fds = open_fds()
+    with pytest.raises(WorkerError, match="ValueError: bad chunk"):
+        run_forked(2, 8, lambda: None, run, lambda n, r: None)
+    assert open_fds() == fds and not children()
+
+
+def test_an_error_here_ends_the_workers() -> None:
+    def answer(number: int, result: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while results arrive
+
+    fds = open_fds()
+    with pytest.raises(KeyboardInterrupt):
+        run_forked(2, 50, lambda: None, lambda n: __import__("time").sleep(0.05), answer)
+    assert open_fds() == fds and not children()
