@@ -573,3 +573,14 @@ def test_cli_text_summary_with_jobs(skyflow_copy: Path) -> None:
     result = CliRunner().invoke(main, ["-q", "analyze", str(skyflow_copy), "--jobs", "2"])
     assert result.exit_code == 0, result.output
     assert "DAGs in" in result.output
+
+
+@pytest.mark.parametrize("files, processes", [(1, 2), (64, 2), (2000, 2), (5000, 2), (700, 8)])
+def test_chunks_cover_the_work_in_order_and_shrink_towards_the_end(files: int, processes: int) -> None:
+    work = [(index, f"dags/{index}.py", b"") for index in range(files)]
+    chunks = list(runner._chunks(work, processes))
+    assert [item for chunk in chunks for item in chunk] == work
+    sizes = [len(chunk) for chunk in chunks]
+    assert all(0 < size <= 256 for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] <= 8  # no worker is left with a long chunk at the end

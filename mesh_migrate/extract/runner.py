@@ -322,10 +322,14 @@ def _start_method() -> str:
 
 
 def _chunks(work: list[Work], processes: int) -> Iterator[list[Work]]:
-    # Several chunks per process balance uneven files; each chunk pays one round trip.
-    size = max(8, min(256, len(work) // (processes * 8) or 1))
-    for start in range(0, len(work), size):
+    """Chunks that shrink as the work left does: each chunk pays a round trip, so the first
+    are large, and the last are small, so that no worker is left with a long chunk when
+    the others have nothing more to take."""
+    start = 0
+    while start < len(work):
+        size = max(8, min(256, (len(work) - start) // (processes * 4)))
         yield work[start : start + size]
+        start += size
 
 
 _worker: tuple[Workspace, _RecordingFinder] | None = None
