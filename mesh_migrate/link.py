@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from .facts import DatasetUse, DependencyFact, Diagnostic, FileFacts, RepoFacts, SourceSpan
+from .facts import DagFact, DatasetUse, DependencyFact, Diagnostic, FileFacts, RepoFacts, ResourceUse, SourceSpan
 
 
 POSTING = "posting producer"
@@ -32,24 +32,36 @@ def link(root: str, file_facts: Iterable[FileFacts], skipped: Iterable[tuple[str
     return RepoFacts(
         root=root,
         files=tuple(f.path for f in files),
-        dags=tuple(sorted(dags, key=lambda d: (d.dag_id, _place(d.span)))),
+        dags=tuple(sorted(dags, key=_dag_order)),
         dependencies=tuple(sorted(dependencies, key=_dependency_order)),
-        resources=tuple(sorted((r for f in files for r in f.resources), key=lambda r: (r.kind, r.name, _place(r.span), r.dag or ""))),
-        unresolved=tuple(sorted((u for f in files for u in f.unresolved), key=lambda u: (_place(u.span), u.what))),
-        diagnostics=tuple(sorted(diagnostics, key=lambda d: (_place(d.span), d.code))),
+        resources=tuple(sorted((r for f in files for r in f.resources), key=_resource_order)),
+        unresolved=tuple(sorted((u for f in files for u in f.unresolved), key=lambda u: (*_place(u.span), u.what))),
+        diagnostics=tuple(sorted(diagnostics, key=lambda d: (*_place(d.span), d.code))),
         skipped=tuple(sorted(skipped)),
         modules=tuple(sorted({m for f in files for m in f.depends_on} - {f.path for f in files})),
     )
 
 
+# Sort keys as flat tuples of plain values, in the order of `SourceSpan`'s compared fields
+# for a place: sorting tens of thousands of facts then compares in C, not through the
+# dataclass's `__lt__`, and without a tuple nested in each key.
 def _place(span: SourceSpan) -> tuple[str, int, int]:
-    """What orders spans (`SourceSpan`'s compared fields), as a tuple: sorting tens of
-    thousands of facts then compares in C, not through the dataclass's `__lt__`."""
     return (span.path, span.line, span.column)
 
 
+def _dag_order(dag: DagFact) -> tuple:
+    span = dag.span
+    return (dag.dag_id, span.path, span.line, span.column)
+
+
 def _dependency_order(dep: DependencyFact) -> tuple:
-    return (_place(dep.span), dep.kind, dep.source, dep.target, dep.task_id or "")
+    span = dep.span
+    return (span.path, span.line, span.column, dep.kind, dep.source, dep.target, dep.task_id or "")
+
+
+def _resource_order(use: ResourceUse) -> tuple:
+    span = use.span
+    return (use.kind, use.name, span.path, span.line, span.column, use.dag or "")
 
 
 def pair_datasets(uses: list[DatasetUse]) -> tuple[list[DependencyFact], list[Diagnostic]]:
