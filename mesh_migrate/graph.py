@@ -60,14 +60,17 @@ class MeshGraph:
     dangling: tuple[TeamLink, ...]
     self_dependencies: tuple[DependencyFact, ...]
     duplicates: dict[str, tuple[str, ...]]  # dag_id -> files
-    # What `dags` is drawn from: the DAG graph is built only when asked for (the JSON
-    # document and the plans never need it; a large monolith has tens of thousands of edges).
+    # What `dags` and `shared` are drawn from, only when asked for: the JSON document and
+    # the plans need neither (a large monolith has tens of thousands of edges and uses).
     sources: tuple[RepoFacts, OwnershipResult] = field(repr=False, compare=False)
-    shared: tuple[SharedResource, ...] = field(default=())
 
     @cached_property
     def dags(self) -> nx.MultiDiGraph:
         return dag_graph(*self.sources, self.links)
+
+    @cached_property
+    def shared(self) -> tuple[SharedResource, ...]:
+        return shared_resources(*self.sources)
 
     @cached_property
     def teams(self) -> nx.DiGraph:
@@ -113,7 +116,6 @@ def build_graph(facts: RepoFacts, ownership: OwnershipResult) -> MeshGraph:
         dangling=tuple(link for link in links if link.other_dag not in known),
         self_dependencies=tuple(d for d in facts.dependencies if d.source == d.target),
         duplicates={k: tuple(v) for k, v in sorted(by_id.items()) if len(v) > 1},
-        shared=shared_resources(facts, ownership),
         sources=(facts, ownership),
     )
 
