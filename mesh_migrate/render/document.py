@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from operator import attrgetter
 from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..facts import RepoFacts, SourceSpan, is_cloud
+from ..facts import AIRFLOW_RESOURCES, RepoFacts, ResourceUse, SourceSpan
 from ..graph import other_end
 
 SCHEMA = "mesh-migrate/analysis@1"
+_kind = attrgetter("kind")
 
 
 def _place(span: SourceSpan | None) -> dict[str, Any]:
@@ -62,10 +64,7 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
             }
             for d in facts.dependencies
         ],
-        "resources": [
-            {"kind": r.kind, "name": r.name, "dag": r.dag, **_place(r.span), **({"access": r.access, "identity": r.identity} if is_cloud(r.kind) else {})}
-            for r in facts.resources
-        ],
+        "resources": [_resource(r) for r in facts.resources],
         "unresolved": [
             {"what": u.what, "expression": u.expression, "reason": u.reason, **_place(u.span), "origin": _place(u.origin) if u.origin else None}
             for u in facts.unresolved
@@ -95,6 +94,15 @@ def analysis_document(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+def _resource(use: ResourceUse) -> dict[str, Any]:
+    # Written out, not unpacked from `_place`: a large monolith has tens of thousands.
+    span = use.span
+    entry = {"kind": use.kind, "name": use.name, "dag": use.dag, "file": span.path if span else None, "line": span.line if span else None}
+    if use.kind not in AIRFLOW_RESOURCES:  # a cloud resource
+        entry["access"], entry["identity"] = use.access, use.identity
+    return entry
+
+
 def _runtime(analysis: Analysis) -> dict[str, Any] | None:
     from .runtime import runtime_document  # with --airflow-db only: the runtime modules are not imported otherwise
 
@@ -121,8 +129,8 @@ def summary_counts(facts: RepoFacts) -> dict[str, Any]:
         "files": len(facts.files),
         "modules": len(facts.modules),
         "dags": len(facts.dags),
-        "dependencies": dict(sorted(Counter(d.kind for d in facts.dependencies).items())),
-        "resources": dict(sorted(Counter(r.kind for r in facts.resources).items())),
+        "dependencies": dict(sorted(Counter(map(_kind, facts.dependencies)).items())),
+        "resources": dict(sorted(Counter(map(_kind, facts.resources)).items())),
         "unresolved": len(facts.unresolved),
         "diagnostics": dict(sorted(Counter(d.severity for d in facts.diagnostics).items())),
         "skipped": len(facts.skipped),
