@@ -6,15 +6,15 @@ temporary file beside it), so that one handler can report it in one line.
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
 import signal
 import stat
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+# glob, shutil and tempfile are imported in the functions that write: a run that writes
+# nothing (`analyze --format json --no-cache`) does not import them.
 
 
 def _default_mode(path: Path) -> int:
@@ -61,6 +61,8 @@ def replace_file(path: Path, payload: bytes, mode: int | None = None, *, durable
     """PATH replaced by a file holding PAYLOAD, whatever PATH was: written to a temporary
     file beside it, then renamed over it. MODE: the file's (None: an existing file's, else
     what open() would give). Not DURABLE: no fsync, for a file that may be lost (a cache)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     mode = _default_mode(path) if mode is None else mode
@@ -86,6 +88,8 @@ def remove_stale_temporaries(path: Path) -> None:
     (`.NAME.PID.XXXXXXXX.tmp`, as `replace_file` names them): a process killed outright
     (SIGKILL, the OOM killer) while writing cannot remove its own, and it would stay in the
     user's folder."""
+    import glob
+
     for temporary in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         owner = temporary.name[len(path.name) + 2 :].split(".", 1)[0]
         if owner.isdigit() and not _running(int(owner)):
@@ -157,6 +161,9 @@ def staged_folder(target: Path) -> Iterator[Path]:
     TARGET sees the old folder or the new one, never a mix. SIGTERM is handled like an
     interrupt meanwhile, so a killed run leaves no staging folder behind.
     """
+    import shutil
+    import tempfile
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
@@ -174,6 +181,9 @@ def staged_folder(target: Path) -> Iterator[Path]:
 
 def _swap(staging: Path, target: Path) -> None:
     """Put STAGING where TARGET is: two renames, the old folder removed after."""
+    import shutil
+    import tempfile
+
     try:
         if not os.path.lexists(target):
             os.rename(staging, target)
