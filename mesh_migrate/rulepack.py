@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -249,7 +248,17 @@ _CLOUD_KEYWORD_KEYS = {"kind", "keywords", "callables", "project_keywords"}
 _CLOUD_ACCESS_KEYS = {"access", "keywords", "callables"}
 
 
-def shipped_folder():
+def shipped_folder() -> Any:
+    """The shipped rule pack's folder: a plain path when the package is on disk, as pip
+    installs it (importlib.resources and the zipfile module it imports cost a few ms a
+    run), else what importlib.resources finds (a zipped package)."""
+    from . import rules
+
+    folder = Path(rules.__file__).parent if rules.__file__ else None
+    if folder is not None and folder.is_dir():
+        return folder
+    from importlib import resources
+
     return resources.files("mesh_migrate.rules")
 
 
