@@ -175,7 +175,9 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
     team_of = ownership.teams_by_id().get
     uses, users, access = index.uses, index.users, index.access
     for use in facts.resources:
-        team = team_of(use.dag) if use.dag else None
+        if not use.dag:
+            continue
+        team = team_of(use.dag)
         if team:
             resource = (use.kind, use.name)
             uses[team][resource].add(use.dag)

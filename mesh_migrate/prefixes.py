@@ -17,7 +17,7 @@ class PrefixIndex(Generic[T]):
         # Rows keyed by the first WIDTH characters, the length of the shortest prefix but ''.
         self._width = min((len(prefix) for _, (prefix, _) in numbered if prefix), default=0)
         rows: dict[str, list[tuple[int, str, T]]] = defaultdict(list)
-        anywhere = [(n, prefix, item) for n, (prefix, item) in numbered if not prefix]
+        anywhere: list[tuple[int, str, T]] = [(n, prefix, item) for n, (prefix, item) in numbered if not prefix]
         for n, (prefix, item) in numbered:
             if prefix:
                 rows[prefix[: self._width]].append((n, prefix, item))

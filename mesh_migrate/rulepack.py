@@ -8,6 +8,7 @@ Every file is checked in full when the pack loads, and all problems reported tog
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -252,9 +253,8 @@ def shipped_folder() -> Any:
     """The shipped rule pack's folder: a plain path when the package is on disk, as pip
     installs it (importlib.resources and the zipfile module it imports cost a few ms a
     run), else what importlib.resources finds (a zipped package)."""
-    from . import rules
-
-    folder = Path(rules.__file__).parent if rules.__file__ else None
+    shipped = importlib.import_module("mesh_migrate.rules").__file__
+    folder = Path(shipped).parent if shipped else None
     if folder is not None and folder.is_dir():
         return folder
     from importlib import resources

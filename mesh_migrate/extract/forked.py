@@ -21,7 +21,7 @@ import signal
 import struct
 import sys
 import traceback
-from typing import Callable
+from typing import Any, Callable
 
 _HEADER = struct.Struct("<BII")  # kind, chunk number, payload length
 _NUMBER = struct.Struct("<I")
@@ -34,7 +34,7 @@ class WorkerError(Exception):
     """A chunk raised in a worker: the worker's traceback, as text."""
 
 
-def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Callable[[int], object], answer: Callable[[int, object], None]) -> set[int]:
+def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Callable[[int], Any], answer: Callable[[int, Any], None]) -> set[int]:
     """Run chunks 0..CHUNKS-1 in PROCESSES forked workers: each worker calls START once,
     then RUN(n) for the chunks it takes; ANSWER(n, result) is called here as results come.
     Returns the chunks left undone by workers that died. A chunk that raises raises
@@ -78,7 +78,7 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _work(tasks: int, answers: int, start: Callable[[], None], run: Callable[[int], object]) -> None:
+def _work(tasks: int, answers: int, start: Callable[[], None], run: Callable[[int], Any]) -> None:
     """A worker's life: take chunks until there are none; always ends the process."""
     status = 0
     try:
@@ -113,7 +113,7 @@ def _send(fd: int, kind: int, number: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _collect(workers: dict[int, int], answer: Callable[[int, object], None]) -> set[int]:
+def _collect(workers: dict[int, int], answer: Callable[[int, Any], None]) -> set[int]:
     """Read every answer pipe until each is closed; the chunks answered."""
     done: set[int] = set()
     buffers = {fd: bytearray() for fd in workers}

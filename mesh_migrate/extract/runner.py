@@ -255,8 +255,8 @@ def _forked_round(processes: int, start: tuple, chunks: list[list[Work]], collec
     undone, in input order."""
     from .forked import run_forked
 
-    def answer(number: int, result: object) -> None:
-        results, resolved = result  # type: ignore[misc]
+    def answer(number: int, result: tuple[list[tuple[int, FileFacts]], dict[str, str]]) -> None:
+        results, resolved = result
         modules.update(resolved)
         for index, facts in results:
             collect(index, facts)
