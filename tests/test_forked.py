@@ -30,6 +30,14 @@ def children() -> set[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def collect(processes: int, chunks: int, run, start=lambda: None) -> tuple[dict[int, object], set[int]]:
     answers: dict[int, object] = {}
 
@@ -104,3 +112,33 @@ def test_an_error_here_ends_the_workers() -> None:
     with pytest.raises(KeyboardInterrupt):
         run_forked(2, 50, lambda: None, lambda n: __import__("time").sleep(0.05), answer)
     assert open_fds() == fds and not children()
+
+
+def test_workers_end_when_the_parent_is_killed(tmp_path) -> None:
+    """A parent killed outright (SIGKILL) runs no cleanup: its workers end by themselves."""
+    import signal
+    import subprocess
+    import time
+
+    pids = tmp_path / "pids"
+    script = (
+        "import os, time\n"
+        "from mesh_migrate.extract.forked import run_forked\n"
+        f"def run(n):\n    open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n    time.sleep(60)\n"
+        "run_forked(2, 2, lambda: None, run, lambda n, r: None)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pids.exists() and len(pids.read_text().split()) == 2):
+            assert time.monotonic() < deadline and parent.poll() is None, "the workers did not start"
+            time.sleep(0.02)
+        workers = [int(pid) for pid in pids.read_text().split()]
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()

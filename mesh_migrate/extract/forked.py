@@ -9,7 +9,10 @@ then N's result. The parent reads every answer pipe as data arrives and hands ea
 on while the workers go on (nothing waits for a queue's feeder thread or a result thread).
 
 A worker that dies (a crash in C code, the OOM killer) closes its answer pipe: the chunk it
-had started and not answered is reported undone, with every chunk no worker took.
+had started and not answered is reported undone, with every chunk no worker took. A parent
+that dies, however (SIGKILL), closes the writing end of a lifeline pipe that only it holds:
+a thread of each worker waits on the other end and ends the worker at once, so a killed run
+leaves no worker holding its output open.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import selectors
 import signal
 import struct
 import sys
+import threading
 import traceback
 from typing import Any, Callable
 
@@ -42,6 +46,7 @@ def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Call
     tasks_read, tasks_write = os.pipe()
     os.write(tasks_write, b"".join(_NUMBER.pack(n) for n in range(chunks)))  # a few bytes a chunk: never fills the pipe
     os.close(tasks_write)
+    lifeline_read, lifeline_write = os.pipe()
     workers: dict[int, int] = {}  # answer pipe -> pid
     finished = False
     sys.stdout.flush()  # or a worker's exit would write what is buffered here a second time
@@ -52,10 +57,9 @@ def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Call
             _widen(answers_write)
             pid = os.fork()
             if pid == 0:  # the worker: never returns
-                os.close(answers_read)
-                for other in workers:
-                    os.close(other)
-                _work(tasks_read, answers_write, start, run)
+                for inherited in (answers_read, lifeline_write, *workers):
+                    os.close(inherited)
+                _work(tasks_read, answers_write, lifeline_read, start, run)
             os.close(answers_write)
             workers[answers_read] = pid
         os.close(tasks_read)
@@ -66,6 +70,8 @@ def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Call
         if tasks_read >= 0:
             os.close(tasks_read)
         _end(workers, finished)
+        os.close(lifeline_read)
+        os.close(lifeline_write)
     return set(range(chunks)) - done
 
 
@@ -78,11 +84,12 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _work(tasks: int, answers: int, start: Callable[[], None], run: Callable[[int], Any]) -> None:
+def _work(tasks: int, answers: int, lifeline: int, start: Callable[[], None], run: Callable[[int], Any]) -> None:
     """A worker's life: take chunks until there are none; always ends the process."""
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends the workers
+        threading.Thread(target=_end_with_parent, args=(lifeline,), name="lifeline", daemon=True).start()
         start()
         while True:
             taken = os.read(tasks, _NUMBER.size)
@@ -105,6 +112,13 @@ def _work(tasks: int, answers: int, start: Callable[[], None], run: Callable[[in
             sys.stderr.flush()
         finally:
             os._exit(status)  # never the parent's exit handlers or its buffered output
+
+
+def _end_with_parent(lifeline: int) -> None:
+    """Wait for the parent to close the lifeline (by ending), then end this worker."""
+    while os.read(lifeline, 1):
+        pass
+    os._exit(1)
 
 
 def _send(fd: int, kind: int, number: int, payload: bytes) -> None:

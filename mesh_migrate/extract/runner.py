@@ -261,7 +261,7 @@ def _forked_round(processes: int, start: tuple, chunks: list[list[Work]], collec
         for index, facts in results:
             collect(index, facts)
 
-    undone = run_forked(min(processes, len(chunks)), len(chunks), lambda: _start_worker(*start), lambda number: _extract_chunk(chunks[number]), answer)
+    undone = run_forked(min(processes, len(chunks)), len(chunks), lambda: _start_worker(*start, watch_parent=False), lambda number: _extract_chunk(chunks[number]), answer)
     return [item for number in sorted(undone) for item in chunks[number]]
 
 
@@ -335,9 +335,11 @@ def _chunks(work: list[Work], processes: int) -> Iterator[list[Work]]:
 _worker: tuple[Workspace, _RecordingFinder] | None = None
 
 
-def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int) -> None:
+def _start_worker(root: Path, rules: RulePack, python_paths: list[str], parent: int, watch_parent: bool = True) -> None:
+    """WATCH_PARENT: end when PARENT does (forked workers have a lifeline of their own)."""
     global _worker
-    die_with_parent(parent)
+    if watch_parent:
+        die_with_parent(parent)
     gc.disable()  # see _extract_one; a forked worker starts so, a spawned one does not
     _worker = _workspace(root, rules, python_paths)
 
