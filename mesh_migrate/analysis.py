@@ -12,7 +12,7 @@ from .codeowners import CodeOwners, codeowners_source, parse_codeowners
 from .config import MeshConfig, load_config
 from .discover import Discovery, discover
 from .extract.runner import ExtractOptions, LazyExtraction, Progress, extract_lazily, paused_garbage_collection
-from .facts import RepoFacts
+from .facts import FileFacts, RepoFacts
 from .layout import Layout, find_layout
 from .link import link
 from .rulepack import RulePack, load_rule_pack
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported where used: a cached result needs none of them (ne
     from .runtime import Reconciliation, RuntimeFacts
     from .runtime.sizing import SizingPlan
     from .identity import IdentityPlan
-    from .ownership import OwnershipResult
+    from .ownership import OwnershipResult, TeamAssigner
     from .plan import SplitPlan, TeamOverview
 
 
@@ -97,16 +97,40 @@ def start_analysis(root: Path, *, options: ExtractOptions = ExtractOptions(), pr
     found = discover(root, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax)
     # Library code and tests are followed through imports, never counted as DAG files.
     dag_files = [path for path in found.files if layout.is_dag_file(path)]
-    extraction = extract_lazily(root, rules, layout.python_paths, dag_files, options, progress)
-    return AnalysisRun(root, config, rules, layout, found, codeowners_source(root), extraction)
+    owners = _Owners(config, codeowners_source(root))
+    extraction = extract_lazily(root, rules, layout.python_paths, dag_files, options, progress, received=owners.received)
+    return AnalysisRun(root, config, rules, layout, found, owners, extraction)
+
+
+class _Owners:
+    """CODEOWNERS and the team of each DAG, worked out while the facts of the other files
+    are still being extracted: what each source says of a DAG depends on that DAG alone."""
+
+    def __init__(self, config: MeshConfig, source: tuple[str, str] | None):
+        self.config, self.source = config, source  # source: the CODEOWNERS text and where it is
+
+    @cached_property
+    def codeowners(self) -> CodeOwners | None:
+        return parse_codeowners(*self.source) if self.source else None
+
+    @cached_property
+    def teams(self) -> TeamAssigner:
+        from .ownership import TeamAssigner
+
+        return TeamAssigner(self.config, self.codeowners)
+
+    def received(self, facts: FileFacts) -> None:
+        if facts.dags:
+            self.teams.prepare(facts.dags)
 
 
 class AnalysisRun:
     """One analysis of a repository: its inputs, extracted, and what follows from them."""
 
-    def __init__(self, root: Path, config: MeshConfig, rules: RulePack, layout: Layout, found: Discovery, codeowners: tuple[str, str] | None, extraction: LazyExtraction):
+    def __init__(self, root: Path, config: MeshConfig, rules: RulePack, layout: Layout, found: Discovery, owners: _Owners, extraction: LazyExtraction):
         self.root, self.config, self.rules, self.layout = root, config, rules, layout
-        self.found, self.codeowners, self.extraction = found, codeowners, extraction
+        self.found, self.owners, self.extraction = found, owners, extraction
+        self.codeowners = owners.source
         self._written: list[str] = []
         self._reported: set[str] = set()
 
@@ -129,8 +153,7 @@ class AnalysisRun:
         # would only scan the facts again and again.
         with paused_garbage_collection():
             facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
-            codeowners = parse_codeowners(*self.codeowners) if self.codeowners else None
-            result = assemble(facts, self.config, self.rules, codeowners, self.root)
+            result = assemble(facts, self.config, self.rules, self.owners.codeowners, self.root, self.owners.teams)
         return replace(result, warnings=self.layout.warnings + extraction.warnings, layout=self.layout)
 
     @cached_property
@@ -160,13 +183,13 @@ class AnalysisRun:
             return render(analysis)
 
 
-def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None) -> Analysis:
+def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None, teams: TeamAssigner | None = None) -> Analysis:
     """Ownership and the graph, from facts alone (so it can be tested without files); the
     plans and identities follow from the result when asked for."""
     from .graph import build_graph
-    from .ownership import assign_teams
+    from .ownership import TeamAssigner
 
-    ownership = assign_teams(facts, config, codeowners)
+    ownership = (teams or TeamAssigner(config, codeowners)).assign(facts)  # TEAMS: made with the same config and CODEOWNERS
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)
     return Analysis(root, config, rules, facts, codeowners, ownership, graph)

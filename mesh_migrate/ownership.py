@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fnmatch import translate
 from pathlib import PurePosixPath
-from typing import Mapping, TypeGuard
+from typing import Callable, Iterable, Mapping, TypeGuard
 
 from .codeowners import CodeOwners
 from .config import MeshConfig
@@ -191,30 +191,50 @@ def _id_glob_prefix(pattern: str) -> str:
 
 
 def assign_teams(facts: RepoFacts, config: MeshConfig, codeowners: CodeOwners | None) -> OwnershipResult:
-    resolver = _Resolver(config, codeowners)
-    by_dag: dict[tuple[str, str], Ownership] = {}
-    diagnostics: list[Diagnostic] = []
-    for dag in facts.dags:
-        claims = resolver.claims(dag)
-        if not claims:
-            by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, None, UNOWNED, "no source names a team")
-            continue
-        winner = _claim(claims[0])
-        overruled = tuple(_claim(c) for c in claims[1:] if c[0] != winner.team)
-        by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, winner.team, winner.source, winner.reason, overruled)
-        if overruled:
-            others = "; ".join(f"{c.team} by {c.source}: {c.reason}" for c in overruled)
-            diagnostics.append(
-                Diagnostic("warning", "ownership-conflict", f"DAG {dag.dag_id!r} goes to {winner.team} ({winner.source}: {winner.reason}); also named: {others}", dag.span)
-            )
-    by_dag = _suggest_for_unowned(facts, by_dag)
-    for owned in by_dag.values():
-        if owned.team is None:
-            span = next(d.span for d in facts.dags if (d.dag_id, d.span.path) == (owned.dag_id, owned.file))
-            hint = f"; suggested team: {owned.suggested} ({owned.suggestion_reason})" if owned.suggested else ""
-            diagnostics.append(Diagnostic("warning", "unowned-dag", f"DAG {owned.dag_id!r} has no team{hint}", span))
-    teams = sorted({o.team for o in by_dag.values() if o.team} | resolver.known)
-    return OwnershipResult(by_dag, tuple(teams), _fallbacks(config, codeowners), tuple(diagnostics))
+    return TeamAssigner(config, codeowners).assign(facts)
+
+
+class TeamAssigner:
+    """Gives every DAG its team. What each source says of a DAG depends on that DAG alone,
+    so it can be asked file by file (`prepare`) while the rest is still being extracted."""
+
+    def __init__(self, config: MeshConfig, codeowners: CodeOwners | None):
+        self.config, self.codeowners = config, codeowners
+        self._resolver = _Resolver(config, codeowners)
+        self._claims: dict[int, tuple[DagFact, list[_Pending]]] = {}  # by the DAG fact's identity
+
+    def prepare(self, dags: Iterable[DagFact]) -> None:
+        for dag in dags:
+            self._claims[id(dag)] = (dag, self._resolver.claims(dag))
+
+    def claims(self, dag: DagFact) -> list[_Pending]:
+        prepared = self._claims.get(id(dag))
+        return prepared[1] if prepared is not None and prepared[0] is dag else self._resolver.claims(dag)
+
+    def assign(self, facts: RepoFacts) -> OwnershipResult:
+        by_dag: dict[tuple[str, str], Ownership] = {}
+        diagnostics: list[Diagnostic] = []
+        for dag in facts.dags:
+            claims = self.claims(dag)
+            if not claims:
+                by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, None, UNOWNED, "no source names a team")
+                continue
+            winner = _claim(claims[0])
+            overruled = tuple(_claim(c) for c in claims[1:] if c[0] != winner.team)
+            by_dag[(dag.dag_id, dag.span.path)] = Ownership(dag.dag_id, dag.span.path, winner.team, winner.source, winner.reason, overruled)
+            if overruled:
+                others = "; ".join(f"{c.team} by {c.source}: {c.reason}" for c in overruled)
+                diagnostics.append(
+                    Diagnostic("warning", "ownership-conflict", f"DAG {dag.dag_id!r} goes to {winner.team} ({winner.source}: {winner.reason}); also named: {others}", dag.span)
+                )
+        by_dag = _suggest_for_unowned(facts, by_dag)
+        for owned in by_dag.values():
+            if owned.team is None:
+                span = next(d.span for d in facts.dags if (d.dag_id, d.span.path) == (owned.dag_id, owned.file))
+                hint = f"; suggested team: {owned.suggested} ({owned.suggestion_reason})" if owned.suggested else ""
+                diagnostics.append(Diagnostic("warning", "unowned-dag", f"DAG {owned.dag_id!r} has no team{hint}", span))
+        teams = sorted({o.team for o in by_dag.values() if o.team} | self._resolver.known)
+        return OwnershipResult(by_dag, tuple(teams), _fallbacks(self.config, self.codeowners), tuple(diagnostics))
 
 
 def _fallbacks(config: MeshConfig, codeowners: CodeOwners | None) -> tuple[str, ...]:

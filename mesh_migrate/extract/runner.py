@@ -62,10 +62,13 @@ def extract_lazily(
     files: Sequence[str],
     options: ExtractOptions = ExtractOptions(),
     progress: Progress | None = None,
+    received: Callable[[FileFacts], None] | None = None,
 ) -> LazyExtraction:
     """The facts of `files` (posix paths relative to root), in the same order; those taken
     from the cache are decoded only on `decoded()`, so a caller that needs only their
-    digests (to look up a result computed from the same facts) never pays for decoding them."""
+    digests (to look up a result computed from the same facts) never pays for decoding them.
+    RECEIVED is given the facts of each file extracted, as they arrive: what it does then
+    overlaps the workers' extraction of the other files instead of following it."""
     base = str(root)  # joined as text: a Path per file costs more than reading it
     sources = [_read(os.path.join(base, path)) for path in files]
     found: list[FileFacts | None] = [None] * len(files)
@@ -102,6 +105,8 @@ def extract_lazily(
         if store is not None and not any(d.code == CRASHED for d in facts.diagnostics):
             encoded[index] = cache.encode_facts(facts)
         done += 1
+        if received is not None:
+            received(facts)
         if progress is not None:
             progress(done, len(files))
 
@@ -203,6 +208,7 @@ def inert(data: bytes) -> bool:
 # ---- running: in this process or in a pool ---------------------------------------------
 
 Collect = Callable[[int, FileFacts], None]
+_WorkerStart = tuple[Path, RulePack, list[str], int]  # what each worker starts from, the pid of its parent last
 
 
 def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
@@ -219,7 +225,7 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
     from . import extractor  # noqa: F401  before forking: every worker has it imported
 
     modules: dict[str, str] = {}
-    start = (root, rules, list(python_paths), os.getpid())
+    start: _WorkerStart = (root, rules, list(python_paths), os.getpid())
     pool_round = _forked_round if _start_method() == "fork" else _spawned_round
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
@@ -250,7 +256,7 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
     return modules
 
 
-def _forked_round(processes: int, start: tuple, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
+def _forked_round(processes: int, start: _WorkerStart, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
     """Run chunks in freshly forked workers, which inherit them; what a dead worker left
     undone, in input order."""
     from .forked import run_forked
@@ -265,7 +271,7 @@ def _forked_round(processes: int, start: tuple, chunks: list[list[Work]], collec
     return [item for number in sorted(undone) for item in chunks[number]]
 
 
-def _spawned_round(processes: int, start: tuple, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
+def _spawned_round(processes: int, start: _WorkerStart, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
     """Run chunks in a fresh pool of spawned workers; what a dead worker left undone, in input order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
