@@ -5,7 +5,7 @@ from __future__ import annotations
 from mesh_migrate.codeowners import parse_codeowners
 from mesh_migrate.config import MeshConfig, Team
 from mesh_migrate.facts import DagFact, DependencyFact, RepoFacts, ResourceUse, SourceSpan
-from mesh_migrate.ownership import assign_teams
+from mesh_migrate.ownership import TeamAssigner, assign_teams
 
 
 def dag(dag_id, path, owners=(), tags=()):
@@ -110,3 +110,20 @@ def test_without_mesh_yaml_fallbacks_name_teams_and_say_so():
     assert got == {"a": ("payments", "folder"), "b": (None, "unowned"), "c": ("ledger", "CODEOWNERS")}
     assert any("no mesh.yaml" in f for f in result.fallbacks)
     assert result.teams == ("ledger", "payments")
+
+
+def test_claims_prepared_file_by_file_give_the_same_teams():
+    """While extraction runs, each file's DAGs are asked of every source as its facts arrive."""
+    dags = (
+        dag("a", "dags/flights/a.py", owners=["alice@x.example"], tags=["team:hotels"]),
+        dag("hotels_b", "dags/misc/b.py"),
+        dag("c", "dags/misc/c.py"),
+        dag("e", "dags/misc/e.py", tags=["team:finance"]),
+    )
+    codeowners = parse_codeowners("/dags/misc/ @org/crm\n")
+    expected = assign_teams(facts(*dags), CONFIG, codeowners)
+    assigner = TeamAssigner(CONFIG, codeowners)
+    assigner.prepare(dags[:2])
+    assigner.prepare([dag("c", "dags/flights/c.py")])  # a fact of no file assigned below: never used
+    assert assigner.assign(facts(*dags)) == expected
+    assert owner_of(expected, "c").team == "crm" and owner_of(expected, "a").overruled
