@@ -164,7 +164,7 @@ class AnalysisRun:
         settings = (self.config, self.rules.fingerprint, self.layout, self.found.skipped, self.codeowners)
         return assembled.analysis_key(settings, self.extraction.files, self.extraction.digests())
 
-    def output(self, name: str, render: Callable[[Analysis], str]) -> str:
+    def output(self, name: str, render: Callable[[Analysis], bytes]) -> bytes:
         """RENDER(analysis), or what it gave for the same facts and settings before."""
         store, key = self.extraction.store, self._key
         if store is None or key is None:
@@ -177,7 +177,7 @@ class AnalysisRun:
                 self._written.append(warning)
         return text
 
-    def _render(self, render: Callable[[Analysis], str]) -> str:
+    def _render(self, render: Callable[[Analysis], bytes]) -> bytes:
         analysis = self.analysis
         with paused_garbage_collection():  # documents of plain values: no cycles to find
             return render(analysis)

@@ -57,25 +57,20 @@ def _file(directory: Path, name: str) -> Path:
     return directory / f"analysis-{name}"
 
 
-def load_output(directory: Path, name: str, key: str, secret: bytes) -> str | None:
+def load_output(directory: Path, name: str, key: str, secret: bytes) -> bytes | None:
     """The output NAME stored under KEY, if a verified one is there."""
     wanted = key.encode() + b"\n"  # another key: not worth verifying a large output
     body = cache.load_signed(_file(directory, name), secret, _SIGNATURE, starting=wanted)
     if body is None:
         return None
     stored, _, output = body.partition(b"\n")
-    if stored != key.encode():
-        return None
-    try:
-        return output.decode()
-    except UnicodeDecodeError:
-        return None
+    return output if stored == key.encode() else None
 
 
-def save_output(directory: Path, name: str, key: str, secret: bytes, output: str) -> str | None:
+def save_output(directory: Path, name: str, key: str, secret: bytes, output: bytes) -> str | None:
     """Store OUTPUT under KEY; a warning instead of an exception when that fails."""
     try:
-        cache.save_signed(directory, _file(directory, name).name, key.encode() + b"\n" + output.encode(), secret, _SIGNATURE)
+        cache.save_signed(directory, _file(directory, name).name, key.encode() + b"\n" + output, secret, _SIGNATURE)
     except OSError as exc:
         return f"result cache not written to {directory}: {exc.strerror or exc}"
     return None

@@ -142,15 +142,15 @@ def warn(run: AnalysisRun) -> None:
         make_console(stderr=True).print(f"warning: {warning}", markup=False)
 
 
-def print_document(text: str) -> None:
-    """A JSON document on standard output, as `click.echo` would print it, without
+def print_document(data: bytes) -> None:
+    """A JSON document (ASCII) on standard output, as `click.echo` would print it, without
     searching megabytes of it for terminal colour codes (escaped in JSON, never there)."""
-    sys.stdout.write(text)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+    sys.stdout.flush()  # what was written as text goes first
+    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.buffer.flush()
 
 
-def json_document(result: Analysis) -> str:
+def json_document(result: Analysis) -> bytes:
     from .jsontext import dumps_indented
     from .render.document import analysis_document
 
@@ -171,17 +171,18 @@ def print_summary(run: AnalysisRun, verbose: bool, quiet: bool) -> None:
         return
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
 
-    def render(result: Analysis) -> str:
+    def render(result: Analysis) -> bytes:
         from .render.console import print_analysis
 
         written = io.BytesIO()
         text = io.TextIOWrapper(written, encoding=encoding, errors="replace", newline="")
         print_analysis(make_console(text), result, verbose=verbose, quiet=quiet)
         text.flush()
-        return written.getvalue().decode(encoding, errors="replace")
+        return written.getvalue()
 
     variant = json.dumps([verbose, quiet, encoding, [os.environ.get(name) for name in _RENDERING_ENVIRONMENT]])
-    click.echo(run.output("text-" + hashlib.sha256(variant.encode()).hexdigest()[:16], render), nl=False)
+    summary = run.output("text-" + hashlib.sha256(variant.encode()).hexdigest()[:16], render)
+    click.echo(summary.decode(encoding, errors="replace"), nl=False)
 
 
 def read_airflow_db(url: str, since: str) -> RuntimeFacts:

@@ -26,14 +26,16 @@ _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PA
 _NOT_ASCII = re.compile("[^\x00-\x7e]+")
 
 
-def dumps_indented(value: Any) -> str:
-    """`json.dumps(value, indent=2)`, faster on large documents of plain data."""
+def dumps_indented(value: Any) -> bytes:
+    """`json.dumps(value, indent=2)`, encoded (ASCII), faster on large documents of plain
+    data. Bytes: a document of megabytes goes to a file or a pipe as it is, never decoded."""
     try:
         data = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return json.dumps(value, indent=2)
-    text = data.decode()
-    return text if data.isascii() and b"\x7f" not in data else _NOT_ASCII.sub(_escaped, text)
+        return json.dumps(value, indent=2).encode()
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return _NOT_ASCII.sub(_escaped, data.decode()).encode()
 
 
 def _escaped(match: re.Match[str]) -> str:

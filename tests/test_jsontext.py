@@ -1,4 +1,4 @@
-"""The indented JSON writer: the characters json.dumps(indent=2) writes, for any value."""
+"""The indented JSON writer: the characters json.dumps(indent=2) writes, for any value, as ASCII bytes."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ VALUES = [
 
 @pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
 def test_writes_what_the_standard_library_writes(value) -> None:
-    assert dumps_indented(value) == json.dumps(value, indent=2)
+    assert dumps_indented(value).decode() == json.dumps(value, indent=2)
 
 
 @dataclass
@@ -63,16 +63,16 @@ def test_refuses_what_the_standard_library_refuses(value) -> None:
 def test_numbers_json_cannot_hold_are_null_and_short_exponents_unpadded() -> None:
     """The two differences from the standard library, both in floats."""
     assert json.loads(dumps_indented([math.nan, math.inf, -math.inf])) == [None, None, None]
-    assert dumps_indented({"small": 1e-07}) == '{\n  "small": 1e-7\n}'
+    assert dumps_indented({"small": 1e-07}) == b'{\n  "small": 1e-7\n}'
     assert json.loads(dumps_indented({"small": 1e-07})) == {"small": 1e-07}
 
 
 def test_the_analysis_document_of_the_fixture_is_written_as_the_standard_library_writes_it(skyflow) -> None:
     document = analysis_document(skyflow)
-    assert dumps_indented(document) == json.dumps(document, indent=2)
+    assert dumps_indented(document).decode() == json.dumps(document, indent=2)
 
 
 def test_a_long_list_of_records_is_written_whole() -> None:
     records = [{"kind": "connection", "name": f"conn_{n}", "dag": None, "file": "dags/a.py", "line": n} for n in range(20_000)]
     document = {"resources": records, "flat": [f"item {n}" for n in range(20_000)]}
-    assert dumps_indented(document) == json.dumps(document, indent=2)
+    assert dumps_indented(document).decode() == json.dumps(document, indent=2)
