@@ -115,14 +115,14 @@ class ModuleFinder:
 
     def module_name(self, rel_path: str) -> str:
         """The dotted name a file is imported by, relative to the first import root holding it."""
-        parts = _plain_parts(rel_path)
-        if parts:  # the common case, asked of every file: without a Path per step
-            full = self._root_parts + parts
-            for base in self._import_root_parts:
-                if full[: len(base)] == base:
-                    if len(full) == len(base):
+        plain = _plain_parts(rel_path)
+        if plain:  # the common case, asked of every file: without a Path per step
+            full = self._root_parts + plain
+            for root_parts in self._import_root_parts:
+                if full[: len(root_parts)] == root_parts:
+                    if len(full) == len(root_parts):
                         break  # the root itself: as Path says below
-                    names = list(full[len(base) :])
+                    names = list(full[len(root_parts) :])
                     names[-1] = _without_suffix(names[-1])
                     if names[-1] == "__init__":
                         names.pop()
