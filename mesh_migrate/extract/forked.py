@@ -4,12 +4,12 @@ The workers inherit everything at the fork: the work itself, the imported interp
 rule pack. All chunk numbers are written to one task pipe before the first fork and its
 writing end is closed: a worker takes the next number with a read of four bytes (a pipe
 read is atomic), so the workers balance themselves, and one that finds the pipe empty sees
-its end. A worker answers through a pipe of its own: "started N" when it takes chunk N,
-then N's result. The parent reads every answer pipe as data arrives and hands each result
-on while the workers go on (nothing waits for a queue's feeder thread or a result thread).
+its end. A worker answers each chunk through a pipe of its own. The parent reads every
+answer pipe as data arrives and hands each result on while the workers go on (nothing waits
+for a queue's feeder thread or a result thread).
 
 A worker that dies (a crash in C code, the OOM killer) closes its answer pipe: the chunk it
-had started and not answered is reported undone, with every chunk no worker took. A parent
+had taken and not answered is reported undone, with every chunk no worker took. A parent
 that dies, however (SIGKILL), closes the writing end of a lifeline pipe that only it holds:
 a thread of each worker waits on the other end and ends the worker at once, so a killed run
 leaves no worker holding its output open.
@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 _HEADER = struct.Struct("<BII")  # kind, chunk number, payload length
 _NUMBER = struct.Struct("<I")
-_STARTED, _DONE, _FAILED = 1, 2, 3
+_DONE, _FAILED = 1, 2
 _PIPE_BYTES = 1 << 20  # room for a few answers: a worker rarely waits for the parent to read
 _F_SETPIPE_SZ = 1031  # fcntl's name for it from Python 3.10 on Linux
 
@@ -96,7 +96,6 @@ def _work(tasks: int, answers: int, lifeline: int, start: Callable[[], None], ru
             if not taken:
                 break
             (number,) = _NUMBER.unpack(taken)
-            _send(answers, _STARTED, number, b"")
             try:
                 payload, kind = pickle.dumps(run(number), pickle.HIGHEST_PROTOCOL), _DONE
             except Exception:
