@@ -584,3 +584,20 @@ def test_chunks_cover_the_work_in_order_and_shrink_towards_the_end(files: int, p
     assert all(0 < size <= 256 for size in sizes)
     assert sizes == sorted(sizes, reverse=True)
     assert sizes[-1] <= 8  # no worker is left with a long chunk at the end
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in-process", "pool"])
+def test_each_extracted_file_is_received_once_as_it_arrives(skyflow_copy: Path, jobs: int) -> None:
+    """What the caller does with each file's facts (ownership claims) runs while the rest
+    is extracted; cached and inert files are not received."""
+    config, rules = load_settings(skyflow_copy)
+    files = discover(skyflow_copy, exclude=config.exclude, airflowignore_syntax=config.airflowignore_syntax).files
+    paths = find_layout(skyflow_copy, config.dags_folders, config.python_paths).python_paths
+    received: list[FileFacts] = []
+    lazy = extract_lazily(skyflow_copy, rules, paths, files, ExtractOptions(jobs=jobs), received=received.append)
+    assert len(received) == lazy.stats.extracted == len({f.path for f in received})
+    by_path = {f.path: f for f in lazy.decoded().facts}
+    assert all(by_path[f.path] is f for f in received)  # the very facts the analysis links
+    again: list[FileFacts] = []
+    warm = extract_lazily(skyflow_copy, rules, paths, files, ExtractOptions(jobs=jobs), received=again.append)
+    assert again == [] and warm.stats.cached == lazy.stats.extracted
