@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_FROM_FILES = 200
+PROGRESS_REDRAW_SECONDS = 0.1
 
 
 class Context:
@@ -104,12 +106,21 @@ def _progress(enabled: bool) -> Iterator:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as bar:
+    # Redrawn here as files are done, not by rich's refresh thread: extraction forks its
+    # workers only from a process that runs no other thread (else it spawns them, which
+    # costs each worker a fresh interpreter and every import).
+    columns = (TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("files", total=None)
+        drawn = 0.0
 
         def update(done: int, total: int) -> None:
+            nonlocal drawn
             if total >= PROGRESS_FROM_FILES:
                 bar.update(task, completed=done, total=total)
+                if done == total or time.monotonic() - drawn >= PROGRESS_REDRAW_SECONDS:
+                    bar.refresh()
+                    drawn = time.monotonic()
 
         yield update
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -239,3 +241,29 @@ def test_a_caller_of_main_that_goes_on_running_gets_the_analysis_freed():
     assert result.exit_code == 0
     gc.collect()
     assert [item for item in gc.get_objects() if isinstance(item, AnalysisRun)] == []
+
+
+def test_the_progress_bar_on_a_terminal_leaves_the_workers_forked(monkeypatch) -> None:
+    """Drawn by the results' arrival, not by a refresh thread: a second thread would make the
+    runner spawn its workers (a fresh interpreter and every import each) instead of forking."""
+    import threading
+
+    from mesh_migrate import cli as cli_module
+    from mesh_migrate.extract import runner
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    threads = threading.active_count()
+    with cli_module._progress(True) as update:
+        assert update is not None, "no progress bar drawn: the test's terminal is not one"
+        for done in range(0, 2001, 250):
+            update(done, 2000)
+        assert threading.active_count() == threads
+        if threads == 1:
+            assert runner._start_method() == "fork"
+    assert "2000/2000" in terminal.getvalue()  # drawn as the files were done
