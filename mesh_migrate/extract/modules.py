@@ -70,35 +70,6 @@ def parse_source(data: bytes, path: str) -> ParseResult:
         return ParseResult(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 1)
 
 
-def _plain_parts(rel_path: str) -> tuple[str, ...] | None:
-    """The parts of a relative posix path as PurePosixPath gives them, or None for a path
-    that is not plain (absolute, or with empty or "." parts): those go through Path."""
-    parts = tuple(rel_path.split("/"))
-    return None if rel_path.startswith("/") or "" in parts or "." in parts else parts
-
-
-def name_by_paths(root: Path, import_roots: list[Path], rel_path: str) -> str:
-    """A module's dotted name by PurePath's rules: relative to the first import root
-    holding ROOT/REL_PATH, without its suffix and a last `__init__`."""
-    path = root / rel_path
-    for base in import_roots:
-        try:
-            rel = path.relative_to(base)
-        except ValueError:
-            continue
-        parts = list(rel.with_suffix("").parts)
-        if parts and parts[-1] == "__init__":
-            parts.pop()
-        return ".".join(parts)
-    return Path(rel_path).stem
-
-
-def _without_suffix(name: str) -> str:
-    """NAME without its last suffix, as PurePath.with_suffix("") leaves it."""
-    dot = name.rfind(".")
-    return name[:dot] if 0 < dot < len(name) - 1 else name
-
-
 class ModuleFinder:
     """Maps dotted module names to files under the import roots (python_paths)."""
 
@@ -106,8 +77,6 @@ class ModuleFinder:
         self.root = root
         self.import_roots = [root / p for p in python_paths if p not in ("", ".")] + [root]
         self._cache: dict[str, ModuleRef | None] = {}
-        self._root_parts = root.parts
-        self._import_root_parts = [base.parts for base in self.import_roots]
 
     def find(self, dotted: str) -> ModuleRef | None:
         if dotted not in self._cache:
@@ -131,19 +100,17 @@ class ModuleFinder:
 
     def module_name(self, rel_path: str) -> str:
         """The dotted name a file is imported by, relative to the first import root holding it."""
-        plain = _plain_parts(rel_path)
-        if plain:  # the common case, asked of every file: without a Path per step
-            full = self._root_parts + plain
-            for root_parts in self._import_root_parts:
-                if full[: len(root_parts)] == root_parts:
-                    if len(full) == len(root_parts):
-                        break  # the root itself: as Path says below
-                    names = list(full[len(root_parts) :])
-                    names[-1] = _without_suffix(names[-1])
-                    if names[-1] == "__init__":
-                        names.pop()
-                    return ".".join(names)
-        return name_by_paths(self.root, self.import_roots, rel_path)
+        path = self.root / rel_path
+        for base in self.import_roots:
+            try:
+                rel = path.relative_to(base)
+            except ValueError:
+                continue
+            parts = list(rel.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            return ".".join(parts)
+        return Path(rel_path).stem
 
     def _inside(self, path: Path) -> bool:
         try:
