@@ -130,7 +130,6 @@ class AnalysisRun:
     def __init__(self, root: Path, config: MeshConfig, rules: RulePack, layout: Layout, found: Discovery, owners: _Owners, extraction: LazyExtraction):
         self.root, self.config, self.rules, self.layout = root, config, rules, layout
         self.found, self.owners, self.extraction = found, owners, extraction
-        self.codeowners = owners.source
         self._written: list[str] = []
         self._reported: set[str] = set()
 
@@ -153,7 +152,7 @@ class AnalysisRun:
         # would only scan the facts again and again.
         with paused_garbage_collection():
             facts = link(".", extraction.facts, [(s.path, s.reason) for s in self.found.skipped])
-            result = assemble(facts, self.config, self.rules, self.owners.codeowners, self.root, self.owners.teams)
+            result = assemble(facts, self.config, self.rules, root=self.root, teams=self.owners.teams)
         return replace(result, warnings=self.layout.warnings + extraction.warnings, layout=self.layout)
 
     @cached_property
@@ -161,7 +160,7 @@ class AnalysisRun:
         store = self.extraction.store
         if store is None:  # --no-cache, or no key to sign with
             return None
-        settings = (self.config, self.rules.fingerprint, self.layout, self.found.skipped, self.codeowners)
+        settings = (self.config, self.rules.fingerprint, self.layout, self.found.skipped, self.owners.source)
         return assembled.analysis_key(settings, self.extraction.files, self.extraction.digests())
 
     def output(self, name: str, render: Callable[[Analysis], bytes]) -> bytes:
@@ -185,14 +184,16 @@ class AnalysisRun:
 
 def assemble(facts: RepoFacts, config: MeshConfig, rules: RulePack, codeowners: CodeOwners | None = None, root: Path | None = None, teams: TeamAssigner | None = None) -> Analysis:
     """Ownership and the graph, from facts alone (so it can be tested without files); the
-    plans and identities follow from the result when asked for."""
+    plans and identities follow from the result when asked for. TEAMS: an assigner made
+    for CONFIG that has gathered claims already (it brings its own CODEOWNERS)."""
     from .graph import build_graph
     from .ownership import TeamAssigner
 
-    ownership = (teams or TeamAssigner(config, codeowners)).assign(facts)  # TEAMS: made with the same config and CODEOWNERS
+    teams = teams or TeamAssigner(config, codeowners)
+    ownership = teams.assign(facts)
     facts = replace(facts, diagnostics=tuple(sorted(facts.diagnostics + ownership.diagnostics, key=lambda d: (d.span, d.code))))
     graph = build_graph(facts, ownership)
-    return Analysis(root, config, rules, facts, codeowners, ownership, graph)
+    return Analysis(root, config, rules, facts, teams.codeowners, ownership, graph)
 
 
 def with_runtime(analysis: Analysis, runtime: RuntimeFacts) -> Analysis:
