@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 from .access import Grant, access_grants, granted_by, granted_to
@@ -166,11 +166,9 @@ class _Index:
 
 def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _Index:
     index = _Index(defaultdict(list), defaultdict(set), defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(set)), defaultdict(set), defaultdict(lambda: defaultdict(set)))
-    for dag in facts.dags:
-        team = ownership.of(dag).team
-        if team:
-            index.dags[team].append(dag)
-            index.files[team].add(dag.span.path)
+    for owner, dags in _owned_dags(facts, ownership).items():
+        index.dags[owner] = dags
+        index.files[owner] = {dag.span.path for dag in dags}
     _group_links(graph, index.holding, index.named)
     team_of = ownership.teams_by_id().get
     uses, users, access = index.uses, index.users, index.access
@@ -187,6 +185,21 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
     return index
 
 
+def _owned_dags(facts: RepoFacts, ownership: OwnershipResult) -> dict[str, list[DagFact]]:
+    """The DAGs each team owns, in the facts' order."""
+    owned: dict[str, list[DagFact]] = defaultdict(list)
+    for dag in facts.dags:
+        team = ownership.of(dag).team
+        if team:
+            owned[team].append(dag)
+    return owned
+
+
+def _outbound(holding: dict[str | None, list[TeamLink]], team: str) -> list[TeamLink]:
+    """The links a team's code holds that wait on or trigger another team."""
+    return [link for link in holding[team] if link.cross_team]
+
+
 def _group_links(graph: MeshGraph, holding: dict[str | None, list[TeamLink]], named: dict[str, list[TeamLink]]) -> None:
     """Each link under the team whose code holds it, and a cross-team one under the team it names."""
     for link in graph.links:
@@ -197,12 +210,12 @@ def _group_links(graph: MeshGraph, holding: dict[str | None, list[TeamLink]], na
 
 def team_overviews(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[TeamOverview]:
     """The size of each team's plan, counted as `build_plans` selects its contents."""
-    dags = Counter(ownership.of(dag).team for dag in facts.dags)
+    owned = _owned_dags(facts, ownership)
     holding: dict[str | None, list[TeamLink]] = defaultdict(list)
     named: dict[str, list[TeamLink]] = defaultdict(list)
     _group_links(graph, holding, named)
     return [
-        TeamOverview(team, dags[team], len(named[team]), sum(1 for link in holding[team] if link.cross_team), graph.wave_of(team), instance_for(team, config)[0])
+        TeamOverview(team, len(owned.get(team, ())), len(named[team]), len(_outbound(holding, team)), graph.wave_of(team), instance_for(team, config)[0])
         for team in ownership.teams
     ]
 
@@ -228,7 +241,7 @@ def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership
                 moves_with=tuple(t for t in groups.get(team, ()) if t != team),
                 dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
                 inbound=tuple(_planned(link, rules, inbound=True) for link in index.named[team]),
-                outbound=tuple(_planned(link, rules, inbound=False) for link in index.holding[team] if link.cross_team),
+                outbound=tuple(_planned(link, rules, inbound=False) for link in _outbound(index.holding, team)),
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
                 manual=_manual(index, graph, rules, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),
