@@ -157,7 +157,8 @@ def print_document(data: bytes) -> None:
     """A JSON document (ASCII) on standard output, as `click.echo` would print it, without
     searching megabytes of it for terminal colour codes (escaped in JSON, never there)."""
     sys.stdout.flush()  # what was written as text goes first
-    sys.stdout.buffer.write(data + b"\n")
+    sys.stdout.buffer.write(data)  # not data + newline: a copy of megabytes
+    sys.stdout.buffer.write(b"\n")
     sys.stdout.buffer.flush()
 
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fnmatch import translate
 from pathlib import PurePosixPath
-from typing import Callable, Iterable, Mapping, TypeGuard
+from typing import Iterable, Mapping, TypeGuard
 
 from .codeowners import CodeOwners
 from .config import MeshConfig

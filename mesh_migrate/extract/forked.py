@@ -17,6 +17,7 @@ leaves no worker holding its output open.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import selectors
@@ -31,7 +32,6 @@ _HEADER = struct.Struct("<BII")  # kind, chunk number, payload length
 _NUMBER = struct.Struct("<I")
 _DONE, _FAILED = 1, 2
 _PIPE_BYTES = 1 << 20  # room for a few answers: a worker rarely waits for the parent to read
-_F_SETPIPE_SZ = 1031  # fcntl's name for it from Python 3.10 on Linux
 
 
 class WorkerError(Exception):
@@ -77,9 +77,7 @@ def run_forked(processes: int, chunks: int, start: Callable[[], None], run: Call
 
 def _widen(fd: int) -> None:
     try:
-        import fcntl
-
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
     except OSError:  # above /proc/sys/fs/pipe-max-size for this user: the default is fine
         pass
 

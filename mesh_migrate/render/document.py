@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import Analysis
-from ..facts import AIRFLOW_RESOURCES, RepoFacts, ResourceUse, SourceSpan
+from ..facts import RepoFacts, ResourceUse, SourceSpan, is_cloud
 from ..graph import other_end
 
 SCHEMA = "mesh-migrate/analysis@1"
@@ -98,7 +98,7 @@ def _resource(use: ResourceUse) -> dict[str, Any]:
     # Written out, not unpacked from `_place`: a large monolith has tens of thousands.
     span = use.span
     entry = {"kind": use.kind, "name": use.name, "dag": use.dag, "file": span.path if span else None, "line": span.line if span else None}
-    if use.kind not in AIRFLOW_RESOURCES:  # a cloud resource
+    if is_cloud(use.kind):
         entry["access"], entry["identity"] = use.access, use.identity
     return entry
 
