@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mesh_migrate.analysis import analyze
+from mesh_migrate.extract.modules import ModuleFinder
 from mesh_migrate.layout import find_layout
 
 from .conftest import write_repo
@@ -142,3 +143,20 @@ def test_without_a_dags_folder_the_whole_repository_counts_but_its_tests(tmp_pat
     result = analyze(tmp_path)
     assert [d.dag_id for d in result.facts.dags] == ["a"]
     assert result.layout.whole_repository
+
+
+def test_a_file_is_named_from_the_first_import_root_that_holds_it() -> None:
+    finder = ModuleFinder(Path("/repo"), ["dags", "dags/team", "/repo/plugins", "/elsewhere", "../outside", "."])
+    names = {
+        "dags/team/etl.py": "team.etl",  # dags/ comes first among the roots
+        "dags/team/__init__.py": "team",
+        "dags/__init__.py": "",
+        "plugins/hooks/s3.py": "hooks.s3",  # an absolute root inside the repository
+        "tools/run.py": "tools.run",  # the repository itself is the last root
+        "dagsx/jobs.py": "dagsx.jobs",  # a folder named like a root's start is not inside it
+        "dags/daily.v2.py": "daily.v2",  # only the last suffix is dropped
+        "dags/.hidden.py": ".hidden",
+        "dags/.py": ".py",  # a name that is all suffix keeps it, as pathlib reads it
+        "dags/notes": "notes",
+    }
+    assert {path: finder.module_name(path) for path in names} == names

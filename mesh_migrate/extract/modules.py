@@ -70,12 +70,32 @@ def parse_source(data: bytes, path: str) -> ParseResult:
         return ParseResult(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 1)
 
 
+def _relative_prefix(root: Path, base: Path) -> str | None:
+    """BASE as the text that starts the relative paths of the files below it: "" for ROOT,
+    "dags/" for ROOT/dags; None for a folder outside ROOT, which holds none of its files."""
+    try:
+        relative = base.relative_to(root).as_posix()
+    except ValueError:
+        return None
+    return "" if relative == "." else relative + "/"
+
+
+def _stem(name: str) -> str:
+    """A file name without its suffix, as pathlib reads one: "a.b.py" -> "a.b", ".py" -> ".py"."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
 class ModuleFinder:
     """Maps dotted module names to files under the import roots (python_paths)."""
 
     def __init__(self, root: Path, python_paths: list[str]):
         self.root = root
         self.import_roots = [root / p for p in python_paths if p not in ("", ".")] + [root]
+        # Each import root as the text that starts the relative paths of its files ("" for
+        # the root itself): a module's name is asked of every file, and comparing text is a
+        # small part of what joining and relating Path objects costs.
+        self._root_prefixes = [_relative_prefix(root, base) for base in self.import_roots]
         self._cache: dict[str, ModuleRef | None] = {}
 
     def find(self, dotted: str) -> ModuleRef | None:
@@ -99,18 +119,16 @@ class ModuleFinder:
         return ModuleRef(dotted, None) if namespace else None
 
     def module_name(self, rel_path: str) -> str:
-        """The dotted name a file is imported by, relative to the first import root holding it."""
-        path = self.root / rel_path
-        for base in self.import_roots:
-            try:
-                rel = path.relative_to(base)
-            except ValueError:
-                continue
-            parts = list(rel.with_suffix("").parts)
-            if parts and parts[-1] == "__init__":
-                parts.pop()
-            return ".".join(parts)
-        return Path(rel_path).stem
+        """The dotted name a file is imported by, relative to the first import root holding
+        it. REL_PATH is a normalized posix path relative to the root, as discovery gives it."""
+        for prefix in self._root_prefixes:
+            if prefix is not None and rel_path.startswith(prefix) and len(rel_path) > len(prefix):
+                parts = rel_path[len(prefix) :].split("/")
+                parts[-1] = _stem(parts[-1])
+                if parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts)
+        return _stem(rel_path.rpartition("/")[2])
 
     def _inside(self, path: Path) -> bool:
         try:

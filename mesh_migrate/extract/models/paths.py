@@ -279,8 +279,9 @@ def path(call: Call) -> Any:
 
 
 def module_file(root: Path, rel_path: str) -> str:
-    """The value of `__file__` in a repository module."""
-    return (root / rel_path).as_posix()
+    """The value of `__file__` in a repository module (REL_PATH normalized, as discovery and
+    the module finder give it; joined as text: it is asked of every file)."""
+    return posixpath.join(root.as_posix(), rel_path)
 
 
 VALID = [
