@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -62,6 +63,11 @@ def jinja_uses(text: str) -> list[tuple[str, str]]:
 _PLAIN_LITERALS = frozenset({str, int, bool, type(None)})
 
 
+# The code of each node unparsed, for as long as the node lives: a helper's call to an
+# operator (`wait_for(...)` building a sensor) is written once per worker, not once per call.
+_UNPARSED: weakref.WeakKeyDictionary[ast.AST, str] = weakref.WeakKeyDictionary()
+
+
 def source_text(node: ast.AST) -> str:
     """A node's code, as ast.unparse writes it. Most arguments are plain literals and names,
     whose code is their repr or their name: the unparser's machinery is for the rest."""
@@ -69,7 +75,10 @@ def source_text(node: ast.AST) -> str:
         return repr(node.value)
     if isinstance(node, ast.Name):
         return node.id
-    return ast.unparse(node)
+    text = _UNPARSED.get(node)
+    if text is None:
+        text = _UNPARSED[node] = ast.unparse(node)
+    return text
 
 
 def render_value(value: Any) -> str:
