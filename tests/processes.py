@@ -25,3 +25,14 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Children of PID, their children, and so on (workers forked by a zygote too)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        new = children(todo.pop()) - found
+        found |= new
+        todo.extend(new)
+    return found

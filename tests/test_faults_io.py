@@ -30,7 +30,7 @@ from mesh_migrate.fsutil import read_regular_file, write_atomic
 from mesh_migrate.names import branch_name, file_name
 
 from .conftest import SKYFLOW
-from .processes import alive, children
+from .processes import alive, descendants
 from .test_faults import copy, fillers, huge_dag, run, write
 
 
@@ -316,9 +316,9 @@ def test_workers_end_with_a_killed_run_and_release_its_output(tmp_path, signum):
     workers: set[int] = set()
     try:
         deadline = time.monotonic() + 120
-        while len(workers) < 2:
+        while len(workers) < 3:  # the zygote and the two workers it forks
             assert run_.poll() is None and time.monotonic() < deadline, "no worker processes seen"
-            workers = children(run_.pid)
+            workers = descendants(run_.pid)
             time.sleep(0.02)
         run_.send_signal(signum)
         output = threading.Thread(target=run_.stdout.read, daemon=True)

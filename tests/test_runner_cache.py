@@ -98,6 +98,28 @@ def test_pool_and_in_process_analyses_agree(skyflow_copy: Path) -> None:
     assert pooled == alone
 
 
+@pytest.mark.skipif(runner._start_method() != "fork", reason="a zygote forks the workers on Linux only")
+@pytest.mark.parametrize("cached", [False, True], ids=["no-cache", "first-cached-run"])
+def test_a_pooled_run_without_a_cache_to_consult_never_imports_the_interpreter_here(skyflow_copy: Path, cached: bool) -> None:
+    """The workers' zygote imports it while this process reads the files; the facts are
+    those of a run in one process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mesh_migrate.analysis import start_analysis\n"
+        "from mesh_migrate.extract.runner import ExtractOptions\n"
+        f"run = start_analysis(Path({str(skyflow_copy)!r}), options=ExtractOptions(jobs=2, use_cache={cached}))\n"
+        "print(run.extraction.stats.processes, 'mesh_migrate.extract.extractor' in sys.modules, len(run.analysis.facts.dags))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    processes, imported, dags = completed.stdout.split()
+    assert (processes, imported) == ("2", "False")
+    assert int(dags) == len(analyze(skyflow_copy, options=NO_CACHE).facts.dags)
+
+
 def test_spawned_workers_yield_the_same_facts(skyflow_copy: Path, monkeypatch) -> None:
     monkeypatch.setattr(runner, "_start_method", lambda: "spawn")
     pooled = run(skyflow_copy, ExtractOptions(jobs=2, use_cache=False))

@@ -28,6 +28,7 @@ from .modules import MAX_FILE_BYTES, ModuleFinder, ModuleRef
 
 if TYPE_CHECKING:  # the interpreter is imported only when a file is parsed
     from .extractor import Workspace
+    from .forked import Zygote
 
 Progress = Callable[[int, int], None]
 
@@ -69,49 +70,52 @@ def extract_lazily(
     digests (to look up a result computed from the same facts) never pays for decoding them.
     RECEIVED is given the facts of each file extracted, as they arrive: what it does then
     overlaps the workers' extraction of the other files instead of following it."""
-    base = str(root)  # joined as text: a Path per file costs more than reading it
-    sources = [_read(os.path.join(base, path)) for path in files]
-    found: list[FileFacts | None] = [None] * len(files)
-    inert_count = 0
-    if options.prefilter:
-        for index, data in enumerate(sources):
-            if data is not None and inert(data):
-                found[index] = FileFacts(path=files[index])
-                inert_count += 1
+    with _early_workers(root, rules, python_paths, len(files), options) as zygote:  # set up while the files are read
+        base = str(root)  # joined as text: a Path per file costs more than reading it
+        sources = [_read(os.path.join(base, path)) for path in files]
+        found: list[FileFacts | None] = [None] * len(files)
+        inert_count = 0
+        if options.prefilter:
+            for index, data in enumerate(sources):
+                if data is not None and inert(data):
+                    found[index] = FileFacts(path=files[index])
+                    inert_count += 1
 
-    store, warnings = _open_store(root, rules, python_paths, files, sources, options)
-    hits: dict[int, list] = {}  # index -> its current cache entry, not decoded yet
-    if store is not None:
-        with paused_garbage_collection():  # decoding builds tens of thousands of acyclic objects
-            store.load()
-        for index, path in enumerate(files):
-            if found[index] is None:
-                entry = store.current(path)
-                if entry is not None:
-                    hits[index] = entry
-    work = [(i, files[i], sources[i]) for i, facts in enumerate(found) if facts is None and i not in hits]
-    known = len(files) - len(work)
-    if progress is not None and known:
-        progress(known, len(files))
+        store, warnings = _open_store(root, rules, python_paths, files, sources, options)
+        hits: dict[int, list] = {}  # index -> its current cache entry, not decoded yet
+        if store is not None:
+            with paused_garbage_collection():  # decoding builds tens of thousands of acyclic objects
+                store.load()
+            for index, path in enumerate(files):
+                if found[index] is None:
+                    entry = store.current(path)
+                    if entry is not None:
+                        hits[index] = entry
+        work = [(i, files[i], sources[i]) for i, facts in enumerate(found) if facts is None and i not in hits]
+        known = len(files) - len(work)
+        if progress is not None and known:
+            progress(known, len(files))
 
-    processes = _processes(options.jobs, len(work))
-    done = known
-    encoded: dict[int, cache.EncodedFacts] = {}  # the entries to store, made while the workers still run
+        processes = _processes(options.jobs, len(work))
+        done = known
+        encoded: dict[int, cache.EncodedFacts] = {}  # the entries to store, made while the workers still run
 
-    def collect(index: int, facts: FileFacts) -> None:
-        nonlocal done
-        found[index] = facts
-        # A crash may not happen again (memory is freed): never remember one.
-        if store is not None and not any(d.code == CRASHED for d in facts.diagnostics):
-            encoded[index] = cache.encode_facts(facts)
-        done += 1
-        if received is not None:
-            received(facts)
-        if progress is not None:
-            progress(done, len(files))
+        def collect(index: int, facts: FileFacts) -> None:
+            nonlocal done
+            found[index] = facts
+            # A crash may not happen again (memory is freed): never remember one.
+            if store is not None and not any(d.code == CRASHED for d in facts.diagnostics):
+                encoded[index] = cache.encode_facts(facts)
+            done += 1
+            if received is not None:
+                received(facts)
+            if progress is not None:
+                progress(done, len(files))
 
-    run = _run_in_pool if processes > 1 else _run_here
-    modules = run(root, rules, python_paths, work, processes, collect)
+        if processes > 1:
+            modules = _run_in_pool(root, rules, python_paths, work, processes, collect, zygote)
+        else:
+            modules = _run_here(root, rules, python_paths, work, processes, collect)
 
     if store is not None:
         warning = store.save(files, found, hits, encoded, modules)
@@ -221,9 +225,30 @@ def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: li
     return finder.drain()
 
 
-def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
-    from . import extractor  # noqa: F401  before forking: every worker has it imported
+@contextmanager
+def _early_workers(root: Path, rules: RulePack, python_paths: Sequence[str], files: int, options: ExtractOptions) -> Iterator[Zygote | None]:
+    """A zygote of the workers (see forked.Zygote) when extraction will likely need them:
+    enough files and no cache to consult (--no-cache, or none written yet). It imports the
+    interpreter while this process reads the files, which then never imports it."""
+    processes = _processes(options.jobs, files)
+    if processes < 2 or _start_method() != "fork" or (options.use_cache and cache.cache_dir(root, options.cache_dir).exists()):
+        yield None
+        return
+    from .forked import Zygote
 
+    start = (root, rules, list(python_paths), os.getpid())
+    try:
+        zygote = Zygote(processes, lambda: _start_worker(*start, watch_parent=False), _extract_sent_chunk)
+    except OSError:  # no process to spare: the workers are forked from here later, or not at all
+        yield None
+        return
+    try:
+        yield zygote
+    finally:
+        zygote.close()
+
+
+def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect, zygote: Zygote | None = None) -> dict[str, str]:
     modules: dict[str, str] = {}
     start: _WorkerStart = (root, rules, list(python_paths), os.getpid())
     pool_round = _forked_round if _start_method() == "fork" else _spawned_round
@@ -236,7 +261,11 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
     # objects are never scanned (the workers turn collection back on).
     with paused_garbage_collection():
         gc.freeze()
-        todo = run(list(_chunks(work, processes)))
+        first = list(_chunks(work, processes))
+        if zygote is not None and zygote.processes == processes:
+            todo = _zygote_round(zygote, first, collect, modules)
+        else:
+            todo = run(first)
         # A worker died (a crash in C code, the OOM killer): the pool is lost, not the run.
         # Retry one file per task; when no file gets done, the first ones queued ran when
         # it died, so each runs alone, and a file that kills its worker alone is reported.
@@ -259,7 +288,32 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
 def _forked_round(processes: int, start: _WorkerStart, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
     """Run chunks in freshly forked workers, which inherit them; what a dead worker left
     undone, in input order."""
+    from . import extractor  # noqa: F401  before forking: every worker has it imported
     from .forked import run_forked
+
+    undone = run_forked(min(processes, len(chunks)), len(chunks), lambda: _start_worker(*start, watch_parent=False), lambda number: _extract_chunk(chunks[number]), _answer(collect, modules))
+    return [item for number in sorted(undone) for item in chunks[number]]
+
+
+def _zygote_round(zygote: Zygote, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
+    """Run chunks in the zygote's workers; what a dead worker left undone, in input order.
+    The files' bytes travel apart from the rest, each item naming its blob (None: the file
+    was unreadable, which the worker reports)."""
+    blobs: list[bytes] = []
+    sent: list[list[tuple[int, str, int | None]]] = []
+    for chunk in chunks:
+        row = []
+        for index, path, data in chunk:
+            row.append((index, path, None if data is None else len(blobs)))
+            if data is not None:
+                blobs.append(data)
+        sent.append(row)
+    undone = zygote.run(len(chunks), sent, blobs, _answer(collect, modules))
+    return [item for number in sorted(undone) for item in chunks[number]]
+
+
+def _answer(collect: Collect, modules: dict[str, str]) -> Callable[[int, tuple[list[tuple[int, FileFacts]], dict[str, str]]], None]:
+    """What takes a chunk's answer: its facts to COLLECT, how its imports resolved to MODULES."""
 
     def answer(number: int, result: tuple[list[tuple[int, FileFacts]], dict[str, str]]) -> None:
         results, resolved = result
@@ -267,8 +321,7 @@ def _forked_round(processes: int, start: _WorkerStart, chunks: list[list[Work]],
         for index, facts in results:
             collect(index, facts)
 
-    undone = run_forked(min(processes, len(chunks)), len(chunks), lambda: _start_worker(*start, watch_parent=False), lambda number: _extract_chunk(chunks[number]), answer)
-    return [item for number in sorted(undone) for item in chunks[number]]
+    return answer
 
 
 def _spawned_round(processes: int, start: _WorkerStart, chunks: list[list[Work]], collect: Collect, modules: dict[str, str]) -> list[Work]:
@@ -382,6 +435,11 @@ def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(_PARENT_CHECK_SECONDS)
     os._exit(1)
+
+
+def _extract_sent_chunk(sent: list[list[tuple[int, str, int | None]]], blobs: list[memoryview], number: int) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
+    """Chunk NUMBER of what `_zygote_round` sent, in a worker."""
+    return _extract_chunk([(index, path, None if blob is None else bytes(blobs[blob])) for index, path, blob in sent[number]])
 
 
 def _extract_chunk(chunk: list[Work]) -> tuple[list[tuple[int, FileFacts]], dict[str, str]]:
