@@ -87,7 +87,7 @@ def parse_yaml(text: str, display: str) -> Any:
         return None
     problems = [ConfigProblem(display, line, f"YAML aliases (*{anchor}) are not supported") for line, anchor in loader.aliases]
     try:
-        value = _convert(node, display, problems)
+        value = _Converter(display, problems).convert(node)
     except RecursionError:
         raise ConfigError([ConfigProblem(display, 0, "invalid YAML: nested too deeply")]) from None
     if problems:
@@ -154,36 +154,46 @@ class _StrictLoader(yaml.SafeLoader):
 _COLLECTION_TAGS: dict[type[yaml.Node], str] = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 
-def _convert(node: yaml.Node, display: str, problems: list[ConfigProblem]) -> Any:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.ScalarNode):
-        try:
-            return yaml.SafeLoader("").construct_object(node)
-        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError) as exc:
-            reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else f"{exc}"
-            problems.append(ConfigProblem(display, line, f"invalid value {node.value!r} ({node.tag}): {reason}"))
+class _Converter:
+    """Plain values from a composed node tree, each mapping and list with its lines. One
+    constructor turns every scalar of a file into its value (a loader made per scalar
+    took most of reading the rule pack)."""
+
+    def __init__(self, display: str, problems: list[ConfigProblem]):
+        self.display, self.problems = display, problems
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.Node) -> Any:
+        display, problems = self.display, self.problems
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.scalars.construct_object(node)
+            except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError) as exc:
+                reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else f"{exc}"
+                problems.append(ConfigProblem(display, line, f"invalid value {node.value!r} ({node.tag}): {reason}"))
+                return None
+        if node.tag != _COLLECTION_TAGS[type(node)]:
+            problems.append(ConfigProblem(display, line, f"YAML tag {node.tag!r} is not supported"))
             return None
-    if node.tag != _COLLECTION_TAGS[type(node)]:
-        problems.append(ConfigProblem(display, line, f"YAML tag {node.tag!r} is not supported"))
-        return None
-    if isinstance(node, yaml.SequenceNode):
-        elements = [_convert(child, display, problems) for child in node.value]
-        return LocatedList(elements, [c.start_mark.line + 1 for c in node.value], line)
-    items: dict[Any, Any] = {}
-    lines: dict[Any, int] = {}
-    for key_node, value_node in node.value:
-        if isinstance(key_node, _Alias):
-            continue
-        key = _convert(key_node, display, problems)
-        key_line = key_node.start_mark.line + 1
-        if not isinstance(key, (str, int, float, bool)) or key is None:
-            problems.append(ConfigProblem(display, key_line, "mapping keys must be plain values"))
-            continue
-        if key in items:
-            problems.append(
-                ConfigProblem(display, key_line, f"duplicate key {key!r} (first at line {lines[key]})")
-            )
-            continue
-        items[key] = _convert(value_node, display, problems)
-        lines[key] = key_line
-    return Located(items, lines, line)
+        if isinstance(node, yaml.SequenceNode):
+            elements = [self.convert(child) for child in node.value]
+            return LocatedList(elements, [c.start_mark.line + 1 for c in node.value], line)
+        items: dict[Any, Any] = {}
+        lines: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, _Alias):
+                continue
+            key = self.convert(key_node)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                problems.append(ConfigProblem(display, key_line, "mapping keys must be plain values"))
+                continue
+            if key in items:
+                problems.append(
+                    ConfigProblem(display, key_line, f"duplicate key {key!r} (first at line {lines[key]})")
+                )
+                continue
+            items[key] = self.convert(value_node)
+            lines[key] = key_line
+        return Located(items, lines, line)
