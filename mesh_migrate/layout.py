@@ -129,6 +129,11 @@ class _Tree:
     def in_tests(self, path: str) -> bool:
         return any(part in TEST_DIRS for part in path.split("/"))
 
+    @cached_property  # three settings are looked for in them: found and read once
+    def config_texts(self) -> tuple[tuple[str, bytes], ...]:
+        """The deployment and config files outside tests, each with its comment lines blanked."""
+        return tuple((path, _COMMENT_LINE.sub(b"", self.read(path))) for path in self.files if _CONFIG_FILES.search(path) and not self.in_tests(path))
+
 
 def _clean(path: str) -> str:
     text = PurePosixPath(path.strip().strip("/")).as_posix()
@@ -181,10 +186,8 @@ def _declared(tree: _Tree, setting: re.Pattern[bytes], what: str) -> list[Folder
     """Folders named by a setting in the repository's deployment and config files.
     A PYTHONPATH value holds several folders joined by ':'."""
     found = []
-    for path in tree.files:
-        if tree.in_tests(path) or not _CONFIG_FILES.search(path):
-            continue
-        for match in setting.finditer(_COMMENT_LINE.sub(b"", tree.read(path))):
+    for path, text in tree.config_texts:
+        for match in setting.finditer(text):
             for value in match.group(1).decode("utf-8", "replace").split(":"):
                 if "PYTHONPATH" in value:
                     continue
