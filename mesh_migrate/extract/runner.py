@@ -265,6 +265,8 @@ def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work:
         if zygote is not None and zygote.processes == processes:
             todo = _zygote_round(zygote, first, collect, modules)
         else:
+            if zygote is not None:
+                zygote.close()  # made for another number of workers: not kept idle meanwhile
             todo = run(first)
         # A worker died (a crash in C code, the OOM killer): the pool is lost, not the run.
         # Retry one file per task; when no file gets done, the first ones queued ran when
