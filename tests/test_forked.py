@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,10 +98,6 @@ def test_an_error_here_ends_the_workers() -> None:
 
 def test_workers_end_when_the_parent_is_killed(tmp_path) -> None:
     """A parent killed outright (SIGKILL) runs no cleanup: its workers end by themselves."""
-    import signal
-    import subprocess
-    import time
-
     pids = tmp_path / "pids"
     script = (
         "import os, time\n"
@@ -108,18 +105,28 @@ def test_workers_end_when_the_parent_is_killed(tmp_path) -> None:
         f"def run(n):\n    open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n    time.sleep(60)\n"
         "run_forked(2, 2, lambda: None, run, lambda n, r: None)\n"
     )
+    assert_end_with_their_parent(script, pids, 2)
+
+
+def assert_end_with_their_parent(script: str, pids: Path, count: int) -> None:
+    """Run SCRIPT, which writes COUNT pids to PIDS as its processes start, kill it (SIGKILL),
+    and check that every one of them ends."""
+    import signal
+    import subprocess
+    import time
+
     parent = subprocess.Popen([sys.executable, "-c", script])
     try:
         deadline = time.monotonic() + 30
-        while not (pids.exists() and len(pids.read_text().split()) == 2):
+        while not (pids.exists() and len(pids.read_text().split()) == count):
             assert time.monotonic() < deadline and parent.poll() is None, "the workers did not start"
             time.sleep(0.02)
-        workers = [int(pid) for pid in pids.read_text().split()]
+        started = {int(pid) for pid in pids.read_text().split()}
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in workers):
-            assert time.monotonic() < deadline, "a worker outlived its parent"
+        while any(alive(pid) for pid in started):
+            assert time.monotonic() < deadline, "a process outlived its parent"
             time.sleep(0.05)
     finally:
         parent.kill()
@@ -225,10 +232,6 @@ def test_an_error_here_ends_a_zygote_s_workers() -> None:
 
 
 def test_a_zygote_and_its_workers_end_when_the_parent_is_killed(tmp_path) -> None:
-    import signal
-    import subprocess
-    import time
-
     pids = tmp_path / "pids"
     script = (
         "import os, time\n"
@@ -236,18 +239,4 @@ def test_a_zygote_and_its_workers_end_when_the_parent_is_killed(tmp_path) -> Non
         f"def run(work, blobs, n):\n    open({str(pids)!r}, 'a').write(f'{{os.getppid()}} {{os.getpid()}}\\n')\n    time.sleep(60)\n"
         "Zygote(2, lambda: None, run).run(2, None, [], lambda n, r: None)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        deadline = time.monotonic() + 30
-        while not (pids.exists() and len(pids.read_text().split()) == 4):
-            assert time.monotonic() < deadline and parent.poll() is None, "the workers did not start"
-            time.sleep(0.02)
-        started = {int(pid) for pid in pids.read_text().split()}  # the zygote and its workers
-        parent.send_signal(signal.SIGKILL)
-        parent.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while any(alive(pid) for pid in started):
-            assert time.monotonic() < deadline, "a process outlived the run"
-            time.sleep(0.05)
-    finally:
-        parent.kill()
+    assert_end_with_their_parent(script, pids, 4)  # the zygote (each worker's parent) and its two workers

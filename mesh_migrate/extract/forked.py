@@ -34,7 +34,7 @@ import struct
 import sys
 import threading
 import traceback
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 _HEADER = struct.Struct("<BII")  # kind, chunk number, payload length
 _NUMBER = struct.Struct("<I")
@@ -171,8 +171,8 @@ class Zygote:
 def _zygote(tasks: int, ready: int, answers: list[int], lifeline: int, work: int, start: Callable[[], None], run: Callable[[Any, list[memoryview], int], Any]) -> None:
     """The zygote's life: set up, fork a worker per answer pipe, tell their pids, wait for
     them; always ends the process."""
-    status = 0
-    try:
+
+    def life() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends the workers
         start()
         gc.freeze()  # what the workers inherit is never scanned by their collections
@@ -197,14 +197,8 @@ def _zygote(tasks: int, ready: int, answers: list[int], lifeline: int, work: int
         os.close(ready)
         for pid in pids:
             os.waitpid(pid, 0)
-    except BaseException:
-        traceback.print_exc()
-        status = 1
-    finally:
-        try:
-            sys.stderr.flush()
-        finally:
-            os._exit(status)
+
+    _live_then_exit(life)
 
 
 def _sent_work(fd: int) -> tuple[Any, list[memoryview]]:
@@ -257,8 +251,8 @@ def _widen(fd: int) -> None:
 
 def _work(tasks: int, answers: int, lifeline: int, start: Callable[[], None], run: Callable[[int], Any]) -> None:
     """A worker's life: take chunks until there are none; always ends the process."""
-    status = 0
-    try:
+
+    def life() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent ends the workers
         threading.Thread(target=_end_with_parent, args=(lifeline,), name="lifeline", daemon=True).start()
         start()
@@ -272,6 +266,17 @@ def _work(tasks: int, answers: int, lifeline: int, start: Callable[[], None], ru
             except Exception:
                 payload, kind = traceback.format_exc().encode(), _FAILED
             _send(answers, kind, number, payload)
+
+    _live_then_exit(life)
+
+
+def _live_then_exit(life: Callable[[], None]) -> NoReturn:
+    """Run the LIFE of a forked process, then end the process: status 1 after an exception
+    (its traceback printed, unless the parent is gone), never running the parent's exit
+    handlers or writing its buffered output."""
+    status = 0
+    try:
+        life()
     except BrokenPipeError:  # the parent is gone
         status = 1
     except BaseException:
@@ -281,7 +286,7 @@ def _work(tasks: int, answers: int, lifeline: int, start: Callable[[], None], ru
         try:
             sys.stderr.flush()
         finally:
-            os._exit(status)  # never the parent's exit handlers or its buffered output
+            os._exit(status)
 
 
 def _end_with_parent(lifeline: int) -> None:
