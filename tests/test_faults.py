@@ -285,10 +285,11 @@ FAULT_CASES = [
 @pytest.fixture
 def lock_unreadable(monkeypatch):
     """Makes every `unreadable.py` unreadable: chmod 000, or as root (who reads it anyway)
-    a read that fails as it would without permission, on the same code path."""
+    an open that fails as it would without permission (through a file object, Path or the
+    descriptor itself), on the same code path."""
     locked: list[Path] = []
     if os.geteuid() == 0:
-        read_bytes, open_ = Path.read_bytes, builtins.open
+        read_bytes, open_, os_open = Path.read_bytes, builtins.open, os.open
 
         def refuse(self: Path) -> bytes:
             if self.name == "unreadable.py":
@@ -300,8 +301,14 @@ def lock_unreadable(monkeypatch):
                 raise PermissionError(13, "Permission denied", os.fspath(file))
             return open_(file, *args, **kwargs)
 
+        def refuse_os_open(file, *args, **kwargs):
+            if isinstance(file, (str, os.PathLike)) and os.path.basename(file) == "unreadable.py":
+                raise PermissionError(13, "Permission denied", os.fspath(file))
+            return os_open(file, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", refuse)
         monkeypatch.setattr(builtins, "open", refuse_open)
+        monkeypatch.setattr(os, "open", refuse_os_open)
 
     def lock(root: Path) -> None:
         for path in root.rglob("unreadable.py"):

@@ -623,3 +623,11 @@ def test_each_extracted_file_is_received_once_as_it_arrives(skyflow_copy: Path, 
     again: list[FileFacts] = []
     warm = extract_lazily(skyflow_copy, rules, paths, files, ExtractOptions(jobs=jobs), received=again.append)
     assert again == [] and warm.stats.cached == lazy.stats.extracted
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs a file whose size fstat does not know")
+def test_a_file_is_read_whole_even_when_its_size_is_not_what_fstat_says() -> None:
+    """fstat gives /proc files a size of 0, as it would a file that grew since: the read goes on."""
+    text = runner._read("/proc/self/status")
+    assert text is not None and text.startswith(b"Name:") and b"\nPid:" in text
+    assert runner._read("/proc/self") is None  # a directory: not a file to read
