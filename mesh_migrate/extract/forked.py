@@ -99,11 +99,12 @@ class Zygote:
         self._ready, self._ready_write = os.pipe()
         self._lifeline_read, self._lifeline = os.pipe()
         self.processes = processes
-        self._answers = [os.pipe() for _ in range(processes)]  # (read, write): a worker each
-        for write in (self._tasks, *(write for _, write in self._answers)):
+        answers = [os.pipe() for _ in range(processes)]  # a worker each
+        for write in (self._tasks, *(write for _, write in answers)):
             _widen(write)
-        ours = (self._tasks, self._ready, self._lifeline, *(read for read, _ in self._answers))
-        theirs = (self._tasks_read, self._ready_write, self._lifeline_read, *(write for _, write in self._answers))
+        self._answers = [read for read, _ in answers]  # the ends this process reads
+        ours = (self._tasks, self._ready, self._lifeline, *self._answers)
+        theirs = (self._tasks_read, self._ready_write, self._lifeline_read, *(write for _, write in answers))
         _flush_output()
         try:
             self._pid = os.fork()
@@ -114,7 +115,7 @@ class Zygote:
         if self._pid == 0:  # the zygote: never returns
             for fd in ours:
                 os.close(fd)
-            _zygote(self._tasks_read, self._ready_write, [write for _, write in self._answers], self._lifeline_read, self._work, start, run)
+            _zygote(self._tasks_read, self._ready_write, [write for _, write in answers], self._lifeline_read, self._work, start, run)
         for fd in theirs:
             os.close(fd)
         self._used = False
@@ -133,15 +134,13 @@ class Zygote:
             os.close(self._tasks)
             self._tasks = -1
             pids = [pid for (pid,) in _NUMBER.iter_unpack(_read_all(self._ready))]
-            workers = {read: pids[number] if number < len(pids) else 0 for number, (read, _) in enumerate(self._answers)}
+            workers = {read: pids[number] if number < len(pids) else 0 for number, read in enumerate(self._answers)}
+            self._answers = []  # closed with the workers' pipes below
             done = _collect(workers, answer)
             finished = True
             return set(range(chunks)) - done
         finally:
-            _end({fd: pid for fd, pid in workers.items() if pid}, finished)  # its workers are the zygote's children: it reaps them
-            for fd in (fd for fd, pid in workers.items() if not pid):
-                os.close(fd)
-            self._answers = [(read, write) for read, write in self._answers if read not in workers]
+            _end(workers, finished)  # its workers are the zygote's children: it reaps them
             self.close()
 
     def close(self) -> None:
@@ -152,7 +151,7 @@ class Zygote:
         if not self._used and not self._forked():
             os.kill(self._pid, signal.SIGKILL)  # still setting up, for nothing: never wait for it
         # Workers waiting for a task see the task pipe end (and the lifeline too), and end.
-        for fd in (self._tasks, self._ready, self._lifeline, self._work, *(read for read, _ in self._answers)):
+        for fd in (self._tasks, self._ready, self._lifeline, self._work, *self._answers):
             if fd >= 0:
                 os.close(fd)
         self._answers = []
@@ -336,15 +335,16 @@ def _collect(workers: dict[int, int], answer: Callable[[int, Any], None]) -> set
 def _end(workers: dict[int, int], finished: bool) -> None:
     """Close the answer pipes and reap the workers. Each has closed its pipe, so it is
     ending, unless this process stopped reading early (an error, an interrupt): then the
-    workers are killed first."""
+    workers are killed first. A pid of 0 is a worker never started (kill(0) would signal
+    this whole process group)."""
     for fd, pid in workers.items():
         os.close(fd)
-        if not finished:
+        if not finished and pid > 0:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-    for pid in workers.values():
+    for pid in filter(None, workers.values()):
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:

@@ -215,6 +215,10 @@ Collect = Callable[[int, FileFacts], None]
 _WorkerStart = tuple[Path, RulePack, list[str], int]  # what each worker starts from, the pid of its parent last
 
 
+def _worker_start(root: Path, rules: RulePack, python_paths: Sequence[str]) -> _WorkerStart:
+    return (root, rules, list(python_paths), os.getpid())
+
+
 def _run_here(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect) -> dict[str, str]:
     if not work:
         return {}
@@ -236,7 +240,7 @@ def _early_workers(root: Path, rules: RulePack, python_paths: Sequence[str], fil
         return
     from .forked import Zygote
 
-    start = (root, rules, list(python_paths), os.getpid())
+    start = _worker_start(root, rules, python_paths)
     try:
         zygote = Zygote(processes, lambda: _start_worker(*start, watch_parent=False), _extract_sent_chunk)
     except OSError:  # no process to spare: the workers are forked from here later, or not at all
@@ -250,7 +254,7 @@ def _early_workers(root: Path, rules: RulePack, python_paths: Sequence[str], fil
 
 def _run_in_pool(root: Path, rules: RulePack, python_paths: Sequence[str], work: list[Work], processes: int, collect: Collect, zygote: Zygote | None = None) -> dict[str, str]:
     modules: dict[str, str] = {}
-    start: _WorkerStart = (root, rules, list(python_paths), os.getpid())
+    start = _worker_start(root, rules, python_paths)
     pool_round = _forked_round if _start_method() == "fork" else _spawned_round
 
     def run(chunks: list[list[Work]], size: int = processes) -> list[Work]:
