@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
+from .frozen import direct_init
 
+
+@direct_init  # made by the ten thousand
 @dataclass(frozen=True, order=True)
 class SourceSpan:
     path: str  # posix, relative to the analyzed root
@@ -87,6 +90,7 @@ class DependencyFact:
         return dict(self.arguments).get(name)
 
 
+@direct_init
 @dataclass(frozen=True)
 class ResourceUse:
     kind: str  # "connection" | "variable" | "pool" | "module" | a cloud kind of the rule pack

@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..frozen import direct_init
 from .modules import ModuleRef  # noqa: F401  a value too: the interpreter imports it from here
 
 
@@ -70,6 +71,7 @@ def unknown_value(node: ast.AST, reason: str | Callable[[], str]) -> Unknown:
     return Unknown(node, reason, origin=(RUNNING.path, getattr(node, "lineno", 0)) if RUNNING.path else None)
 
 
+@direct_init  # made for most names a file imports
 @dataclass(frozen=True)
 class ExternalRef:
     """A name imported from outside the repository, by qualified name (never imported)."""

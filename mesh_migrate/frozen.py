@@ -1,0 +1,43 @@
+"""A faster constructor for the frozen dataclasses made by the thousand (a fact's place, a
+resource use).
+
+A frozen dataclass's generated `__init__` sets each field through `object.__setattr__`
+(its own `__setattr__` refuses): 1.1 µs for a `SourceSpan`, half of it the calls. Writing
+the fields into the new instance's dict does the same in 0.5 µs. Nothing else changes:
+the signature, defaults, equality, hashing, ordering and immutability stay the dataclass's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, fields, is_dataclass
+from typing import TypeVar
+
+T = TypeVar("T", bound=type)
+
+
+def direct_init(cls: T) -> T:
+    """Give frozen dataclass CLS an `__init__` that writes its fields to the instance's dict.
+    Only for what the generated one would do alone: no `__post_init__`, no field left out of
+    `__init__`, no default factory, no keyword-only field, no slots."""
+    if not is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__}: not a frozen dataclass")
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__}: __post_init__ or slots need the generated __init__")
+    defaults: dict[str, object] = {}
+    parameters, body = [], []
+    for f in fields(cls):
+        if not f.init or f.kw_only or f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields, with or without a default")
+        if f.default is MISSING:
+            parameters.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            parameters.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    fields[{f.name!r}] = {f.name}\n")
+    source = f"def __init__(self, {', '.join(parameters)}):\n    fields = self.__dict__\n{''.join(body)}"
+    namespace: dict[str, object] = {}
+    exec(source, defaults, namespace)  # noqa: S102  our own text, made from the field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
