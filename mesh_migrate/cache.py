@@ -55,6 +55,7 @@ from typing import Any, Callable, Mapping, Sequence, Union, get_args, get_origin
 from . import __version__
 from .facts import FileFacts, SourceSpan
 from .fsutil import read_regular_file, replace_file
+from .jsontext import dumps_compact
 
 CACHE_DIR_NAME = ".mesh-migrate-cache"
 FACTS_FILE = "facts.json"
@@ -254,14 +255,14 @@ def decode_entry(path: str, entry: list[Any]) -> FileFacts | None:
 class EncodedFacts:
     """A file's facts as its cache entry holds them: the JSON text of their row, and their digest."""
 
-    row: str
+    row: bytes
     digest: str
 
 
 def encode_facts(facts: FileFacts) -> EncodedFacts:
-    row = json.dumps(to_row(facts, facts.path), separators=(",", ":"))
+    row = dumps_compact(to_row(facts, facts.path))
     # The digest of `[path, row]` in compact JSON: everything the facts say, path included.
-    return EncodedFacts(row, content_hash(f"[{json.dumps(facts.path)},{row}]".encode()))
+    return EncodedFacts(row, content_hash(b"[" + dumps_compact(facts.path) + b"," + row + b"]"))
 
 
 def facts_digest(facts: FileFacts) -> str:
@@ -271,7 +272,7 @@ def facts_digest(facts: FileFacts) -> str:
 
 def entry_text(encoded: EncodedFacts, content: str, dependencies: Mapping[str, str | None]) -> bytes:
     """The text of a new entry, as `save` writes it."""
-    return f'["{content}",{json.dumps(dependencies, separators=(",", ":"))},{encoded.row},"{encoded.digest}"]'.encode()
+    return b'["' + content.encode() + b'",' + dumps_compact(dependencies) + b"," + encoded.row + b',"' + encoded.digest.encode() + b'"]'
 
 
 def entry_of(path: str, snapshot: Snapshot) -> bytes:
@@ -320,23 +321,63 @@ def from_plain(cls: type, data: Any) -> Any:
 
 
 def to_row(value: Any, path: str) -> Any:
+    """VALUE (a facts dataclass, a tuple or list, a scalar) as a row; PATH: the file of the
+    entry, whose spans are written without it."""
     kind: type = type(value)
     if kind in _PLAIN:
         return value
     if kind is tuple or kind is list:
         return [to_row(v, path) for v in value]
-    if kind is SourceSpan:
-        place = [value.line, value.column] + ([value.end_line, value.end_column] if value.end_line else [])
-        return place if value.path == path else [value.path, *place]
-    return [to_row(getattr(value, name), path) for name in _field_names(kind)]
+    return _encoder(kind)(value, path)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+def _span_to_row(span: SourceSpan, path: str) -> list:
+    place = [span.line, span.column, span.end_line, span.end_column] if span.end_line else [span.line, span.column]
+    return place if span.path == path else [span.path, *place]
+
+
 @lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+def _encoder(cls: type) -> Convert:
+    """`to_row` for dataclass CLS, as one generated function (the mirror of `_row_decoder`):
+    every fact of every file extracted is encoded while the workers run, and a call per value
+    to find out what it is cost more than the encoding. Scalar fields are written as they
+    are; a field of any other type through the encoder of that type."""
+    if cls is SourceSpan:
+        return _span_to_row
+    hints = get_type_hints(cls)
+    scope: dict[str, Any] = {}
+    items = []
+    for number, f in enumerate(fields(cls)):
+        if _scalar_hint(hints[f.name])[0] is not None:
+            items.append(f"value.{f.name}")
+        else:
+            scope[f"e{number}"] = _field_encoder(hints[f.name])
+            items.append(f"e{number}(value.{f.name}, path)")
+    exec(f"def encode_row(value, path):\n    return [{', '.join(items)}]\n", scope)  # noqa: S102  text made here from the class's own fields
+    return scope["encode_row"]
+
+
+def _field_encoder(hint: Any) -> Convert:
+    """How a field of type HINT is written: the common shapes of facts (a dataclass, an
+    optional one, a tuple of them, of strings) without asking each value its type; any
+    other through `to_row`."""
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _encoder(hint)
+    origin, args = get_origin(hint), get_args(hint)
+    present = [a for a in args if a is not type(None)]
+    if origin in (Union, types.UnionType) and len(present) == 1 and isinstance(present[0], type) and is_dataclass(present[0]):
+        inner = _encoder(present[0])
+        return lambda value, path: None if value is None else inner(value, path)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if args[0] is str:
+            return lambda value, path: list(value)
+        if isinstance(args[0], type) and is_dataclass(args[0]):
+            item = _encoder(args[0])
+            return lambda value, path: [item(v, path) for v in value]
+    return to_row
 
 
 def from_row(cls: type, row: Any, path: str) -> Any:

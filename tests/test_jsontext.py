@@ -1,4 +1,4 @@
-"""The indented JSON writer: the characters json.dumps(indent=2) writes, for any value, as ASCII bytes."""
+"""The JSON writers: the characters json.dumps writes (indented by two, or compact), for any value, as ASCII bytes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from mesh_migrate.jsontext import dumps_indented
+from mesh_migrate.jsontext import dumps_compact, dumps_indented
 from mesh_migrate.render.document import analysis_document
 
 
@@ -47,6 +47,7 @@ VALUES = [
 @pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
 def test_writes_what_the_standard_library_writes(value) -> None:
     assert dumps_indented(value).decode() == json.dumps(value, indent=2)
+    assert dumps_compact(value).decode() == json.dumps(value, separators=(",", ":"))
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Record:
 def test_refuses_what_the_standard_library_refuses(value) -> None:
     with pytest.raises(TypeError):
         dumps_indented({"a": [value]})
+    with pytest.raises(TypeError):
+        dumps_compact({"a": [value]})
 
 
 def test_numbers_json_cannot_hold_are_null_and_short_exponents_unpadded() -> None:

@@ -459,6 +459,30 @@ def test_from_plain_inverts_to_plain() -> None:
     assert cache.from_row(FileFacts, row, EVERY_FIELD.path) == EVERY_FIELD
 
 
+def _row_by_the_rule(value, path):
+    """A row as the cache's documentation tells it, value by value: a dataclass the list of
+    its fields in order, tuples as lists, a span in the entry's own file without its path."""
+    if isinstance(value, SourceSpan):
+        place = [value.line, value.column, *([value.end_line, value.end_column] if value.end_line else [])]
+        return place if value.path == path else [value.path, *place]
+    if dataclasses.is_dataclass(value):
+        return [_row_by_the_rule(getattr(value, f.name), path) for f in dataclasses.fields(value)]
+    if isinstance(value, (tuple, list)):
+        return [_row_by_the_rule(item, path) for item in value]
+    return value
+
+
+def test_rows_and_their_text_are_written_by_the_rule(skyflow) -> None:
+    spans = (SourceSpan("dags/a.py", 3, 4, 5, 6), SourceSpan("dags/b.py", 3, 4), SourceSpan("dags/b.py", 3, 4, 7, 1))
+    facts = (*run(SKYFLOW, NO_CACHE).facts, EVERY_FIELD, dataclasses.replace(EVERY_FIELD, path="dags/é.py", resources=tuple(ResourceUse("connection", "ü", "a", s) for s in spans)))
+    for item in facts:
+        row = cache.to_row(item, item.path)
+        assert row == _row_by_the_rule(item, item.path)
+        encoded = cache.encode_facts(item)
+        assert encoded.row == json.dumps(row, separators=(",", ":")).encode()
+        assert encoded.digest == cache.content_hash(f"[{json.dumps(item.path)},{encoded.row.decode()}]".encode())
+
+
 def test_from_plain_round_trips_every_skyflow_file(skyflow) -> None:
     facts = run(SKYFLOW, NO_CACHE).facts
     for item in facts:
