@@ -70,7 +70,7 @@ def load_output(directory: Path, name: str, key: str, secret: bytes) -> bytes | 
 def save_output(directory: Path, name: str, key: str, secret: bytes, output: bytes) -> str | None:
     """Store OUTPUT under KEY; a warning instead of an exception when that fails."""
     try:
-        cache.save_signed(directory, _file(directory, name).name, key.encode() + b"\n" + output, secret, _SIGNATURE)
+        cache.save_signed(directory, _file(directory, name).name, [key.encode() + b"\n", output], secret, _SIGNATURE)
     except OSError as exc:
         return f"result cache not written to {directory}: {exc.strerror or exc}"
     return None

@@ -162,15 +162,20 @@ def _make_key(path: Path, replace: bool) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _signature(key: bytes, body: bytes, prefix: bytes) -> bytes:
+def _signature(key: bytes, body: Sequence[bytes], prefix: bytes) -> bytes:
+    """The signature line of a document whose BODY is these parts, one after another. Its
+    megabytes are never joined or copied: each copy costs as much as the signature."""
     # The prefix names the kind of document and is signed too: one kind of document
     # never passes for another.
-    return prefix + hmac.new(key, prefix + body, hashlib.sha256).hexdigest().encode() + b"\n"
+    mac = hmac.new(key, prefix, hashlib.sha256)
+    for part in body:
+        mac.update(part)
+    return prefix + mac.hexdigest().encode() + b"\n"
 
 
 def signed(body: bytes, key: bytes, prefix: bytes = _SIGNATURE) -> bytes:
     """The document file: its signature line, then BODY."""
-    return _signature(key, body, prefix) + body
+    return _signature(key, [body], prefix) + body
 
 
 def document_body(data: bytes) -> bytes:
@@ -189,7 +194,7 @@ def load_signed(path: Path, key: bytes, prefix: bytes = _SIGNATURE, starting: by
     body = document_body(data)
     if not body.startswith(starting):
         return None
-    return body if hmac.compare_digest(signed(body, key, prefix), data) else None
+    return body if hmac.compare_digest(_signature(key, [body], prefix), data[: len(data) - len(body)]) else None
 
 
 def load(directory: Path, header: Mapping[str, Any], key: bytes) -> Snapshot:
@@ -286,8 +291,7 @@ def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str],
     """Write the document, ENTRIES being each path's entry text, atomically; a warning
     instead of an exception when that fails."""
     head = json.dumps({"header": dict(header), "modules": dict(modules)}, separators=(",", ":"))
-    lines = [f'{head[:-1]},"files":{{'.encode(), b",\n".join(json.dumps(path).encode() + b":" + text for path, text in entries.items()), b"}}"]
-    body = b"\n".join(lines)
+    body = [f'{head[:-1]},"files":{{\n'.encode(), b",\n".join(json.dumps(path).encode() + b":" + text for path, text in entries.items()), b"\n}}"]
     try:
         save_signed(directory, FACTS_FILE, body, key)
     except OSError as exc:
@@ -295,13 +299,14 @@ def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str],
     return None
 
 
-def save_signed(directory: Path, name: str, body: bytes, key: bytes, prefix: bytes = _SIGNATURE) -> None:
-    """Write DIRECTORY/NAME, signed, atomically; OSError when that fails."""
+def save_signed(directory: Path, name: str, body: Sequence[bytes], key: bytes, prefix: bytes = _SIGNATURE) -> None:
+    """Write DIRECTORY/NAME, signed, atomically, its BODY these parts one after another;
+    OSError when that fails."""
     directory.mkdir(parents=True, exist_ok=True)
     if not (directory / ".gitignore").exists():
         # Everything in here, this file included: the cache is never committed.
         replace_file(directory / ".gitignore", b"*\n", durable=False)
-    replace_file(directory / name, signed(body, key, prefix), durable=False)  # a cache may be lost: no fsync
+    replace_file(directory / name, [_signature(key, body, prefix), *body], durable=False)  # a cache may be lost: no fsync
 
 
 # ---- facts to and from plain data ---------------------------------------------------

@@ -11,7 +11,7 @@ import signal
 import stat
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 # glob, shutil and tempfile are imported in the functions that write: a run that writes
 # nothing (`analyze --format json --no-cache`) does not import them.
@@ -57,10 +57,11 @@ def _is_special(path: Path) -> bool:
         return False
 
 
-def replace_file(path: Path, payload: bytes, mode: int | None = None, *, durable: bool = True) -> None:
-    """PATH replaced by a file holding PAYLOAD, whatever PATH was: written to a temporary
-    file beside it, then renamed over it. MODE: the file's (None: an existing file's, else
-    what open() would give). Not DURABLE: no fsync, for a file that may be lost (a cache)."""
+def replace_file(path: Path, payload: bytes | Sequence[bytes], mode: int | None = None, *, durable: bool = True) -> None:
+    """PATH replaced by a file holding PAYLOAD (or its parts one after another, never joined
+    in memory), whatever PATH was: written to a temporary file beside it, then renamed over
+    it. MODE: the file's (None: an existing file's, else what open() would give). Not
+    DURABLE: no fsync, for a file that may be lost (a cache)."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,8 @@ def replace_file(path: Path, payload: bytes, mode: int | None = None, *, durable
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for part in [payload] if isinstance(payload, bytes) else payload:
+                handle.write(part)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
