@@ -10,7 +10,7 @@ the signature, defaults, equality, hashing, ordering and immutability stay the d
 from __future__ import annotations
 
 from dataclasses import MISSING, fields, is_dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
 
@@ -35,9 +35,9 @@ def direct_init(cls: T) -> T:
             parameters.append(f"{f.name}=_default_{f.name}")
         body.append(f"    fields[{f.name!r}] = {f.name}\n")
     source = f"def __init__(self, {', '.join(parameters)}):\n    fields = self.__dict__\n{''.join(body)}"
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     exec(source, defaults, namespace)  # noqa: S102  our own text, made from the field names
     init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    cls.__init__ = init  # type: ignore[misc]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    setattr(cls, "__init__", init)
     return cls
