@@ -1,14 +1,20 @@
 """A faster constructor for the frozen dataclasses made by the thousand (a fact's place, a
-resource use).
+resource use), and a faster way to pickle them.
 
 A frozen dataclass's generated `__init__` sets each field through `object.__setattr__`
 (its own `__setattr__` refuses): 1.1 µs for a `SourceSpan`, half of it the calls. Writing
 the fields into the new instance's dict does the same in 0.5 µs. Nothing else changes:
 the signature, defaults, equality, hashing, ordering and immutability stay the dataclass's.
+
+Pickled, such an object is its class and its fields' values in order, made again by that
+constructor: the default (a dict of the fields, copied into the new instance's own)
+costs a tenth more both ways, and every fact the workers extract is pickled once and
+unpickled once.
 """
 
 from __future__ import annotations
 
+import copyreg
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, TypeVar
 
@@ -16,9 +22,10 @@ T = TypeVar("T", bound=type)
 
 
 def direct_init(cls: T) -> T:
-    """Give frozen dataclass CLS an `__init__` that writes its fields to the instance's dict.
-    Only for what the generated one would do alone: no `__post_init__`, no field left out of
-    `__init__`, no default factory, no keyword-only field, no slots."""
+    """Give frozen dataclass CLS an `__init__` that writes its fields to the instance's dict,
+    and pickle it as the values of its fields in order. Only for what the generated one
+    would do alone: no `__post_init__`, no field left out of `__init__`, no default
+    factory, no keyword-only field, no slots."""
     if not is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         raise TypeError(f"{cls.__name__}: not a frozen dataclass")
     if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
@@ -34,10 +41,12 @@ def direct_init(cls: T) -> T:
             defaults[f"_default_{f.name}"] = f.default
             parameters.append(f"{f.name}=_default_{f.name}")
         body.append(f"    fields[{f.name!r}] = {f.name}\n")
-    source = f"def __init__(self, {', '.join(parameters)}):\n    fields = self.__dict__\n{''.join(body)}"
+    values = "".join(f"value.{f.name}, " for f in fields(cls))
+    source = f"def __init__(self, {', '.join(parameters)}):\n    fields = self.__dict__\n{''.join(body)}def reduce(value):\n    return cls, ({values})\n"
     namespace: dict[str, Any] = {}
-    exec(source, defaults, namespace)  # noqa: S102  our own text, made from the field names
+    exec(source, {**defaults, "cls": cls}, namespace)  # noqa: S102  our own text, made from the field names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     setattr(cls, "__init__", init)
+    copyreg.pickle(cls, namespace["reduce"])
     return cls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 from dataclasses import dataclass, field
@@ -67,7 +68,11 @@ def test_the_facts_made_by_the_thousand_use_it() -> None:
     use = ResourceUse("connection", "dwh", "orders", span)
     assert (use.access, use.identity) == (None, None)
     assert ExternalRef("airflow").attr("DAG") == ExternalRef("airflow.DAG")
-    assert pickle.loads(pickle.dumps(use)) == use  # how the workers send them
+    for made in (span, use, SourceSpan("dags/b.py", 1, 2, 3, 4), ExternalRef("airflow.DAG")):
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # the workers send them so
+            again = pickle.loads(pickle.dumps(made, protocol))
+            assert again == made and vars(again) == vars(made) and type(again) is type(made)
+        assert copy.deepcopy(made) == made and copy.copy(made) == made
     for cls in (SourceSpan, ResourceUse, ExternalRef):
         assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
 
