@@ -12,7 +12,7 @@ from typing import Any
 from .frozen import direct_init
 
 
-@direct_init  # made by the ten thousand
+@direct_init  # every fact of every file extracted: see frozen.py
 @dataclass(frozen=True, order=True)
 class SourceSpan:
     path: str  # posix, relative to the analyzed root
@@ -27,6 +27,7 @@ class SourceSpan:
         return f"{self.path}:{self.line}"
 
 
+@direct_init
 @dataclass(frozen=True)
 class Unresolved:
     """A value the analysis could not determine statically."""
@@ -42,6 +43,7 @@ class Unresolved:
         return self.origin or self.span
 
 
+@direct_init
 @dataclass(frozen=True)
 class Diagnostic:
     severity: str  # "error" | "warning" | "info"
@@ -50,6 +52,7 @@ class Diagnostic:
     span: SourceSpan
 
 
+@direct_init
 @dataclass(frozen=True)
 class DagFact:
     dag_id: str
@@ -62,6 +65,7 @@ class DagFact:
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # task group id -> the ids of its tasks
 
 
+@direct_init
 @dataclass(frozen=True)
 class DependencyFact:
     """One DAG waiting on, triggering or consuming from another.
@@ -111,6 +115,7 @@ def is_cloud(kind: str) -> bool:
     return kind not in AIRFLOW_RESOURCES
 
 
+@direct_init
 @dataclass(frozen=True)
 class DatasetUse:
     """A dataset produced (task outlet) or consumed (DAG schedule) by a DAG; linked later."""
@@ -122,6 +127,7 @@ class DatasetUse:
     span: SourceSpan
 
 
+@direct_init
 @dataclass(frozen=True)
 class FileFacts:
     """Everything one file yields; small and picklable."""
