@@ -13,7 +13,7 @@ from .frozen import direct_init
 
 
 @direct_init  # every fact of every file extracted: see frozen.py
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SourceSpan:
     path: str  # posix, relative to the analyzed root
     line: int
@@ -28,7 +28,7 @@ class SourceSpan:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unresolved:
     """A value the analysis could not determine statically."""
 
@@ -44,7 +44,7 @@ class Unresolved:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     severity: str  # "error" | "warning" | "info"
     code: str  # e.g. "syntax-error", "duplicate-dag-id"
@@ -53,7 +53,7 @@ class Diagnostic:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DagFact:
     dag_id: str
     span: SourceSpan
@@ -66,7 +66,7 @@ class DagFact:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DependencyFact:
     """One DAG waiting on, triggering or consuming from another.
 
@@ -95,7 +95,7 @@ class DependencyFact:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceUse:
     kind: str  # "connection" | "variable" | "pool" | "module" | a cloud kind of the rule pack
     name: str
@@ -116,7 +116,7 @@ def is_cloud(kind: str) -> bool:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetUse:
     """A dataset produced (task outlet) or consumed (DAG schedule) by a DAG; linked later."""
 
@@ -128,7 +128,7 @@ class DatasetUse:
 
 
 @direct_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """Everything one file yields; small and picklable."""
 

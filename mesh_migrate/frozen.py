@@ -25,12 +25,14 @@ def direct_init(cls: T) -> T:
     """Give frozen dataclass CLS an `__init__` that writes its fields to the instance's dict,
     and pickle it as the values of its fields in order. Only for what the generated one
     would do alone: no `__post_init__`, no field left out of `__init__`, no default
-    factory, no keyword-only field, no slots."""
+    factory, no keyword-only field. Slots (`dataclass(slots=True)`) are set through their
+    descriptors."""
     if not is_dataclass(cls) or not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         raise TypeError(f"{cls.__name__}: not a frozen dataclass")
-    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
-        raise TypeError(f"{cls.__name__}: __post_init__ or slots need the generated __init__")
-    defaults: dict[str, object] = {}
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__}: __post_init__ needs the generated __init__")
+    slotted = "__slots__" in cls.__dict__  # each field a slot: set through its descriptor
+    scope: dict[str, object] = {"cls": cls}
     parameters, body = [], []
     for f in fields(cls):
         if not f.init or f.kw_only or f.default_factory is not MISSING:
@@ -38,13 +40,18 @@ def direct_init(cls: T) -> T:
         if f.default is MISSING:
             parameters.append(f.name)
         else:
-            defaults[f"_default_{f.name}"] = f.default
+            scope[f"_default_{f.name}"] = f.default
             parameters.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    fields[{f.name!r}] = {f.name}\n")
+        if slotted:
+            scope[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+            body.append(f"    _set_{f.name}(self, {f.name})\n")
+        else:
+            body.append(f"    fields[{f.name!r}] = {f.name}\n")
+    head = "" if slotted else "    fields = self.__dict__\n"
     values = "".join(f"value.{f.name}, " for f in fields(cls))
-    source = f"def __init__(self, {', '.join(parameters)}):\n    fields = self.__dict__\n{''.join(body)}def reduce(value):\n    return cls, ({values})\n"
+    source = f"def __init__(self, {', '.join(parameters)}):\n{head}{''.join(body)}def reduce(value):\n    return cls, ({values})\n"
     namespace: dict[str, Any] = {}
-    exec(source, {**defaults, "cls": cls}, namespace)  # noqa: S102  our own text, made from the field names
+    exec(source, scope, namespace)  # noqa: S102  our own text, made from the field names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     setattr(cls, "__init__", init)

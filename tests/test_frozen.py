@@ -14,11 +14,11 @@ from mesh_migrate.facts import ResourceUse, SourceSpan
 from mesh_migrate.frozen import direct_init
 
 
-def twins():
+def twins(slots: bool = False):
     """The same frozen dataclass twice: with the generated __init__, and with direct_init."""
 
     def make():
-        @dataclass(frozen=True, order=True)
+        @dataclass(frozen=True, order=True, slots=slots)
         class Place:
             path: str
             line: int
@@ -30,29 +30,37 @@ def twins():
     return make(), direct_init(make())
 
 
+@pytest.mark.parametrize("slots", [False, True], ids=["dict", "slots"])
 @pytest.mark.parametrize(
     "args, kwargs",
     [(("a.py", 3), {}), (("a.py", 3, 4), {}), (("a.py", 3, 4, 9), {}), (("a.py",), {"line": 3, "end": 2}), ((), {"path": "a.py", "line": 1, "column": 2})],
 )
-def test_the_same_instance_from_the_same_arguments(args, kwargs) -> None:
-    generated, direct = twins()
+def test_the_same_instance_from_the_same_arguments(args, kwargs, slots: bool) -> None:
+    generated, direct = twins(slots)
     made, expected = direct(*args, **kwargs), generated(*args, **kwargs)
     assert dataclasses.astuple(made) == dataclasses.astuple(expected)
-    assert vars(made) == vars(expected)
-    assert repr(made).replace("direct", "") == repr(expected).replace("direct", "")
+    assert _state(made) == _state(expected)
+    assert repr(made) == repr(expected)
 
 
+def _state(value) -> dict:
+    """Every attribute an instance holds, in its dict or its slots."""
+    return {name: getattr(value, name) for name in getattr(value, "__slots__", ())} or vars(value)
+
+
+@pytest.mark.parametrize("slots", [False, True], ids=["dict", "slots"])
 @pytest.mark.parametrize("args, kwargs", [(("a.py",), {}), (("a.py", 1, 2, 3, 4), {}), (("a.py", 1), {"colour": 2}), (("a.py", 1), {"path": "b.py"})])
-def test_the_same_errors_for_wrong_arguments(args, kwargs) -> None:
-    generated, direct = twins()
+def test_the_same_errors_for_wrong_arguments(args, kwargs, slots: bool) -> None:
+    generated, direct = twins(slots)
     with pytest.raises(TypeError):
         generated(*args, **kwargs)
     with pytest.raises(TypeError):
         direct(*args, **kwargs)
 
 
-def test_still_frozen_equal_hashable_ordered_replaceable_and_picklable() -> None:
-    _, direct = twins()
+@pytest.mark.parametrize("slots", [False, True], ids=["dict", "slots"])
+def test_still_frozen_equal_hashable_ordered_and_replaceable(slots: bool) -> None:
+    _, direct = twins(slots)
     place = direct("a.py", 3, 4, 9)
     with pytest.raises(dataclasses.FrozenInstanceError):
         place.line = 5  # type: ignore[misc]
@@ -71,7 +79,7 @@ def test_the_facts_made_by_the_thousand_use_it() -> None:
     for made in (span, use, SourceSpan("dags/b.py", 1, 2, 3, 4), ExternalRef("airflow.DAG")):
         for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # the workers send them so
             again = pickle.loads(pickle.dumps(made, protocol))
-            assert again == made and vars(again) == vars(made) and type(again) is type(made)
+            assert again == made and _state(again) == _state(made) and type(again) is type(made)
         assert copy.deepcopy(made) == made and copy.copy(made) == made
     for cls in (SourceSpan, ResourceUse, ExternalRef):
         assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
