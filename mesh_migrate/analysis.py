@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # imported where used: a cached result needs none of them (ne
     from .runtime.sizing import SizingPlan
     from .identity import IdentityPlan
     from .ownership import OwnershipResult, TeamAssigner
-    from .plan import SplitPlan, TeamOverview
+    from .overview import TeamOverview
+    from .plan import SplitPlan
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Analysis:
 
     @cached_property
     def team_overviews(self) -> tuple[TeamOverview, ...]:
-        from .plan import team_overviews
+        from .overview import team_overviews
 
         return tuple(team_overviews(self.facts, self.config, self.ownership, self.graph))
 

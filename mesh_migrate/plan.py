@@ -11,11 +11,9 @@ from .config import Instance, MeshConfig
 from .facts import DagFact, DependencyFact, RepoFacts, SourceSpan, is_cloud
 from .graph import MeshGraph, TeamLink
 from .kinds import DependencyKind
+from .overview import group_links, instance_for, outbound_links, owned_dags
 from .ownership import OwnershipResult
 from .rulepack import RulePack
-
-PLACEHOLDER_CONN = "airflow_{team}"
-
 
 @dataclass(frozen=True)
 class MovingDag:
@@ -114,27 +112,6 @@ class SplitPlan:
     connections: tuple[OutboundConnection, ...] = ()  # connections we create to call other instances
 
 
-@dataclass(frozen=True)
-class TeamOverview:
-    """A team's plan by its size and place, without its contents: what the analysis
-    document lists, for a fraction of the cost of the plans."""
-
-    team: str
-    dags: int  # len(SplitPlan.dags)
-    inbound: int  # len(SplitPlan.inbound)
-    outbound: int  # len(SplitPlan.outbound)
-    wave: int | None
-    instance: Instance
-
-
-def instance_for(team: str, config: MeshConfig) -> tuple[Instance, bool]:
-    configured = config.team(team)
-    if configured and configured.instance.http_conn_id:
-        return configured.instance, False
-    base = configured.instance if configured else Instance()
-    return Instance(url=base.url, http_conn_id=PLACEHOLDER_CONN.format(team=team), api_version=base.api_version), True
-
-
 def is_migrated(dep: DependencyFact, rules: RulePack) -> bool:
     """A kind the rule pack marks migrated (the codemod's own HTTP calls) already crosses instances."""
     return rules.kind(dep.kind).migrated
@@ -166,10 +143,10 @@ class _Index:
 
 def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _Index:
     index = _Index(defaultdict(list), defaultdict(set), defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(set)), defaultdict(set), defaultdict(lambda: defaultdict(set)))
-    for owner, dags in _owned_dags(facts, ownership).items():
+    for owner, dags in owned_dags(facts, ownership).items():
         index.dags[owner] = dags
         index.files[owner] = {dag.span.path for dag in dags}
-    _group_links(graph, index.holding, index.named)
+    group_links(graph, index.holding, index.named)
     team_of = ownership.teams_by_id().get
     uses, users, access = index.uses, index.users, index.access
     for use in facts.resources:
@@ -183,41 +160,6 @@ def _index(facts: RepoFacts, ownership: OwnershipResult, graph: MeshGraph) -> _I
             if is_cloud(use.kind):
                 access[team][resource].add(use.access or "unknown")
     return index
-
-
-def _owned_dags(facts: RepoFacts, ownership: OwnershipResult) -> dict[str, list[DagFact]]:
-    """The DAGs each team owns, in the facts' order."""
-    owned: dict[str, list[DagFact]] = defaultdict(list)
-    for dag in facts.dags:
-        team = ownership.of(dag).team
-        if team:
-            owned[team].append(dag)
-    return owned
-
-
-def _outbound(holding: dict[str | None, list[TeamLink]], team: str) -> list[TeamLink]:
-    """The links a team's code holds that wait on or trigger another team."""
-    return [link for link in holding[team] if link.cross_team]
-
-
-def _group_links(graph: MeshGraph, holding: dict[str | None, list[TeamLink]], named: dict[str, list[TeamLink]]) -> None:
-    """Each link under the team whose code holds it, and a cross-team one under the team it names."""
-    for link in graph.links:
-        holding[link.holder_team].append(link)
-        if link.cross_team and link.other_team is not None:  # a cross-team link has both teams
-            named[link.other_team].append(link)
-
-
-def team_overviews(facts: RepoFacts, config: MeshConfig, ownership: OwnershipResult, graph: MeshGraph) -> list[TeamOverview]:
-    """The size of each team's plan, counted as `build_plans` selects its contents."""
-    owned = _owned_dags(facts, ownership)
-    holding: dict[str | None, list[TeamLink]] = defaultdict(list)
-    named: dict[str, list[TeamLink]] = defaultdict(list)
-    _group_links(graph, holding, named)
-    return [
-        TeamOverview(team, len(owned.get(team, ())), len(named[team]), len(_outbound(holding, team)), graph.wave_of(team), instance_for(team, config)[0])
-        for team in ownership.teams
-    ]
 
 
 def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership: OwnershipResult, graph: MeshGraph) -> list[SplitPlan]:
@@ -241,7 +183,7 @@ def build_plans(facts: RepoFacts, config: MeshConfig, rules: RulePack, ownership
                 moves_with=tuple(t for t in groups.get(team, ()) if t != team),
                 dags=tuple(_moving(dag, ownership) for dag in sorted(index.dags[team], key=lambda d: d.dag_id)),
                 inbound=tuple(_planned(link, rules, inbound=True) for link in index.named[team]),
-                outbound=tuple(_planned(link, rules, inbound=False) for link in _outbound(index.holding, team)),
+                outbound=tuple(_planned(link, rules, inbound=False) for link in outbound_links(index.holding, team)),
                 resources=_needs(index, team, kinds=("connection", "variable", "pool")) + _cloud_needs(index, team),
                 modules=_needs(index, team, kinds=("module",)),
                 manual=_manual(index, graph, rules, team, [u for f in sorted(index.files[team]) for u in unresolved_by_file[f]]),

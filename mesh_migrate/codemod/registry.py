@@ -13,7 +13,7 @@ from typing import Any
 
 from ..analysis import Analysis
 from ..config import MONOLITH, Instance, MeshConfig
-from ..plan import instance_for
+from ..overview import instance_for
 
 REGISTRY_VERSION = 1
 
