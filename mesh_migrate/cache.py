@@ -224,7 +224,7 @@ def _entry_texts(body: bytes, files: Mapping[str, Any]) -> dict[str, bytes]:
     texts: dict[str, bytes] = {}
     last = len(lines) - 2
     for number, (path, line) in enumerate(zip(files, lines[1:-1]), 1):
-        name = json.dumps(path).encode() + b":"
+        name = _entry_name(path)
         if not line.startswith(name):
             return {}
         texts[path] = line[len(name) : None if number == last else -1]  # without the comma between entries
@@ -284,19 +284,24 @@ def entry_of(path: str, snapshot: Snapshot) -> bytes:
     """The text of an entry read from SNAPSHOT: as read, or encoded again when the
     document was laid out otherwise."""
     text = snapshot.texts.get(path)
-    return text if text is not None else json.dumps(snapshot.files[path], separators=(",", ":")).encode()
+    return text if text is not None else dumps_compact(snapshot.files[path])
 
 
 def save(directory: Path, header: Mapping[str, Any], modules: Mapping[str, str], entries: Mapping[str, bytes], key: bytes) -> str | None:
     """Write the document, ENTRIES being each path's entry text, atomically; a warning
     instead of an exception when that fails."""
-    head = json.dumps({"header": dict(header), "modules": dict(modules)}, separators=(",", ":"))
-    body = [f'{head[:-1]},"files":{{\n'.encode(), b",\n".join(json.dumps(path).encode() + b":" + text for path, text in entries.items()), b"\n}}"]
+    head = dumps_compact({"header": dict(header), "modules": dict(modules)})
+    body = [head[:-1] + b',"files":{\n', b",\n".join(_entry_name(path) + text for path, text in entries.items()), b"\n}}"]
     try:
         save_signed(directory, FACTS_FILE, body, key)
     except OSError as exc:
         return f"fact cache not written to {directory}: {exc.strerror or exc}"
     return None
+
+
+def _entry_name(path: str) -> bytes:
+    """What starts the line of PATH's entry: its JSON key."""
+    return dumps_compact(path) + b":"
 
 
 def save_signed(directory: Path, name: str, body: Sequence[bytes], key: bytes, prefix: bytes = _SIGNATURE) -> None:

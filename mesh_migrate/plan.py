@@ -15,6 +15,7 @@ from .overview import group_links, instance_for, outbound_links, owned_dags
 from .ownership import OwnershipResult
 from .rulepack import RulePack
 
+
 @dataclass(frozen=True)
 class MovingDag:
     dag_id: str
